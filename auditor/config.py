@@ -1,0 +1,56 @@
+"""One :class:`ScanConfig`, built once by the CLI (or a test) and passed down to every stage.
+
+Limits live here as plain values with defaults a school site needs; they are printed into ``findings.json``
+(``scan.config``) and the report so a reader knows what the scan was allowed to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from auditor import __version__
+
+RenderMode = Literal["auto", "always", "never"]
+
+DEFAULT_USER_AGENT = f"ExposureAuditor/{__version__} (+self-audit; https://pypi.org/project/exposure-auditor/)"
+# The token matched against robots.txt groups (the part of the user agent before the slash).
+ROBOTS_TOKEN = "ExposureAuditor"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """Everything a scan is allowed to do. Immutable: stages read it, never change it."""
+
+    seeds: tuple[str, ...]
+    out: Path
+    max_pages: int = 2000
+    max_depth: int = 10
+    concurrency: int = 8
+    per_host_concurrency: int = 4
+    rate: float = 4.0
+    render: RenderMode = "auto"
+    browser: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    ignore_robots: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 20.0
+    max_bytes: int = 50 * 1024 * 1024
+    max_page_bytes: int = 10 * 1024 * 1024
+    retries: int = 3
+    max_redirects: int = 10
+    max_retry_after: float = 60.0
+    link_check: bool = True
+    render_timeout: float = 30.0
+    probe_directories: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The configuration as recorded in ``findings.json``: JSON types only, no paths that reveal the user."""
+        data = asdict(self)
+        data.pop("extra")
+        data["out"] = str(self.out)
+        data["seeds"] = list(self.seeds)
+        data["allow_hosts"] = list(self.allow_hosts)
+        return data

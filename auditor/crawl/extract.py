@@ -1,0 +1,288 @@
+"""Every URL an HTML page exposes: links, images (including lazy-load and responsive variants), styles, JSON-LD,
+inline scripts, share links, and the page's AI-training signals.
+
+Parsing is BeautifulSoup over lxml, which accepts any malformed HTML. Inline ``<script>`` and ``<style>`` are
+scanned here like external ones (``via`` js/css); external scripts, stylesheets and JSON come back as
+``resource`` discoveries for the crawler to fetch and pass to :func:`extract_resource`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from bs4 import BeautifulSoup, Tag
+from bs4.builder import ParserRejectedMarkup
+
+from auditor.crawl.scope import Scope
+from auditor.crawl.scripts import (
+    asset_literals_in_js,
+    asset_strings_in_json,
+    looks_like_asset_path,
+    urls_in_css,
+)
+from auditor.crawl.sharelinks import match_provider, share_links_in_text
+from auditor.crawl.urls import classify, try_normalize
+from auditor.models import Discovery, Extraction, PageSignals, UrlKind, Via
+
+# Attributes that hold one URL, by tag ("*" = any tag).
+_URL_ATTRS: dict[str, tuple[str, ...]] = {
+    "a": ("href",), "area": ("href",), "img": ("src", "lowsrc", "longdesc"), "iframe": ("src",),
+    "frame": ("src",), "embed": ("src",), "object": ("data",), "video": ("poster",), "input": ("src",),
+    "*": ("background",),
+}
+_SRCSET_ATTRS = ("srcset", "imagesrcset")
+_IMAGE_META = {
+    "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src",
+    "thumbnail", "msapplication-tileimage",
+}
+_JSONLD_IMAGE_KEYS = {"image", "thumbnailurl", "contenturl", "logo", "photo", "primaryimageofpage"}
+_MOUNT_IDS = {"app", "root", "__next", "__nuxt", "svelte", "main-app", "gallery-app"}
+_LISTING_TITLE = re.compile(r"^\s*(index of|directory listing for)\s+/", re.IGNORECASE)
+
+
+def parse_srcset(value: str) -> list[str]:
+    """URLs of a ``srcset`` (HTML's algorithm: URLs may contain commas, e.g. ``w_300,h_200``)."""
+    urls, pos, n = [], 0, len(value)
+    while pos < n:
+        while pos < n and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < n and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            depth = 0
+            while pos < n and (value[pos] != "," or depth):
+                depth += {"(": 1, ")": -1}.get(value[pos], 0)
+                pos += 1
+        if url:
+            urls.append(url)
+    return urls
+
+
+class _Collector:
+    """Accumulates discoveries in document order, without repeats, resolving against the page's base URL."""
+
+    def __init__(self, base: str, scope: Scope) -> None:
+        self.base = base
+        self.scope = scope
+        self.out = Extraction()
+        self._seen: set[tuple[str, Via]] = set()
+        self._shares: dict[str, None] = {}
+
+    def add(self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None) -> None:
+        if not raw:
+            return
+        raw = raw.strip()
+        if not raw or raw.startswith(("data:", "javascript:", "mailto:", "tel:", "#", "blob:")):
+            return
+        shared = try_normalize(raw, base or self.base, keep_fragment=True)
+        if shared and match_provider(shared):
+            self._shares.setdefault(shared, None)
+            return
+        url = try_normalize(raw, base or self.base)
+        if url is None:
+            return
+        kind = classify(url)
+        if hint and kind == "page" and hint != "page":
+            kind = hint
+        if kind == "other" or (url, via) in self._seen:
+            return
+        self._seen.add((url, via))
+        self.out.discoveries.append(Discovery(url=url, kind=kind, via=via))
+
+    def add_script_literals(self, literals: Iterable[str], via: Via, base: str | None = None) -> None:
+        """Literals from JS/JSON: keep share links anywhere, assets only when they resolve to the same site."""
+        for literal in literals:
+            url = try_normalize(literal, base or self.base, keep_fragment=True)
+            if url is None:
+                continue
+            if match_provider(url):
+                self._shares.setdefault(url, None)
+            elif looks_like_asset_path(literal) and self.scope.same_site(url):
+                self.add(literal, via, base=base)
+
+    def add_css(self, source: str, base: str | None = None) -> None:
+        urls, imports = urls_in_css(source)
+        for url in urls:
+            self.add(url, "css", hint="image", base=base)
+        for url in imports:
+            self.add(url, "css", hint="resource", base=base)
+
+    def finish(self) -> Extraction:
+        self.out.share_links = list(self._shares)
+        return self.out
+
+
+def _decode(body: bytes, declared: str | None) -> str:
+    for encoding in filter(None, [declared, "utf-8"]):
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("cp1252", errors="replace")
+
+
+def _page_signals(soup: BeautifulSoup, headers: dict[str, str]) -> PageSignals:
+    tokens: set[str] = set()
+    tdm = headers.get("tdm-reservation", "").strip() == "1"
+    for meta in soup.find_all("meta"):
+        name = str(meta.get("name") or "").lower()
+        content = str(meta.get("content") or "").lower()
+        if name in {"robots", "googlebot", "bingbot"} or name.endswith("bot"):
+            tokens.update(t.strip() for t in content.split(","))
+        if name == "tdm-reservation" and content.strip() == "1":
+            tdm = True
+    for value in [headers.get("x-robots-tag", "")]:
+        tokens.update(t.strip().split(":")[-1].strip() for t in value.lower().split(","))
+    return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens, tdm_reservation=tdm)
+
+
+def _jsonld_images(data: object, collector: _Collector) -> None:
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((str(k).lower(), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((key, v) for v in item)
+        elif isinstance(item, str) and (key in _JSONLD_IMAGE_KEYS or looks_like_asset_path(item)):
+            collector.add(item, "html", hint="image" if key in _JSONLD_IMAGE_KEYS else None)
+
+
+def _tag_urls(tag: Tag, c: _Collector) -> None:
+    name = tag.name
+    for attr in (*_URL_ATTRS.get(name, ()), *_URL_ATTRS["*"]):
+        value = tag.get(attr)
+        if isinstance(value, str):
+            hint: UrlKind | None = "image" if name in {"img", "input", "video"} or attr == "background" else None
+            c.add(value, "html", hint=hint)
+    for attr in _SRCSET_ATTRS:
+        value = tag.get(attr)
+        if isinstance(value, str):
+            for url in parse_srcset(value):
+                c.add(url, "html", hint="image")
+    for attr, value in tag.attrs.items():
+        if not attr.startswith("data-") or not isinstance(value, str):
+            continue
+        if "srcset" in attr:
+            for url in parse_srcset(value):
+                c.add(url, "html", hint="image")
+        elif looks_like_asset_path(value.strip()):
+            c.add(value, "html")
+        elif match_provider(try_normalize(value, c.base, keep_fragment=True) or ""):
+            c.add(value, "html")
+    style = tag.get("style")
+    if isinstance(style, str) and "url(" in style:
+        c.add_css(style)
+
+
+def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
+    for meta in soup.find_all("meta"):
+        key = str(meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        content = meta.get("content")
+        if isinstance(content, str) and (key in _IMAGE_META or key == "image"):
+            c.add(content, "html", hint="image")
+        if str(meta.get("http-equiv") or "").lower() == "refresh" and isinstance(content, str):
+            match = re.search(r"url\s*=\s*['\"]?([^'\";]+)", content, re.IGNORECASE)
+            if match:
+                c.add(match.group(1), "html")
+    for link in soup.find_all("link"):
+        rel = {r.lower() for r in (link.get("rel") or [])}
+        href = link.get("href")
+        if rel & {"stylesheet"} and isinstance(href, str):
+            c.add(href, "html", hint="resource")
+        elif rel & {"preload", "prefetch", "image_src"} and str(link.get("as") or "image") in {"image", "fetch"}:
+            if isinstance(href, str):
+                c.add(href, "html", hint="image" if rel & {"image_src"} or link.get("as") == "image" else None)
+
+
+def _scripts(soup: BeautifulSoup, c: _Collector) -> None:
+    for script in soup.find_all("script"):
+        kind = str(script.get("type") or "").lower()
+        src = script.get("src")
+        if isinstance(src, str):
+            c.add(src, "html", hint="resource")
+            continue
+        text = script.string or script.get_text()
+        if not text:
+            continue
+        if kind == "application/ld+json":
+            try:
+                _jsonld_images(json.loads(text), c)
+            except (ValueError, RecursionError):
+                c.add_script_literals(asset_literals_in_js(text), "html")
+        elif kind.endswith("json"):
+            c.add_script_literals(asset_strings_in_json(text), "json")
+        else:
+            c.add_script_literals(asset_literals_in_js(text), "js")
+    for style in soup.find_all("style"):
+        c.add_css(style.get_text())
+
+
+def _looks_script_built(soup: BeautifulSoup, text: str, links: int) -> bool:
+    """An app shell: scripts, and either almost no text and links, an empty mount point, or a noscript plea."""
+    if not soup.find("script"):
+        return False
+    for tag in soup.find_all(id=True):
+        if str(tag.get("id")).lower() in _MOUNT_IDS and not tag.get_text(strip=True):
+            return True
+    noscript = " ".join(n.get_text(" ") for n in soup.find_all("noscript")).lower()
+    return "javascript" in noscript or (len(text) < 400 and links < 5)
+
+
+def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, str] | None = None,
+                 encoding: str | None = None) -> Extraction:
+    """All discoveries of one HTML document; never raises on malformed markup (returns what it could find)."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    text = _decode(body, encoding)
+    try:
+        soup = BeautifulSoup(text, "lxml")
+    except (ParserRejectedMarkup, RecursionError):
+        soup = BeautifulSoup("", "lxml")
+    base_tag = soup.find("base", href=True)
+    base = try_normalize(str(base_tag["href"]), page_url) if isinstance(base_tag, Tag) else None
+    c = _Collector(base or page_url, scope)
+    _head_urls(soup, c)
+    for tag in soup.find_all(True):
+        _tag_urls(tag, c)
+    _scripts(soup, c)
+    for noscript in soup.find_all("noscript"):  # lxml may keep <noscript> content as text
+        inner = noscript.get_text()
+        if "<" in inner:
+            for tag in BeautifulSoup(inner, "lxml").find_all(True):
+                _tag_urls(tag, c)
+    visible = soup.body.get_text(" ", strip=True) if soup.body else ""
+    for url in share_links_in_text(visible):
+        c.add(url, "html")
+    out = c.finish()
+    title = soup.title.get_text(strip=True) if soup.title else None
+    out.title = title[:300] if title else None
+    out.signals = _page_signals(soup, headers)
+    heading = soup.find("h1")
+    out.is_directory_listing = bool(
+        _LISTING_TITLE.match(title or "") or (heading and _LISTING_TITLE.match(heading.get_text()))
+        or "[To Parent Directory]" in visible
+    )
+    links = sum(1 for d in out.discoveries if d.kind == "page")
+    out.looks_script_built = _looks_script_built(soup, visible, links)
+    return out
+
+
+def extract_resource(body: bytes, url: str, content_type: str, page_url: str, scope: Scope) -> Extraction:
+    """Discoveries in a fetched script, stylesheet or JSON file. CSS resolves against itself; scripts and JSON
+    against the page that loaded them, as the browser would when it turns their strings into ``<img src>``."""
+    text = _decode(body, None)
+    c = _Collector(page_url, scope)
+    ctype = content_type.lower()
+    if "css" in ctype or url.lower().split("?")[0].endswith(".css"):
+        c.add_css(text, base=url)
+    elif "json" in ctype or url.lower().split("?")[0].endswith(".json"):
+        c.add_script_literals(asset_strings_in_json(text), "json")
+    else:
+        c.add_script_literals(asset_literals_in_js(text), "js")
+    return c.finish()

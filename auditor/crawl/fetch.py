@@ -1,0 +1,238 @@
+"""HTTP fetching with httpx: per-host politeness, retries with jitter, size caps, and redirects checked hop by hop.
+
+Every GET streams its body into a temporary file while hashing it, so memory stays flat whatever the size and the
+caller decides afterwards whether the bytes are a page to parse or an asset to keep. Redirects are followed by hand
+so each hop can be checked against the scope (a page may not redirect the crawler off-site) and loops caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+
+from auditor.config import ScanConfig
+from auditor.crawl.urls import try_normalize
+from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(slots=True)
+class Response:
+    """A finished GET. ``path`` holds the body (owned by the caller, who must move or delete it)."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    size: int
+    sha256: str
+    path: Path | None
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "charset":
+                return value.strip().strip('"') or None
+        return None
+
+    def read(self, limit: int) -> bytes:
+        if self.path is None:
+            return b""
+        with self.path.open("rb") as fh:
+            return fh.read(limit)
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+
+class HostLimiter:
+    """At most ``concurrency`` requests at once per host, and request starts at least ``interval`` apart."""
+
+    def __init__(self, concurrency: int, interval: float) -> None:
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._lock = asyncio.Lock()
+        self.interval = interval
+        self._next = 0.0
+
+    async def __aenter__(self) -> None:
+        await self._semaphore.acquire()
+        async with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._semaphore.release()
+
+    def pause(self, seconds: float) -> None:
+        """Push the next start back (a 429/503 with ``Retry-After`` applies to the whole host)."""
+        self._next = max(self._next, time.monotonic() + seconds)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Fetcher:
+    """The one place that talks HTTP for the crawl. One instance per scan; use as an async context manager."""
+
+    def __init__(self, config: ScanConfig, tmp_dir: Path, transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self.tmp_dir = tmp_dir
+        self._limiters: dict[str, HostLimiter] = {}
+        self._delays: dict[str, float] = {}
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": config.user_agent, "Accept-Language": "en"},
+            timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
+            follow_redirects=False,
+            transport=transport,
+            limits=httpx.Limits(max_connections=config.concurrency * 2, max_keepalive_connections=config.concurrency),
+        )
+        self.requests = 0
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    def set_crawl_delay(self, host: str, delay: float) -> None:
+        """Apply a robots.txt ``Crawl-delay`` (it only ever slows a host down)."""
+        self._delays[host] = delay
+        if host in self._limiters:
+            self._limiters[host].interval = max(self._limiters[host].interval, delay)
+
+    def _limiter(self, host: str) -> HostLimiter:
+        if host not in self._limiters:
+            interval = max(1.0 / self.config.rate if self.config.rate > 0 else 0.0, self._delays.get(host, 0.0))
+            self._limiters[host] = HostLimiter(self.config.per_host_concurrency, interval)
+        return self._limiters[host]
+
+    async def get(self, url: str, *, max_bytes: int, allow_redirect: Callable[[str], bool] | None = None,
+                  accept: str = "*/*") -> Response:
+        """GET ``url`` following redirects that ``allow_redirect`` accepts; retry transient failures.
+
+        Raises :class:`FetchError` (or a subclass) with the URL in the message; HTTP error statuses are returned,
+        not raised, once retries are spent.
+        """
+        chain = [url]
+        current = url
+        while True:
+            response = await self._get_with_retries(current, max_bytes, accept)
+            location = response.headers.get("location")
+            if not (300 <= response.status < 400 and location):
+                response.url, response.redirects = url, chain[1:]
+                return response
+            response.discard()
+            target = try_normalize(urljoin(current, location))
+            if target is None:
+                raise RedirectError(url, f"redirect to an unusable location {location!r}")
+            if target in chain:
+                raise RedirectError(url, "redirect loop: " + " -> ".join([*chain, target]))
+            if len(chain) > self.config.max_redirects:
+                raise RedirectError(url, f"more than {self.config.max_redirects} redirects")
+            if allow_redirect is not None and not allow_redirect(target):
+                raise RedirectError(url, f"redirects out of scope to {target}")
+            chain.append(target)
+            current = target
+
+    async def _get_with_retries(self, url: str, max_bytes: int, accept: str) -> Response:
+        host = httpx.URL(url).host
+        limiter = self._limiter(host)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with limiter:
+                    response = await self._get_once(url, max_bytes, accept)
+            except (FetchTimeout, FetchError) as exc:
+                if isinstance(exc, TooLargeError) or attempt > self.config.retries:
+                    raise
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            if response.status not in RETRY_STATUSES or attempt > self.config.retries:
+                return response
+            wait = retry_after_seconds(response.headers.get("retry-after"))
+            response.discard()
+            if wait is not None and wait > self.config.max_retry_after:
+                raise FetchError(url, f"HTTP {response.status}: server asks to wait {wait:.0f}s "
+                                      f"(more than {self.config.max_retry_after:.0f}s)")
+            if wait is not None:
+                limiter.pause(wait)
+            await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(30.0, 0.5 * 2 ** (attempt - 1)) + random.uniform(0, 0.25))
+
+    async def _get_once(self, url: str, max_bytes: int, accept: str) -> Response:
+        self.requests += 1
+        digest = hashlib.sha256()
+        size = 0
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="fetch-")
+        path = Path(name)
+        try:
+            async with asyncio.timeout(self.config.timeout * 3):
+                async with self._client.stream("GET", url, headers={"Accept": accept}) as response:
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise TooLargeError(url, f"Content-Length {int(declared):,} bytes > limit {max_bytes:,}")
+                    with open(fd, "wb", closefd=True) as out:
+                        fd = -1
+                        if not response.is_redirect:
+                            async for chunk in response.aiter_bytes():
+                                size += len(chunk)
+                                if size > max_bytes:
+                                    raise TooLargeError(url, f"body over the limit of {max_bytes:,} bytes")
+                                digest.update(chunk)
+                                out.write(chunk)
+                    headers = {k.lower(): v for k, v in response.headers.items()}
+                    return Response(url, str(response.url), response.status_code, headers, size,
+                                    digest.hexdigest(), path)
+        except TimeoutError as exc:
+            path.unlink(missing_ok=True)
+            raise FetchTimeout(url, f"no complete answer within {self.config.timeout * 3:.0f}s") from exc
+        except httpx.TimeoutException as exc:
+            path.unlink(missing_ok=True)
+            raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            path.unlink(missing_ok=True)
+            raise FetchError(url, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        finally:
+            if fd != -1:
+                os.close(fd)

@@ -1,0 +1,80 @@
+"""Per-host facts fetched once and kept in the store: robots.txt and TDMRep (``/.well-known/tdmrep.json``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from auditor.crawl.fetch import Fetcher
+from auditor.crawl.robots import MAX_ROBOTS_BYTES, RobotsPolicy
+from auditor.errors import FetchError
+from auditor.store import Store
+
+_TEXT_LIMIT = 4 * MAX_ROBOTS_BYTES
+
+
+class HostFacts:
+    """Lazily fetches and caches robots.txt (and, for seed hosts, TDMRep) per ``scheme://host``."""
+
+    def __init__(self, store: Store, fetcher: Fetcher) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self._robots: dict[str, RobotsPolicy] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _text(self, url: str) -> tuple[int | None, str]:
+        try:
+            response = await self.fetcher.get(url, max_bytes=_TEXT_LIMIT, allow_redirect=lambda _: True)
+        except FetchError:
+            return None, ""
+        try:
+            return response.status, response.read(_TEXT_LIMIT).decode("utf-8", "replace")
+        finally:
+            response.discard()
+
+    async def robots(self, origin: str) -> RobotsPolicy:
+        """The robots policy of ``origin`` (e.g. ``https://school.org``), fetched at most once per store."""
+        if origin in self._robots:
+            return self._robots[origin]
+        async with self._locks.setdefault(origin, asyncio.Lock()):
+            if origin in self._robots:
+                return self._robots[origin]
+            row = self.store.db.execute(
+                "SELECT robots_status, robots_text FROM hosts WHERE host = ? AND robots_text IS NOT NULL", (origin,)
+            ).fetchone()
+            if row is None:
+                status, text = await self._text(origin + "/robots.txt")
+                self.store.db.execute(
+                    """INSERT INTO hosts (host, robots_status, robots_text) VALUES (?, ?, ?)
+                       ON CONFLICT(host) DO UPDATE SET robots_status = excluded.robots_status,
+                       robots_text = excluded.robots_text""",
+                    (origin, status, text),
+                )
+            else:
+                status, text = row
+            policy = RobotsPolicy(text if status == 200 else "", status)
+            delay = policy.crawl_delay()
+            if delay:
+                self.fetcher.set_crawl_delay(origin.split("://", 1)[1], delay)
+            self._robots[origin] = policy
+            return policy
+
+    async def tdmrep(self, origin: str) -> tuple[int | None, object]:
+        """(status, parsed JSON or None) of the origin's TDMRep file, fetched at most once per store."""
+        row = self.store.db.execute(
+            "SELECT tdmrep_status, tdmrep_text FROM hosts WHERE host = ? AND tdmrep_text IS NOT NULL", (origin,)
+        ).fetchone()
+        if row is None:
+            status, text = await self._text(origin + "/.well-known/tdmrep.json")
+            self.store.db.execute(
+                """INSERT INTO hosts (host, tdmrep_status, tdmrep_text) VALUES (?, ?, ?)
+                   ON CONFLICT(host) DO UPDATE SET tdmrep_status = excluded.tdmrep_status,
+                   tdmrep_text = excluded.tdmrep_text""",
+                (origin, status, text),
+            )
+        else:
+            status, text = row
+        try:
+            return status, json.loads(text) if status == 200 else None
+        except ValueError:
+            return status, None

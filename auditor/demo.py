@@ -1,0 +1,45 @@
+"""``auditor demo``: serve the bundled demo school site on 127.0.0.1 and audit it, with no network needed."""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    """A static file server that, like a carelessly configured web server, shows automatic directory listings,
+    but only under ``/uploads/`` (the classic mistake the demo wants to expose)."""
+
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".webp": "image/webp", ".js": "text/javascript"}
+    listing_prefix = "/uploads/"
+
+    def list_directory(self, path: str | os.PathLike[str]) -> io.BytesIO | None:
+        if not self.path.startswith(self.listing_prefix):
+            self.send_error(404, "Not Found")
+            return None
+        return super().list_directory(path)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's parameter name
+        pass
+
+
+@contextmanager
+def serve_directory(root: Path, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``root`` over HTTP on a free port of ``host`` for the duration of the block; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer((host, 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,112 @@
+"""The small typed values that stages hand to each other. Nothing else crosses a stage boundary.
+
+The crawl stage produces :class:`Discovery` (a URL seen on a page, and how), :class:`FetchedPage` and
+:class:`AssetRecord`; checks turn stored data into :class:`Finding`; the report reads findings, pages, assets and
+:class:`ErrorEntry`. ``findings.json`` is these values serialized (see ``auditor/schema/findings.schema.json``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AssetType = Literal["image", "document"]
+UrlKind = Literal["page", "image", "document", "resource", "other"]
+# How an asset or link was found. ``listing`` = an open directory index; ``rendered`` = the browser's DOM or
+# network log; ``sitemap`` includes image sitemaps.
+Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Stage = Literal["fetch", "render", "analyze"]
+ShareAccess = Literal["public", "login_required", "gone", "unknown", "unchecked"]
+
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """A URL found while extracting a page, a script, a stylesheet, a JSON file or a sitemap."""
+
+    url: str
+    kind: UrlKind
+    via: Via
+    rendered_width: int | None = None
+    rendered_height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageSignals:
+    """AI-training reservation signals seen on one page (meta tags and headers)."""
+
+    noai: bool = False
+    noimageai: bool = False
+    tdm_reservation: bool = False
+
+
+@dataclass(slots=True)
+class Extraction:
+    """What one page (with its scripts, stylesheets and JSON) yielded."""
+
+    discoveries: list[Discovery] = field(default_factory=list)
+    share_links: list[str] = field(default_factory=list)
+    signals: PageSignals = PageSignals()
+    title: str | None = None
+    is_directory_listing: bool = False
+    looks_script_built: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """A crawled page as it appears in ``findings.json``."""
+
+    url: str
+    final_url: str
+    status: int | None
+    rendered: bool
+    depth: int
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    """A fetched image or document as it appears in ``findings.json``."""
+
+    url: str
+    final_url: str | None
+    type: AssetType
+    status: int | None
+    content_type: str | None
+    bytes: int | None
+    sha256: str | None
+    found_on: tuple[str, ...]
+    found_via: tuple[Via, ...]
+    rendered_sizes: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEntry:
+    """Something the scan could not do, with the URL it concerns."""
+
+    url: str
+    stage: Stage
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing to fix. ``id`` is stable across scans for the same check, asset and location."""
+
+    id: str
+    check: str
+    severity: Severity
+    title: str
+    asset: str | None
+    page: str | None
+    evidence: dict[str, Any]
+    advice: str
+
+    @staticmethod
+    def make_id(check: str, *parts: str | None) -> str:
+        """A stable id: the check plus whatever identifies the exposure (content hash, URL, host)."""
+        text = "\x1f".join([check, *(p or "" for p in parts)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

@@ -1,0 +1,102 @@
+"""One scan end to end: open (or resume) the store, crawl, run the checks, write findings.json and report.html.
+
+The CLI calls :func:`run_scan`; tests call it too, with a loopback server and sometimes a share-link transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from auditor.analyze.site import run_site_checks
+from auditor.config import ScanConfig
+from auditor.crawl.crawler import Crawler
+from auditor.crawl.fetch import Fetcher
+from auditor.crawl.render import Renderer, find_browser
+from auditor.crawl.scope import Scope
+from auditor.errors import BrowserUnavailable, ConfigError, StoreError
+from auditor.progress import NullProgress, Progress
+from auditor.report import findings_json, html
+from auditor.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    document: dict[str, Any]
+    findings_path: Path
+    report_path: Path
+    resumed: bool
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _open(config: ScanConfig, store: Store, fresh: bool, progress: Progress) -> bool:
+    """Start a new scan in the store or pick up an interrupted one; returns True when resuming."""
+    previous = store.get_meta("seeds")
+    if previous is not None and not fresh and not store.get_meta("complete"):
+        if previous != list(config.seeds):
+            raise StoreError(f"{config.out}: holds an unfinished scan of {', '.join(previous)}; "
+                             "use another --out, or --fresh to discard it")
+        progress.log(f"resuming the unfinished scan in {config.out}")
+        return True
+    if previous is not None:
+        store.reset()
+    store.set_meta("seeds", list(config.seeds))
+    store.set_meta("config", config.public_dict())
+    store.set_meta("started_at", _now())
+    store.set_meta("complete", False)
+    return False
+
+
+def make_renderer(config: ScanConfig) -> Renderer | None:
+    """Decide before the scan starts whether pages can be rendered (``--render always`` fails early)."""
+    if config.render == "never":
+        return None
+    executable = find_browser(config.browser)
+    if config.browser and executable is None:
+        raise ConfigError(f"--browser {config.browser}: no such executable")
+    return Renderer(Scope(config.seeds, config.allow_hosts), executable, config.render_timeout, config.user_agent)
+
+
+async def _crawl(config: ScanConfig, store: Store, progress: Progress,
+                 share_transport: httpx.AsyncBaseTransport | None) -> None:
+    renderer = make_renderer(config)
+    try:
+        if renderer is not None and config.render == "always":
+            try:
+                await renderer.start()
+            except BrowserUnavailable as exc:
+                raise ConfigError(f"--render always: {exc}") from exc
+        async with Fetcher(config, store.tmp) as fetcher:
+            crawler = Crawler(config, store, fetcher, renderer, progress, share_transport)
+            if renderer is not None:
+                renderer.scope = crawler.scope  # hosts adopted during the crawl are loaded by the browser too
+            await crawler.run()
+    finally:
+        if renderer is not None:
+            await renderer.close()
+
+
+def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: bool = False,
+             share_transport: httpx.AsyncBaseTransport | None = None) -> ScanOutcome:
+    """Crawl (or resume), check, and write the outputs into ``config.out``."""
+    progress = progress or NullProgress()
+    store = Store(config.out)
+    try:
+        resumed = _open(config, store, fresh, progress)
+        asyncio.run(_crawl(config, store, progress, share_transport))
+        run_site_checks(store)
+        store.set_meta("finished_at", _now())
+        store.set_meta("complete", True)
+        document = findings_json.write(store, config.out)
+        report = html.write(document, config.out)
+        return ScanOutcome(document, config.out / "findings.json", report, resumed)
+    finally:
+        store.close()

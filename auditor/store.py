@@ -1,0 +1,186 @@
+"""The on-disk store of one scan: SQLite (frontier, pages, assets, share links, errors, findings) plus a
+content-addressed folder of fetched bodies.
+
+Every step of the crawl is one transaction (a page's discoveries are committed together with the mark that the
+page is done), so a ``kill -9`` at any moment leaves a store that the same command resumes. The folder and the
+files are owner-only: they hold photos of the organization's pupils.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts (
+  host TEXT PRIMARY KEY, robots_status INTEGER, robots_text TEXT, tdmrep_status INTEGER, tdmrep_text TEXT);
+CREATE TABLE IF NOT EXISTS pages (
+  url TEXT PRIMARY KEY, depth INTEGER NOT NULL, prank INTEGER NOT NULL, idx INTEGER NOT NULL, rank INTEGER,
+  state TEXT NOT NULL DEFAULT 'pending', probe INTEGER NOT NULL DEFAULT 0, parent TEXT, status INTEGER,
+  final_url TEXT,
+  content_type TEXT, title TEXT, rendered INTEGER NOT NULL DEFAULT 0, listing INTEGER NOT NULL DEFAULT 0,
+  noai INTEGER NOT NULL DEFAULT 0, noimageai INTEGER NOT NULL DEFAULT 0, tdm INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS pages_frontier ON pages (state, depth, prank, idx);
+CREATE TABLE IF NOT EXISTS resources (url TEXT PRIMARY KEY, status INTEGER, payload TEXT, error TEXT);
+CREATE TABLE IF NOT EXISTS assets (
+  url TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', status INTEGER,
+  final_url TEXT, content_type TEXT, bytes INTEGER, sha256 TEXT, noai INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sources (
+  asset_url TEXT NOT NULL, page_url TEXT NOT NULL, via TEXT NOT NULL, rendered_w INTEGER, rendered_h INTEGER,
+  PRIMARY KEY (asset_url, page_url, via));
+CREATE TABLE IF NOT EXISTS share_links (
+  url TEXT PRIMARY KEY, provider TEXT NOT NULL, access TEXT, status INTEGER, redirect TEXT, detail TEXT);
+CREATE TABLE IF NOT EXISTS share_sources (url TEXT NOT NULL, page_url TEXT NOT NULL, PRIMARY KEY (url, page_url));
+CREATE TABLE IF NOT EXISTS errors (
+  url TEXT NOT NULL, stage TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (url, stage));
+CREATE TABLE IF NOT EXISTS findings (
+  id TEXT PRIMARY KEY, check_id TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL, asset TEXT,
+  page TEXT, evidence TEXT NOT NULL, advice TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FrontierItem:
+    url: str
+    depth: int
+    rank: int
+    probe: bool
+
+
+class Store:
+    """One scan's SQLite database and blob folder inside ``--out``. Holds an exclusive lock while open."""
+
+    DB_NAME = "scan.sqlite3"
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.blobs = out / "blobs"
+        self.tmp = out / "tmp"
+        try:
+            out.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.blobs.mkdir(exist_ok=True, mode=0o700)
+            self.tmp.mkdir(exist_ok=True, mode=0o700)
+            self._lock = open(out / ".lock", "w")  # noqa: SIM115 - held for the store's lifetime
+        except OSError as exc:
+            raise StoreError(f"{out}: cannot write there ({exc.strerror})") from exc
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._lock.close()
+            raise StoreError(f"{out}: another auditor run is using this folder") from exc
+        for stale in self.tmp.iterdir():
+            stale.unlink(missing_ok=True)
+        path = out / self.DB_NAME
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            os.chmod(path, 0o600)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable scan store ({exc})") from exc
+
+    def close(self) -> None:
+        self.db.close()
+        self._lock.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def reset(self) -> None:
+        """Forget the previous scan in this folder (tables and blobs) so a new one starts clean."""
+        with self.transaction() as db:
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - table names come from sqlite_master
+        shutil.rmtree(self.blobs, ignore_errors=True)
+        self.blobs.mkdir(mode=0o700)
+
+    # -- blobs --------------------------------------------------------------------------------------------------
+    def blob_path(self, sha256: str) -> Path:
+        return self.blobs / sha256[:2] / sha256
+
+    def keep_blob(self, tmp: Path, sha256: str) -> Path:
+        """Move a fetched body into the content-addressed folder (idempotent: same content, same place)."""
+        target = self.blob_path(sha256)
+        target.parent.mkdir(exist_ok=True, mode=0o700)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+        return target
+
+    # -- frontier -----------------------------------------------------------------------------------------------
+    def add_page(self, db: sqlite3.Connection, url: str, depth: int, prank: int, idx: int, probe: bool = False,
+                 parent: str | None = None) -> None:
+        """Queue a page; if it is already queued at a later position, move it earlier (deterministic order)."""
+        db.execute(
+            """INSERT INTO pages (url, depth, prank, idx, probe, parent) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(url) DO UPDATE SET depth = excluded.depth, prank = excluded.prank, idx = excluded.idx,
+                 probe = excluded.probe, parent = excluded.parent
+               WHERE state = 'pending' AND rank IS NULL
+                 AND (excluded.depth, excluded.prank, excluded.idx) < (depth, prank, idx)""",
+            (url, depth, prank, idx, int(probe), parent),
+        )
+
+    def next_level(self, max_pages: int) -> list[FrontierItem]:
+        """The pending pages of the shallowest depth, ranked; pages past the ``max_pages`` budget are skipped."""
+        row = self.db.execute("SELECT MIN(depth) FROM pages WHERE state = 'pending'").fetchone()
+        if row[0] is None:
+            return []
+        depth = row[0]
+        with self.transaction() as db:
+            unranked = db.execute(
+                "SELECT url FROM pages WHERE state = 'pending' AND depth = ? AND rank IS NULL ORDER BY prank, idx, url",
+                (depth,),
+            ).fetchall()
+            start = db.execute("SELECT COALESCE(MAX(rank), -1) + 1 FROM pages").fetchone()[0]
+            db.executemany("UPDATE pages SET rank = ? WHERE url = ?", [(start + i, u) for i, (u,) in enumerate(unranked)])
+            used = db.execute("SELECT COUNT(*) FROM pages WHERE state NOT IN ('pending', 'skipped')").fetchone()[0]
+            rows = db.execute(
+                "SELECT url, depth, rank, probe FROM pages WHERE state = 'pending' AND depth = ? ORDER BY rank", (depth,)
+            ).fetchall()
+            budget = max(0, max_pages - used)
+            for url, *_ in rows[budget:]:
+                db.execute("UPDATE pages SET state = 'skipped' WHERE url = ?", (url,))
+        return [FrontierItem(u, d, r, bool(p)) for u, d, r, p in rows[:budget]]
+
+    def page_done(self, url: str) -> bool:
+        """Has ``url`` been crawled already, under its own name or as another URL's redirect target?"""
+        row = self.db.execute(
+            "SELECT 1 FROM pages WHERE (url = ? OR final_url = ?) AND state = 'done' LIMIT 1", (url, url)
+        ).fetchone()
+        return row is not None
+
+    def count(self, table: str, where: str = "1") -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0])  # noqa: S608
+
+    # -- errors -------------------------------------------------------------------------------------------------
+    def add_error(self, url: str, stage: str, message: str, db: sqlite3.Connection | None = None) -> None:
+        (db or self.db).execute("INSERT OR REPLACE INTO errors VALUES (?, ?, ?)", (url, stage, message[:2000]))
+
+    def clear_error(self, url: str, stage: str, db: sqlite3.Connection | None = None) -> None:
+        (db or self.db).execute("DELETE FROM errors WHERE url = ? AND stage = ?", (url, stage))
