@@ -1,0 +1,180 @@
+"""The real crawler against real loopback servers: the demo school site, a CDN on another address, a
+script-built page, redirects and limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.pipeline import run_scan
+from tests.conftest import jpeg_bytes, png_bytes
+from tests.server import Route, Site
+
+# Every asset of the demo site and the ways a static crawl (no browser) must find it.
+DEMO_ASSETS: dict[str, set[str]] = {
+    "docs/admissions-policy.docx": {"html"},
+    "gallery/photos/trip-01.jpg": {"js"},
+    "gallery/photos/trip-02.jpg": {"js"},
+    "gallery/photos/trip-03.jpg": {"js"},
+    "gallery/photos/trip-04.png": {"json"},
+    "gallery/photos/trip-05.jpg": {"json"},
+    "images/about-bg.jpg": {"css"},
+    "images/banner-bg.jpg": {"css"},
+    "images/hero-400.jpg": {"html"},
+    "images/hero-800.jpg": {"html"},
+    "images/hero-1600.jpg": {"html"},
+    "images/logo.png": {"html"},
+    "images/og-school.jpg": {"html"},
+    "images/staff/head-teacher.jpg": {"html"},
+    "images/video-poster.jpg": {"html"},
+    "news/newsletter-summer.pdf": {"html"},
+    "uploads/2019/prize-giving.jpg": {"html", "listing"},
+    "uploads/2023/summer-fair.jpg": {"sitemap", "listing"},
+    "uploads/2024/05/sports-day-1.jpg": {"html", "listing"},
+    "uploads/2024/05/sports-day-2.webp": {"html", "listing"},
+    "uploads/2024/05/sports-day-3.jpg": {"html", "listing"},
+    "uploads/2024/05/sports-day-unpublished.jpg": {"listing"},
+}
+DEMO_PAGES = {"", "news/", "news/sports-day.html", "gallery/", "about/", "contact.html",
+              "old/prize-giving-2019.html"}
+
+
+def by_path(document: dict[str, Any], base: str) -> dict[str, dict[str, Any]]:
+    return {a["url"].removeprefix(base): a for a in document["assets"]}
+
+
+def test_static_crawl_finds_every_page_and_asset_of_the_demo_site(demo_url: str, make_config) -> None:  # type: ignore[no-untyped-def]
+    document = run_scan(make_config(demo_url)).document
+    assets = by_path(document, demo_url)
+    assert set(assets) == set(DEMO_ASSETS)
+    for path, vias in DEMO_ASSETS.items():
+        assert vias <= set(assets[path]["found_via"]), (path, assets[path]["found_via"])
+        assert assets[path]["fetched"] and len(assets[path]["sha256"]) == 64 and assets[path]["bytes"] > 0
+    pages = {p["url"].removeprefix(demo_url) for p in document["pages"] if not p["directory_listing"]}
+    assert pages == DEMO_PAGES
+    assert not any(p["rendered"] for p in document["pages"])
+    # robots.txt keeps the crawler out of /private/, and says so.
+    assert [e["url"].removeprefix(demo_url) for e in document["errors"]] == ["private/staff-only.html"]
+    assert assets["uploads/2024/05/sports-day-1.jpg"]["type"] == "image"
+    assert assets["news/newsletter-summer.pdf"]["type"] == "document"
+    assert demo_url + "news/sports-day.html" in assets["uploads/2024/05/sports-day-3.jpg"]["found_on"]
+
+
+@pytest.mark.browser
+def test_rendered_crawl_of_the_demo_site(demo_url: str, make_config, browser: str) -> None:  # type: ignore[no-untyped-def]
+    document = run_scan(make_config(demo_url, render="auto", browser=browser)).document
+    assets = by_path(document, demo_url)
+    assert set(assets) == set(DEMO_ASSETS)
+    rendered_pages = {p["url"].removeprefix(demo_url) for p in document["pages"] if p["rendered"]}
+    assert rendered_pages == {"gallery/"}  # the only app shell; content pages stay static in auto mode
+    for n in range(1, 6):
+        photo = assets[f"gallery/photos/trip-0{n}.{'png' if n == 4 else 'jpg'}"]
+        assert "rendered" in photo["found_via"]
+        assert {"width": 300, "height": 200} in photo["rendered_sizes"]
+
+
+DYNAMIC_PAGE = """<!doctype html><html><head><title>Gallery</title></head><body><div id="app"></div>
+<script>
+  var app = document.getElementById('app');
+  for (var i = 1; i <= 3; i++) {
+    var img = document.createElement('img');
+    img.src = '/dyn/' + 'photo-' + i + '.png';   // built at run time: no literal names the file
+    img.style.width = (100 * i) + 'px';
+    app.appendChild(img);
+  }
+  var lazy = document.createElement('img');
+  lazy.style.marginTop = '3000px';
+  app.appendChild(lazy);
+  new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) { if (e.isIntersecting) { lazy.src = ['/dyn', 'below-the-fold'].join('/') + '.png'; } });
+  }).observe(lazy);
+</script></body></html>"""
+
+
+def dynamic_site() -> Site:
+    routes = {"/": Route(DYNAMIC_PAGE)}
+    for name in ("photo-1", "photo-2", "photo-3", "below-the-fold"):
+        routes[f"/dyn/{name}.png"] = Route(png_bytes(), content_type="image/png")
+    return Site(routes)
+
+
+@pytest.mark.browser
+def test_only_the_browser_finds_images_built_at_run_time(make_config, browser: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = dynamic_site()
+    with site.serve() as base:
+        static = run_scan(make_config(base + "/", out=tmp_path / "static")).document
+        rendered = run_scan(make_config(base + "/", out=tmp_path / "rendered", render="auto", browser=browser)).document
+    assert static["assets"] == []
+    found = {a["url"].removeprefix(base): a for a in rendered["assets"]}
+    assert set(found) == {"/dyn/photo-1.png", "/dyn/photo-2.png", "/dyn/photo-3.png", "/dyn/below-the-fold.png"}
+    assert all(a["found_via"] == ["rendered"] for a in found.values())
+    assert found["/dyn/photo-3.png"]["rendered_sizes"][0]["width"] == 300
+    assert found["/dyn/photo-1.png"]["bytes"] == len(png_bytes())
+
+
+def test_pages_stay_in_scope_but_assets_are_fetched_wherever_they_are(make_config) -> None:  # type: ignore[no-untyped-def]
+    cdn = Site({"/cdn/photo.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
+                "/elsewhere.html": Route("<a href='/secret.html'>x</a>")})
+    with cdn.serve("127.0.0.2") as cdn_base:
+        home = Site({
+            "/": Route(f"<img src='{cdn_base}/cdn/photo.jpg'><a href='{cdn_base}/elsewhere.html'>partner</a>"
+                       "<a href='/moved'>moved</a>"),
+            "/moved": Route("", status=301, headers={"Location": f"{cdn_base}/elsewhere.html"}),
+        })
+        with home.serve() as base:
+            document = run_scan(make_config(base + "/")).document
+    assert [a["url"] for a in document["assets"]] == [f"{cdn_base}/cdn/photo.jpg"]
+    assert document["assets"][0]["fetched"]
+    assert cdn.hits["/elsewhere.html"] == 0 and cdn.hits["/secret.html"] == 0
+    assert any("out of scope" in e["message"] and e["url"].endswith("/moved") for e in document["errors"])
+
+
+def test_seed_redirect_to_www_brings_that_host_into_scope(make_config) -> None:  # type: ignore[no-untyped-def]
+    real = Site({"/": Route("<a href='/news'>news</a>"), "/news": Route("<img src='/p.png'>"),
+                 "/p.png": Route(png_bytes(), content_type="image/png")})
+    with real.serve("127.0.0.3") as real_base:
+        apex = Site({"/": Route("", status=301, headers={"Location": real_base + "/"})})
+        with apex.serve() as base:
+            document = run_scan(make_config(base + "/")).document
+    assert {p["url"] for p in document["pages"]} == {base + "/", real_base + "/news"}
+    assert [a["url"] for a in document["assets"]] == [real_base + "/p.png"]
+
+
+def test_two_scans_agree_and_max_pages_cuts_deterministically(demo_url: str, make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def scan(name: str, **kwargs: object) -> dict[str, Any]:
+        document = run_scan(make_config(demo_url, out=tmp_path / name, concurrency=8, **kwargs)).document
+        return {k: document[k] for k in ("pages", "assets", "findings", "errors")}
+
+    assert scan("a") == scan("b")
+    first, second = scan("c", max_pages=4), scan("d", max_pages=4)
+    assert first == second
+    assert [p["url"].removeprefix(demo_url) for p in first["pages"]] == ["", "news/", "old/prize-giving-2019.html",
+                                                                       "gallery/"]
+
+
+def test_max_depth_zero_crawls_only_the_seed(demo_url: str, make_config) -> None:  # type: ignore[no-untyped-def]
+    document = run_scan(make_config(demo_url, max_depth=0)).document
+    assert [p["url"] for p in document["pages"]] == [demo_url]
+    assert "images/hero-800.jpg" in by_path(document, demo_url)
+
+
+def test_ignore_robots_fetches_disallowed_pages(demo_url: str, make_config) -> None:  # type: ignore[no-untyped-def]
+    document = run_scan(make_config(demo_url, ignore_robots=True)).document
+    assert demo_url + "private/staff-only.html" in {p["url"] for p in document["pages"]}
+    assert document["errors"] == []
+
+
+def test_html_served_for_an_image_link_and_an_image_served_for_a_page_link(make_config) -> None:  # type: ignore[no-untyped-def]
+    site = Site({
+        "/": Route("<a href='/photo?id=7'>photo</a><img src='/broken.jpg'>"),
+        "/photo?id=7": Route(jpeg_bytes(), content_type="image/jpeg"),
+        "/broken.jpg": Route("<html>not an image</html>"),
+    })
+    with site.serve() as base:
+        document = run_scan(make_config(base + "/")).document
+    assets = {a["url"].removeprefix(base): a for a in document["assets"]}
+    assert assets["/photo?id=7"]["type"] == "image" and assets["/photo?id=7"]["fetched"]
+    assert assets["/broken.jpg"]["content_type"] == "text/html"
+    assert site.hits["/photo?id=7"] == 1

@@ -1,0 +1,82 @@
+"""The fetcher against real loopback servers: retries, Retry-After, size caps, redirects, slow servers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from auditor.config import ScanConfig
+from auditor.crawl.fetch import Fetcher, Response, retry_after_seconds
+from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError
+from tests.server import Route, Site
+
+
+def fetch(config: ScanConfig, url: str, **kwargs: object) -> Response:
+    async def run() -> Response:
+        async with Fetcher(config, config.out) as fetcher:
+            return await fetcher.get(url, max_bytes=kwargs.pop("max_bytes", 10_000_000), **kwargs)  # type: ignore[arg-type]
+
+    config.out.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(run())
+
+
+def test_flapping_5xx_and_429_are_retried(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = Site({
+        "/flap": Route(dynamic=lambda n: Route("ok") if n >= 3 else Route("busy", status=503)),
+        "/limited": Route(dynamic=lambda n: Route("ok") if n >= 2 else Route("", status=429, headers={"Retry-After": "1"})),
+    })
+    with site.serve() as base:
+        config = make_config(base)
+        assert fetch(config, base + "/flap").status == 200
+        assert fetch(config, base + "/limited").status == 200
+    assert site.hits["/flap"] == 3 and site.hits["/limited"] == 2
+
+
+def test_retry_after_longer_than_allowed_is_an_error(make_config) -> None:  # type: ignore[no-untyped-def]
+    site = Site({"/wait": Route("", status=503, headers={"Retry-After": "3600"})})
+    with site.serve() as base, pytest.raises(FetchError, match="wait 3600s"):
+        fetch(make_config(base), base + "/wait")
+
+
+def test_retry_after_formats() -> None:
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert retry_after_seconds("soon") is None
+
+
+def test_size_cap(make_config) -> None:  # type: ignore[no-untyped-def]
+    site = Site({"/big": Route(b"x" * 50_000, content_type="image/jpeg")})
+    with site.serve() as base, pytest.raises(TooLargeError, match="/big"):
+        fetch(make_config(base), base + "/big", max_bytes=10_000)
+
+
+def test_redirect_loop_and_scope(make_config) -> None:  # type: ignore[no-untyped-def]
+    site = Site({
+        "/a": Route("", status=302, headers={"Location": "/b"}),
+        "/b": Route("", status=302, headers={"Location": "/a"}),
+        "/out": Route("", status=301, headers={"Location": "http://elsewhere.invalid/x"}),
+        "/hop": Route("", status=301, headers={"Location": "/final"}),
+        "/final": Route("done"),
+    })
+    with site.serve() as base:
+        config = make_config(base)
+        with pytest.raises(RedirectError, match="loop"):
+            fetch(config, base + "/a")
+        with pytest.raises(RedirectError, match="out of scope"):
+            fetch(config, base + "/out", allow_redirect=lambda u: u.startswith(base))
+        response = fetch(config, base + "/hop")
+        assert response.status == 200 and response.final_url == base + "/final"
+        assert response.redirects == [base + "/final"]
+
+
+def test_slow_server_times_out(make_config) -> None:  # type: ignore[no-untyped-def]
+    site = Site({"/slow": Route("late", delay=3)})
+    with site.serve() as base, pytest.raises(FetchTimeout, match="/slow"):
+        fetch(make_config(base, timeout=1.0, retries=0), base + "/slow")
+
+
+def test_unreachable_host_is_a_fetch_error(make_config) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FetchError, match="127.0.0.1:9"):
+        fetch(make_config("http://127.0.0.1:9/", retries=0), "http://127.0.0.1:9/")

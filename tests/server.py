@@ -1,0 +1,87 @@
+"""A loopback HTTP server for tests whose pages are constants (crawlee-python style).
+
+``Site`` serves a dict of routes ``path -> Route`` and, optionally, a static folder; it counts requests per path
+and records request headers so tests can assert politeness (one request per URL, no cookies).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Route:
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    # Called with the request count for this path; returns a Route to use instead (flapping, 429 then 200...).
+    dynamic: Callable[[int], Route] | None = None
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    site: Site
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        path = self.path
+        with self.site.lock:
+            self.site.hits[path] += 1
+            self.site.request_headers.append((path, dict(self.headers)))
+            count = self.site.hits[path]
+        route = self.site.routes.get(path) or self.site.routes.get(path.split("?")[0])
+        if route is not None and route.dynamic is not None:
+            route = route.dynamic(count)
+        if route is None:
+            if self.site.static is not None:
+                super().do_GET()
+            else:
+                self.send_error(404)
+            return
+        if route.delay:
+            time.sleep(route.delay)
+        body = route.body.encode() if isinstance(route.body, str) else route.body
+        self.send_response(route.status)
+        self.send_header("Content-Type", route.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in route.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Site:
+    def __init__(self, routes: dict[str, Route] | None = None, static: Path | None = None) -> None:
+        self.routes = routes or {}
+        self.static = static
+        self.hits: Counter[str] = Counter()
+        self.request_headers: list[tuple[str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.base = ""
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1") -> Iterator[str]:
+        handler = type("Handler", (_Handler,), {"site": self})
+        factory = functools.partial(handler, directory=str(self.static or "."))
+        server = ThreadingHTTPServer((host, 0), factory)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.base = f"http://{host}:{server.server_address[1]}"
+        try:
+            yield self.base
+        finally:
+            server.shutdown()
+            server.server_close()
