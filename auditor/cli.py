@@ -89,15 +89,20 @@ def _seed(value: str) -> str:
 def crawl_options(func: F) -> F:
     """Options shared by ``scan`` and ``demo``."""
     options = [
-        click.option("--max-pages", default=2000, show_default=True, type=click.IntRange(1), help="Stop after this many pages."),
-        click.option("--max-depth", default=10, show_default=True, type=click.IntRange(0), help="Links followed from a seed."),
-        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1), help="Requests in flight overall."),
+        click.option("--max-pages", default=2000, show_default=True, type=click.IntRange(1),
+                     help="Stop after this many pages."),
+        click.option("--max-depth", default=10, show_default=True, type=click.IntRange(0),
+                     help="Links followed from a seed."),
+        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1),
+                     help="Requests in flight overall."),
         click.option("--rate", default=4.0, show_default=True, type=click.FloatRange(0.01),
                      help="Requests per second per host (robots.txt Crawl-delay can only slow this)."),
         click.option("--render", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
                      help="Render pages in Chromium: auto = only pages that look built by JavaScript."),
-        click.option("--browser", metavar="PATH", help="Chromium executable (default: the system's, else Playwright's)."),
-        click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(1), help="Seconds per request."),
+        click.option("--browser", metavar="PATH",
+                     help="Chromium executable (default: the system's, else Playwright's)."),
+        click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(1),
+                     help="Seconds per request."),
         click.option("--user-agent", default=DEFAULT_USER_AGENT, show_default=False, help="User-Agent header."),
     ]
     for option in reversed(options):

@@ -17,7 +17,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     """A static file server that, like a carelessly configured web server, shows automatic directory listings,
     but only under ``/uploads/`` (the classic mistake the demo wants to expose)."""
 
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".webp": "image/webp", ".js": "text/javascript"}
+    extensions_map = {  # noqa: RUF012 - overrides the stdlib's attribute of the same (mutable) shape
+        **SimpleHTTPRequestHandler.extensions_map, ".webp": "image/webp", ".js": "text/javascript"}
     listing_prefix = "/uploads/"
 
     def list_directory(self, path: str | os.PathLike[str]) -> io.BytesIO | None:
@@ -26,7 +27,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             return None
         return super().list_directory(path)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's parameter name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -117,7 +117,7 @@ class Store:
         """Forget the previous scan in this folder (tables and blobs) so a new one starts clean."""
         with self.transaction() as db:
             for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 - table names come from sqlite_master
+                db.execute(f"DELETE FROM {table}")
         shutil.rmtree(self.blobs, ignore_errors=True)
         self.blobs.mkdir(mode=0o700)
 
@@ -154,14 +154,19 @@ class Store:
         depth = row[0]
         with self.transaction() as db:
             unranked = db.execute(
-                "SELECT url FROM pages WHERE state = 'pending' AND depth = ? AND rank IS NULL ORDER BY prank, idx, url",
-                (depth,),
+                """SELECT url FROM pages WHERE state = 'pending' AND depth = ? AND rank IS NULL
+                   ORDER BY prank, idx, url""", (depth,),
             ).fetchall()
             start = db.execute("SELECT COALESCE(MAX(rank), -1) + 1 FROM pages").fetchone()[0]
-            db.executemany("UPDATE pages SET rank = ? WHERE url = ?", [(start + i, u) for i, (u,) in enumerate(unranked)])
-            used = db.execute("SELECT COUNT(*) FROM pages WHERE state NOT IN ('pending', 'skipped')").fetchone()[0]
+            db.executemany("UPDATE pages SET rank = ? WHERE url = ?",
+                           [(start + i, u) for i, (u,) in enumerate(unranked)])
+            # Folder probes that found nothing do not use up the page budget.
+            used = db.execute(
+                """SELECT COUNT(*) FROM pages WHERE state NOT IN ('pending', 'skipped')
+                   AND NOT (probe = 1 AND (status IS NULL OR status >= 400))""").fetchone()[0]
             rows = db.execute(
-                "SELECT url, depth, rank, probe FROM pages WHERE state = 'pending' AND depth = ? ORDER BY rank", (depth,)
+                "SELECT url, depth, rank, probe FROM pages WHERE state = 'pending' AND depth = ? ORDER BY rank",
+                (depth,),
             ).fetchall()
             budget = max(0, max_pages - used)
             for url, *_ in rows[budget:]:
@@ -176,7 +181,7 @@ class Store:
         return row is not None
 
     def count(self, table: str, where: str = "1") -> int:
-        return int(self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0])  # noqa: S608
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}").fetchone()[0])
 
     # -- errors -------------------------------------------------------------------------------------------------
     def add_error(self, url: str, stage: str, message: str, db: sqlite3.Connection | None = None) -> None:

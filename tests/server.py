@@ -32,10 +32,10 @@ class Route:
 class _Handler(SimpleHTTPRequestHandler):
     site: Site
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         path = self.path
         with self.site.lock:
             self.site.hits[path] += 1

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from auditor.crawl.robots import RobotsPolicy, ai_crawler_tokens
+from auditor.crawl.robots import RobotsPolicy
 from auditor.models import Finding, Severity, ShareAccess
 from auditor.store import Store
 
@@ -34,8 +34,8 @@ def share_link_findings(store: Store) -> list[Finding]:
     rows = store.db.execute(
         "SELECT url, provider, access, status, redirect, detail FROM share_links ORDER BY url").fetchall()
     findings = []
-    for url, provider, access, status, redirect, detail in rows:
-        access = access or "unchecked"
+    for url, provider, stored_access, status, redirect, detail in rows:
+        access: ShareAccess = stored_access or "unchecked"
         pages = [p for (p,) in store.db.execute(
             "SELECT page_url FROM share_sources WHERE url = ? ORDER BY page_url", (url,))]
         findings.append(Finding(

@@ -27,7 +27,7 @@ from auditor.crawl.sitemaps import parse_sitemap
 from auditor.crawl.urls import classify as classify_url
 from auditor.crawl.urls import host_of, parent_directories, try_normalize
 from auditor.errors import BrowserUnavailable, FetchError, RenderError
-from auditor.models import Discovery, Extraction
+from auditor.models import Discovery, Extraction, UrlKind
 from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import FrontierItem, Store
 
@@ -74,13 +74,13 @@ class Crawler:
         if not self.store.get_meta("seeded"):
             await self._seed()
         self._refresh_counters()
+        semaphore = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(item: FrontierItem) -> None:
+            async with semaphore:
+                await self._page(item)
+
         while items := self.store.next_level(self.config.max_pages):
-            semaphore = asyncio.Semaphore(self.config.concurrency)
-
-            async def one(item: FrontierItem) -> None:
-                async with semaphore:
-                    await self._page(item)
-
             await asyncio.gather(*(one(item) for item in items))
             await self._fetch_pending_assets()
         await self._fetch_pending_assets()
@@ -127,7 +127,7 @@ class Crawler:
                 for raw in content.images:
                     image = try_normalize(raw, url)
                     if image:
-                        kind = "document" if classify_url(image) == "document" else "image"
+                        kind: UrlKind = "document" if classify_url(image) == "document" else "image"
                         self._add_asset(db, Discovery(image, kind, "sitemap"), url, -1)
 
     # -- pages --------------------------------------------------------------------------------------------------

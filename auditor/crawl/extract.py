@@ -139,7 +139,8 @@ def _page_signals(soup: BeautifulSoup, headers: dict[str, str]) -> PageSignals:
             tdm = True
     for value in [headers.get("x-robots-tag", "")]:
         tokens.update(t.strip().split(":")[-1].strip() for t in value.lower().split(","))
-    return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens, tdm_reservation=tdm)
+    return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens,
+                       tdm_reservation=tdm)
 
 
 def _jsonld_images(data: object, collector: _Collector) -> None:
@@ -172,9 +173,8 @@ def _tag_urls(tag: Tag, c: _Collector) -> None:
         if "srcset" in attr:
             for url in parse_srcset(value):
                 c.add(url, "html", hint="image")
-        elif looks_like_asset_path(value.strip()):
-            c.add(value, "html")
-        elif match_provider(try_normalize(value, c.base, keep_fragment=True) or ""):
+        elif looks_like_asset_path(value.strip()) or match_provider(
+                try_normalize(value, c.base, keep_fragment=True) or ""):
             c.add(value, "html")
     style = tag.get("style")
     if isinstance(style, str) and "url(" in style:
@@ -196,9 +196,9 @@ def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
         href = link.get("href")
         if rel & {"stylesheet"} and isinstance(href, str):
             c.add(href, "html", hint="resource")
-        elif rel & {"preload", "prefetch", "image_src"} and str(link.get("as") or "image") in {"image", "fetch"}:
-            if isinstance(href, str):
-                c.add(href, "html", hint="image" if rel & {"image_src"} or link.get("as") == "image" else None)
+        elif (rel & {"preload", "prefetch", "image_src"} and str(link.get("as") or "image") in {"image", "fetch"}
+              and isinstance(href, str)):
+            c.add(href, "html", hint="image" if rel & {"image_src"} or link.get("as") == "image" else None)
 
 
 def _scripts(soup: BeautifulSoup, c: _Collector) -> None:

@@ -10,6 +10,7 @@ size are read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -135,10 +136,9 @@ class Renderer:
                 page.set_default_timeout(self.timeout_ms)
                 await page.goto(url, wait_until="load", timeout=self.timeout_ms)
                 await page.evaluate(_SCROLL_JS, 40)
-                try:
+                # A page that never goes idle (polling, analytics) is still read as it is.
+                with contextlib.suppress(PlaywrightError):
                     await page.wait_for_load_state("networkidle", timeout=min(self.timeout_ms, 5000))
-                except PlaywrightError:
-                    pass  # a page that never goes idle (polling, analytics) is still read as it is
                 html = (await page.content()).encode("utf-8")
                 images = [
                     RenderedImage(u, int(i["w"]), int(i["h"]))

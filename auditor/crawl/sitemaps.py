@@ -55,9 +55,7 @@ def parse_sitemap(body: bytes) -> SitemapContent:
             continue
         parent = element.getparent()
         parent_name = etree.QName(parent).localname.lower() if parent is not None else ""
-        if name == "loc" and parent_name == "image":
-            content.images.append(text)
-        elif name == "thumbnail_loc":
+        if (name == "loc" and parent_name == "image") or name == "thumbnail_loc":
             content.images.append(text)
         elif name == "loc" and parent_name == "sitemap" and is_index:
             content.sitemaps.append(text)

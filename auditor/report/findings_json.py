@@ -64,7 +64,8 @@ def _findings(store: Store) -> list[dict[str, Any]]:
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings = [{"id": i, "check": c, "severity": s, "title": t, "asset": a, "page": p,
                  "evidence": json.loads(e), "advice": adv} for i, c, s, t, a, p, e, adv in rows]
-    return sorted(findings, key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"]))
+    return sorted(findings,
+                  key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"]))
 
 
 def build(store: Store) -> dict[str, Any]:

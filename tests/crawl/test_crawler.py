@@ -88,7 +88,9 @@ DYNAMIC_PAGE = """<!doctype html><html><head><title>Gallery</title></head><body>
   lazy.style.marginTop = '3000px';
   app.appendChild(lazy);
   new IntersectionObserver(function (entries) {
-    entries.forEach(function (e) { if (e.isIntersecting) { lazy.src = ['/dyn', 'below-the-fold'].join('/') + '.png'; } });
+    entries.forEach(function (e) {
+      if (e.isIntersecting) { lazy.src = ['/dyn', 'below-the-fold'].join('/') + '.png'; }
+    });
   }).observe(lazy);
 </script></body></html>"""
 
@@ -105,7 +107,8 @@ def test_only_the_browser_finds_images_built_at_run_time(make_config, browser: s
     site = dynamic_site()
     with site.serve() as base:
         static = run_scan(make_config(base + "/", out=tmp_path / "static")).document
-        rendered = run_scan(make_config(base + "/", out=tmp_path / "rendered", render="auto", browser=browser)).document
+        config = make_config(base + "/", out=tmp_path / "rendered", render="auto", browser=browser)
+        rendered = run_scan(config).document
     assert static["assets"] == []
     found = {a["url"].removeprefix(base): a for a in rendered["assets"]}
     assert set(found) == {"/dyn/photo-1.png", "/dyn/photo-2.png", "/dyn/photo-3.png", "/dyn/below-the-fold.png"}

@@ -51,7 +51,7 @@ def test_app_shell_is_recognized_and_content_page_is_not() -> None:
 
 
 def test_directory_listings_are_recognized() -> None:
-    apache = b"<html><head><title>Index of /uploads/2023</title></head><body><h1>Index of /uploads/2023</h1></body></html>"
+    apache = b"<html><head><title>Index of /uploads/2023</title></head><body><h1>Index of /uploads/2023</h1></body>"
     python = b"<html><head><title>Directory listing for /uploads/</title></head><body></body></html>"
     assert extract_html(apache, "https://school.example/uploads/2023/", SCOPE).is_directory_listing
     assert extract_html(python, "https://school.example/uploads/", SCOPE).is_directory_listing

@@ -16,7 +16,8 @@ from tests.server import Route, Site
 def fetch(config: ScanConfig, url: str, **kwargs: object) -> Response:
     async def run() -> Response:
         async with Fetcher(config, config.out) as fetcher:
-            return await fetcher.get(url, max_bytes=kwargs.pop("max_bytes", 10_000_000), **kwargs)  # type: ignore[arg-type]
+            limit = kwargs.pop("max_bytes", 10_000_000)
+            return await fetcher.get(url, max_bytes=limit, **kwargs)  # type: ignore[arg-type]
 
     config.out.mkdir(parents=True, exist_ok=True)
     return asyncio.run(run())
@@ -25,7 +26,8 @@ def fetch(config: ScanConfig, url: str, **kwargs: object) -> Response:
 def test_flapping_5xx_and_429_are_retried(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     site = Site({
         "/flap": Route(dynamic=lambda n: Route("ok") if n >= 3 else Route("busy", status=503)),
-        "/limited": Route(dynamic=lambda n: Route("ok") if n >= 2 else Route("", status=429, headers={"Retry-After": "1"})),
+        "/limited": Route(dynamic=lambda n: Route("ok") if n >= 2
+                          else Route("", status=429, headers={"Retry-After": "1"})),
     })
     with site.serve() as base:
         config = make_config(base)
@@ -78,5 +80,5 @@ def test_slow_server_times_out(make_config) -> None:  # type: ignore[no-untyped-
 
 
 def test_unreachable_host_is_a_fetch_error(make_config) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FetchError, match="127.0.0.1:9"):
+    with pytest.raises(FetchError, match=r"127\.0\.0\.1:9"):
         fetch(make_config("http://127.0.0.1:9/", retries=0), "http://127.0.0.1:9/")

@@ -1,0 +1,95 @@
+"""The command line: help on every command, clear one-line errors with exit status 2, and the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor import __version__
+from auditor.cli import main
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["demo"]])
+def test_help_on_every_command(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_scan_help_documents_the_options() -> None:
+    output = CliRunner().invoke(main, ["scan", "--help"]).output
+    for option in ("--out", "--max-pages", "--max-depth", "--concurrency", "--rate", "--render", "--browser",
+                   "--allow-host", "--ignore-robots", "--user-agent", "--timeout", "--no-link-check"):
+        assert option in output
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def _error_line(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.output.strip()
+
+
+def test_bad_url_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", "ftp://school.example/", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "not a web address" in _error_line(result)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere, so an unwritable folder cannot be made")
+def test_unwritable_out_is_exit_2(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = CliRunner().invoke(main, ["scan", "https://school.example/", "--out", str(locked / "o")])
+    assert result.exit_code == 2 and "cannot write" in _error_line(result)
+
+
+def test_out_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(main, ["scan", "http://127.0.0.1:9/", "--out", str(blocker / "o")])
+    assert result.exit_code == 2 and "cannot write" in _error_line(result)
+
+
+def test_missing_browser_with_render_always_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o"),
+                                       "--render", "always", "--browser", str(tmp_path / "no-chromium")])
+    assert result.exit_code == 2 and "no such executable" in _error_line(result)
+
+
+def test_unfinished_scan_of_other_seeds_is_refused(tmp_path: Path) -> None:
+    from auditor.store import Store
+
+    store = Store(tmp_path / "o")
+    store.set_meta("seeds", ["https://other.example/"])
+    store.set_meta("complete", False)
+    store.close()
+    result = CliRunner().invoke(main, ["scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "--fresh" in _error_line(result)
+
+
+def test_demo_writes_a_report(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--render", "never"])
+    assert result.exit_code == 0, result.output
+    assert f"report: {tmp_path / 'demo' / 'report.html'}" in result.output
+    document = json.loads((tmp_path / "demo" / "findings.json").read_text())
+    assert document["scan"]["assets"] == 22 and document["findings"]
+
+
+def test_second_run_on_the_same_out_is_refused(tmp_path: Path) -> None:
+    from auditor.store import Store
+
+    holder = Store(tmp_path / "o")
+    try:
+        result = CliRunner().invoke(main, ["scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o")])
+    finally:
+        holder.close()
+    assert result.exit_code == 2 and "another auditor run" in _error_line(result)

@@ -1,0 +1,130 @@
+"""A whole scan: findings.json validates against its schema, the crawl-level checks fire, share links are
+classified with one request each, and a scan killed with SIGKILL resumes to the same result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.pipeline import run_scan
+from auditor.report.findings_json import schema
+from tests.conftest import png_bytes
+from tests.crawl.test_sharelinks import RouteTo
+from tests.server import Route, Site
+
+
+def test_findings_json_is_valid_and_carries_the_crawl_checks(demo_url: str, make_config) -> None:  # type: ignore[no-untyped-def]
+    outcome = run_scan(make_config(demo_url))
+    document = json.loads(outcome.findings_path.read_text())
+    jsonschema.Draft202012Validator(schema()).validate(document)
+    assert document == outcome.document
+    assert document["scan"]["complete"] is True
+    assert document["scan"]["pages"] == len(document["pages"])
+    checks = {(f["check"], (f["asset"] or f["page"]).removeprefix(demo_url)) for f in document["findings"]}
+    assert ("ai_training_not_reserved", "") in checks
+    assert {("directory_listing", p) for p in ("uploads/2024/05/", "uploads/2019/", "uploads/2023/")} <= checks
+    shares = {f["asset"]: f for f in document["findings"] if f["check"] == "public_share_link"}
+    assert set(shares) == {
+        "https://drive.google.com/drive/folders/1DemoFolderId0123456789",
+        "https://www.dropbox.com/sh/demo0123abcd/AAB_demo?dl=0",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+        "https://1drv.ms/f/s!AdemoOneDriveShare01",
+    }
+    assert all(f["evidence"]["access"] == "unchecked" for f in shares.values())
+    ai = next(f for f in document["findings"] if f["check"] == "ai_training_not_reserved")
+    assert ai["evidence"]["ai_crawlers_blocked"] == ["GPTBot", "CCBot"]
+    listing = next(f for f in document["findings"] if f["page"] == demo_url + "uploads/2024/05/")
+    assert listing["severity"] == "high" and listing["evidence"]["listed_assets"] == 4
+    assert len({f["id"] for f in document["findings"]}) == len(document["findings"])
+    assert (outcome.report_path.stat().st_mode & 0o777) == 0o600
+    html = outcome.report_path.read_text()
+    assert "Content-Security-Policy" in html and "Open directory listing" in html
+
+
+def test_a_fully_reserved_site_has_no_ai_finding(make_config) -> None:  # type: ignore[no-untyped-def]
+    tokens = json.loads((Path(__file__).parent.parent / "auditor/data/ai_crawlers.json").read_text())["crawlers"]
+    robots = "".join(f"User-agent: {c['token']}\nDisallow: /\n\n" for c in tokens)
+    site = Site({
+        "/robots.txt": Route(robots, content_type="text/plain"),
+        "/.well-known/tdmrep.json": Route('[{"location": "/", "tdm-reservation": 1}]', content_type="application/json"),
+        "/": Route('<meta name="robots" content="noai, noimageai"><p>hello</p>'),
+    })
+    with site.serve() as base:
+        document = run_scan(make_config(base + "/")).document
+    assert [f for f in document["findings"] if f["check"] == "ai_training_not_reserved"] == []
+
+
+def test_share_links_are_classified_once_each_without_cookies(make_config) -> None:  # type: ignore[no-untyped-def]
+    provider = Site({
+        "/drive/folders/open": Route("<html>photos</html>"),
+        "/drive/folders/closed": Route("", status=302, headers={"Location": "https://accounts.google.com/ServiceLogin"}),
+    })
+    page = ("<a href='https://drive.google.com/drive/folders/open'>a</a>"
+            "<a href='https://drive.google.com/drive/folders/closed'>b</a><a href='/two'>2</a>")
+    school = Site({"/": Route(page), "/two": Route(page)})
+    with provider.serve() as provider_base, school.serve() as base:
+        document = run_scan(make_config(base + "/", link_check=True), share_transport=RouteTo(provider_base)).document
+    access = {f["asset"].rsplit("/", 1)[1]: (f["evidence"]["access"], f["severity"])
+              for f in document["findings"] if f["check"] == "public_share_link"}
+    assert access == {"open": ("public", "high"), "closed": ("login_required", "low")}
+    assert dict(provider.hits) == {"/drive/folders/open": 1, "/drive/folders/closed": 1}
+    open_link = next(f for f in document["findings"] if f["asset"].endswith("/open"))
+    assert open_link["evidence"]["found_on"] == [base + "/", base + "/two"]
+
+
+def _slow_site(pages: int) -> Site:
+    routes = {}
+    for i in range(pages):
+        links = "".join(f"<a href='/p{j}'>p{j}</a>" for j in (2 * i + 1, 2 * i + 2) if j < pages)
+        routes[f"/p{i}" if i else "/"] = Route(f"<title>p{i}</title>{links}<img src='/img/{i}.png'>", delay=0.05)
+        routes[f"/img/{i}.png"] = Route(png_bytes(8 + i, 8), content_type="image/png", delay=0.05)
+    return Site(routes)
+
+
+def _comparable(path: Path) -> dict[str, Any]:
+    document = json.loads((path / "findings.json").read_text())
+    return {k: document[k] for k in ("pages", "assets", "findings", "errors")} | {
+        "counts": {k: document["scan"][k] for k in ("pages", "assets", "errors", "complete")}}
+
+
+def test_sigkill_then_same_command_resumes_to_the_same_result(tmp_path: Path) -> None:
+    site = _slow_site(40)
+    with site.serve() as base:
+        command = [sys.executable, "-m", "auditor", "scan", base + "/", "--render", "never", "--rate", "20",
+                   "--concurrency", "2", "--no-link-check"]
+        subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=120)
+        interrupted = tmp_path / "interrupted"
+        process = subprocess.Popen([*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        db = interrupted / "scan.sqlite3"
+        deadline = time.monotonic() + 60
+        done = 0
+        while time.monotonic() < deadline and done < 10:
+            time.sleep(0.1)
+            if db.exists():
+                try:
+                    with sqlite3.connect(db, timeout=1) as conn:
+                        done = conn.execute("SELECT COUNT(*) FROM pages WHERE state = 'done'").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert 10 <= done < 40, "the kill must land in the middle of the crawl"
+        assert not (interrupted / "findings.json").exists()
+        before = dict(site.hits)
+        result = subprocess.run([*command, "--out", str(interrupted)], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "resuming" in result.stderr
+    assert _comparable(interrupted) == _comparable(tmp_path / "whole")
+    # Pages finished before the kill were not fetched again.
+    refetched = [p for p in ("/", "/p1", "/p2") if site.hits[p] > before.get(p, 0)]
+    assert refetched == []
