@@ -32,6 +32,9 @@ class Discovery:
     via: Via
     rendered_width: int | None = None
     rendered_height: int | None = None
+    # A bare relative path in a script ("static/media/a.jpg") may be meant against the page or the site root;
+    # both are tried, and a speculative URL that fails is dropped rather than reported.
+    speculative: bool = False
 
 
 @dataclass(frozen=True, slots=True)

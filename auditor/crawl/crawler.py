@@ -97,7 +97,8 @@ class Crawler:
             robots = await self.hosts.robots(origin)
             await self.hosts.tdmrep(origin)
             sitemaps = robots.sitemaps() if not self.config.ignore_robots else []
-            await self._sitemaps([u for s in [*sitemaps, "/sitemap.xml"] if (u := try_normalize(s, origin + "/"))])
+            defaults = ["/sitemap.xml", "/sitemap_index.xml"]  # the second is WordPress/Yoast's
+            await self._sitemaps([u for s in [*sitemaps, *defaults] if (u := try_normalize(s, origin + "/"))])
         self.store.set_meta("seeded", True)
 
     async def _sitemaps(self, queue: list[str]) -> None:
@@ -221,7 +222,7 @@ class Crawler:
             if d.kind in ("image", "document") or (d.kind == "page" and d.via == "html"):
                 w, h = sizes.get(d.url, (None, None))
                 via = "rendered" if d.via == "html" else d.via
-                extraction.discoveries.append(Discovery(d.url, d.kind, via, w, h))
+                extraction.discoveries.append(Discovery(d.url, d.kind, via, w, h, d.speculative and w is None))
         extraction.share_links.extend(rendered.share_links)
         return True
 
@@ -272,9 +273,10 @@ class Crawler:
                         self.store.add_page(db, d.url, item.depth + 1, item.rank, index, parent=final)
                 elif d.kind in ("image", "document"):
                     via = "listing" if listing and d.via == "html" else d.via
-                    self._add_asset(db, Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height),
-                                    final, item.rank)
-                    self._probe_parents(db, d.url, item, final)
+                    self._add_asset(db, Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height,
+                                                  d.speculative), final, item.rank)
+                    if not d.speculative:
+                        self._probe_parents(db, d.url, item, final)
             for link in dict.fromkeys(e.share_links):
                 provider = match_provider(link)
                 if provider:
@@ -299,7 +301,11 @@ class Crawler:
             self.store.add_page(db, folder, item.depth + 1, item.rank, 1_000_000 + k, probe=True, parent=page)
 
     def _add_asset(self, db: sqlite3.Connection, d: Discovery, page: str, rank: int) -> None:
-        db.execute("INSERT OR IGNORE INTO assets (url, type) VALUES (?, ?)", (d.url, d.kind))
+        db.execute(
+            """INSERT INTO assets (url, type, speculative) VALUES (?, ?, ?)
+               ON CONFLICT(url) DO UPDATE SET speculative = MIN(speculative, excluded.speculative)""",
+            (d.url, d.kind, int(d.speculative)),
+        )
         db.execute(
             """INSERT INTO sources VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
                rendered_w = COALESCE(excluded.rendered_w, rendered_w),
@@ -329,9 +335,11 @@ class Crawler:
         try:
             response = await self.fetcher.get(url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True)
         except FetchError as exc:
+            speculative = self.store.db.execute("SELECT speculative FROM assets WHERE url = ?", (url,)).fetchone()
             with self.store.transaction() as db:
                 db.execute("UPDATE assets SET state = 'error' WHERE url = ?", (url,))
-                self.store.add_error(url, "fetch", exc.reason, db)
+                if not (speculative and speculative[0]):
+                    self.store.add_error(url, "fetch", exc.reason, db)
             self._tick(errors=1)
             return
         try:
@@ -390,9 +398,10 @@ class Crawler:
 
 
 def _encode_extraction(e: Extraction) -> str:
-    return json.dumps({"d": [[d.url, d.kind, d.via] for d in e.discoveries], "s": e.share_links})
+    return json.dumps({"d": [[d.url, d.kind, d.via, d.speculative] for d in e.discoveries], "s": e.share_links})
 
 
 def _decode_extraction(payload: str) -> Extraction:
     data = json.loads(payload)
-    return Extraction(discoveries=[Discovery(u, k, v) for u, k, v in data["d"]], share_links=list(data["s"]))
+    discoveries = [Discovery(u, k, v, speculative=s) for u, k, v, s in data["d"]]
+    return Extraction(discoveries=discoveries, share_links=list(data["s"]))

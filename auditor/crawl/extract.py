@@ -74,7 +74,8 @@ class _Collector:
         self._seen: set[tuple[str, Via]] = set()
         self._shares: dict[str, None] = {}
 
-    def add(self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None) -> None:
+    def add(self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None,
+            speculative: bool = False) -> None:
         if not raw:
             return
         raw = raw.strip()
@@ -93,7 +94,7 @@ class _Collector:
         if kind == "other" or (url, via) in self._seen:
             return
         self._seen.add((url, via))
-        self.out.discoveries.append(Discovery(url=url, kind=kind, via=via))
+        self.out.discoveries.append(Discovery(url=url, kind=kind, via=via, speculative=speculative))
 
     def add_script_literals(self, literals: Iterable[str], via: Via, base: str | None = None) -> None:
         """Literals from JS/JSON: keep share links anywhere, assets only when they resolve to the same site."""
@@ -103,8 +104,15 @@ class _Collector:
                 continue
             if match_provider(url):
                 self._shares.setdefault(url, None)
-            elif looks_like_asset_path(literal) and self.scope.same_site(url):
-                self.add(literal, via, base=base)
+            elif not looks_like_asset_path(literal):
+                continue
+            elif literal.startswith(("/", "http:", "https:", "./", "../")):
+                if self.scope.same_site(url):
+                    self.add(literal, via, base=base)
+            else:
+                candidates = {url, try_normalize("/" + literal, base or self.base)}
+                for candidate in sorted(c for c in candidates if c and self.scope.same_site(c)):
+                    self.add(candidate, via, speculative=len(candidates) > 1)
 
     def add_css(self, source: str, base: str | None = None) -> None:
         urls, imports = urls_in_css(source)
@@ -173,6 +181,8 @@ def _tag_urls(tag: Tag, c: _Collector) -> None:
         if "srcset" in attr:
             for url in parse_srcset(value):
                 c.add(url, "html", hint="image")
+        elif "url(" in value:
+            c.add_css(value)
         elif looks_like_asset_path(value.strip()) or match_provider(
                 try_normalize(value, c.base, keep_fragment=True) or ""):
             c.add(value, "html")
@@ -239,9 +249,10 @@ def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, st
                  encoding: str | None = None) -> Extraction:
     """All discoveries of one HTML document; never raises on malformed markup (returns what it could find)."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    text = _decode(body, encoding)
+    # Without a charset in the headers, let Beautiful Soup read <meta charset> and sniff the bytes.
+    markup: str | bytes = _decode(body, encoding) if encoding else body
     try:
-        soup = BeautifulSoup(text, "lxml")
+        soup = BeautifulSoup(markup, "lxml")
     except (ParserRejectedMarkup, RecursionError):
         soup = BeautifulSoup("", "lxml")
     base_tag = soup.find("base", href=True)

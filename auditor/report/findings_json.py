@@ -39,7 +39,8 @@ def _pages(store: Store) -> list[dict[str, Any]]:
 
 def _assets(store: Store) -> list[dict[str, Any]]:
     rows = store.db.execute(
-        "SELECT url, type, status, final_url, content_type, bytes, sha256, state FROM assets ORDER BY url"
+        """SELECT url, type, status, final_url, content_type, bytes, sha256, state FROM assets
+           WHERE NOT (speculative = 1 AND (status IS NULL OR status >= 300)) ORDER BY url"""
     ).fetchall()
     out = []
     for url, kind, status, final, ctype, size, sha, state in rows:

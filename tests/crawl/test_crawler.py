@@ -181,3 +181,19 @@ def test_html_served_for_an_image_link_and_an_image_served_for_a_page_link(make_
     assert assets["/photo?id=7"]["type"] == "image" and assets["/photo?id=7"]["fetched"]
     assert assets["/broken.jpg"]["content_type"] == "text/html"
     assert site.hits["/photo?id=7"] == 1
+
+
+def test_a_react_style_bundle_with_relative_media_paths(make_config) -> None:  # type: ignore[no-untyped-def]
+    bundle = 'var e=n.p+"static/media/trip.4f3a9b.jpg",t=[n.p+"static/media/fair.77aa01.png"];'
+    site = Site({
+        "/gallery/": Route('<div id="root"></div><script src="/static/js/main.8c1d.js"></script>'),
+        "/static/js/main.8c1d.js": Route(bundle, content_type="application/javascript"),
+        "/static/media/trip.4f3a9b.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
+        "/static/media/fair.77aa01.png": Route(png_bytes(), content_type="image/png"),
+    })
+    with site.serve() as base:
+        document = run_scan(make_config(base + "/gallery/")).document
+    # Both readings of the relative path were tried; only the one that exists is reported, and no error for the other.
+    assert [a["url"].removeprefix(base) for a in document["assets"]] == [
+        "/static/media/fair.77aa01.png", "/static/media/trip.4f3a9b.jpg"]
+    assert document["errors"] == []

@@ -77,7 +77,8 @@ def test_resources_resolve_like_a_browser() -> None:
     assert urls(css, "css") == {"https://school.example/img/bg.jpg"}
     js = extract_resource(b'x=["photos/a.jpg","/data/more.json"]', "https://school.example/assets/app.js",
                           "text/javascript", "https://school.example/gallery/", SCOPE)
-    assert urls(js, "js") == {"https://school.example/gallery/photos/a.jpg", "https://school.example/data/more.json"}
+    assert urls(js, "js") == {"https://school.example/gallery/photos/a.jpg", "https://school.example/photos/a.jpg",
+                              "https://school.example/data/more.json"}
     data = extract_resource(b'{"photos":[{"src":"/g/b.png"}]}', "https://school.example/data/more.json",
                             "application/json", "https://school.example/gallery/", SCOPE)
     assert urls(data, "json") == {"https://school.example/g/b.png"}
@@ -86,3 +87,22 @@ def test_resources_resolve_like_a_browser() -> None:
 def test_srcset_parsing_keeps_commas_inside_urls() -> None:
     assert parse_srcset("a.jpg 1x, https://x.example/w_300,h_200/b.jpg 2x,c.jpg") == [
         "a.jpg", "https://x.example/w_300,h_200/b.jpg", "c.jpg"]
+
+
+def test_bare_relative_script_paths_are_tried_against_page_and_root() -> None:
+    js = extract_resource(b'x=n.p+"static/media/photo.4f3a.jpg";y="/abs/b.jpg"', "https://school.example/app.js",
+                          "text/javascript", "https://school.example/gallery/", SCOPE)
+    found = {(d.url, d.speculative) for d in js.discoveries}
+    assert found == {("https://school.example/gallery/static/media/photo.4f3a.jpg", True),
+                     ("https://school.example/static/media/photo.4f3a.jpg", True),
+                     ("https://school.example/abs/b.jpg", False)}
+
+
+def test_lazy_background_in_data_attribute() -> None:
+    e = extract_html(b'<div data-bg="url(/img/lazy-bg.jpg)"></div>', "https://school.example/", SCOPE)
+    assert urls(e, "css") == {"https://school.example/img/lazy-bg.jpg"}
+
+
+def test_meta_charset_is_honoured_without_a_header() -> None:
+    body = '<meta charset="windows-1252"><title>Caf\u00e9</title>'.encode("cp1252")
+    assert extract_html(body, "https://school.example/", SCOPE).title == "Caf\u00e9"
