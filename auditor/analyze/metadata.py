@@ -1,0 +1,307 @@
+"""Read what an image file says about where, by whom and with which camera it was taken.
+
+Pillow (with pillow-heif for HEIC/HEIF) opens the file and gives the EXIF IFDs, PNG text chunks and IPTC; our own
+small readers cover what Pillow leaves as bytes: maker notes (:mod:`auditor.analyze.makernotes`), XMP
+(:mod:`auditor.analyze.xmp`), ImageMagick's hex-encoded EXIF in PNG text, APP12 "PictureInfo" text and the
+presence of a C2PA/JUMBF manifest. Pixels are never decoded here (only the size is read), so a decompression
+bomb costs nothing; a file Pillow cannot open raises :class:`UnreadableImage` and is reported as an error, never
+as clean.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, IptcImagePlugin, UnidentifiedImageError
+
+from auditor.analyze import xmp
+from auditor.analyze.makernotes import parse_maker_note
+
+try:  # HEIC/HEIF/AVIF support is optional at import time but installed with the package
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a dependency
+    pillow_heif = None
+
+EXIF_IFD, GPS_IFD, IFD1 = 0x8769, 0x8825, 1
+IFD0_NAMES = {0x013B: "EXIF:Artist", 0x8298: "EXIF:Copyright", 0x9C9D: "EXIF:XPAuthor"}
+IFD0_SERIALS = {0xC62F: "EXIF:CameraSerialNumber"}
+EXIF_SERIALS = {0xA431: "EXIF:BodySerialNumber", 0xA435: "EXIF:LensSerialNumber"}
+EXIF_NAMES = {0xA430: "EXIF:CameraOwnerName"}
+IPTC_NAMES = {(2, 80): "IPTC:By-line", (2, 110): "IPTC:Credit", (2, 116): "IPTC:CopyrightNotice",
+              (2, 122): "IPTC:Writer-Editor"}
+PNG_NAMES = {"Author": "PNG:Author", "Copyright": "PNG:Copyright"}
+_PICTUREINFO_SERIAL = re.compile(rb"SerialNumber=([^\r\n\x00]+)")
+
+
+class UnreadableImage(Exception):
+    """Pillow cannot open the file (corrupt, truncated, or a format it does not know)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GpsFix:
+    lat: float
+    lon: float
+    alt: float | None
+    timestamp: str | None
+    source: str
+    precise: bool
+
+
+@dataclass(slots=True)
+class ImageMetadata:
+    """Everything the metadata checks look at, for one image. Values keep the exact field name as key."""
+
+    format: str
+    width: int
+    height: int
+    gps: GpsFix | None = None
+    gps_block_present: bool = False
+    serials: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    software: str | None = None
+    date_taken: str | None = None
+    has_exif: bool = False
+    has_xmp: bool = False
+    has_iptc: bool = False
+    has_c2pa: bool = False
+    data_mining: str | None = None
+    thumbnail: bytes | None = None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        if value.startswith(b"ASCII\x00\x00\x00") or value.startswith(b"UNICODE\x00"):
+            value = value[8:]
+        try:
+            value = value.decode("utf-16-le") if value[1:2] == b"\x00" else value.decode("utf-8")
+        except UnicodeDecodeError:
+            value = value.decode("latin-1")
+    if value is None or isinstance(value, tuple | list | dict):
+        return None
+    text = str(value).replace("\x00", "").strip()
+    return text or None
+
+
+def _rational(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _dms(value: Any) -> tuple[float, bool] | None:
+    """Degrees from an EXIF (deg, min, sec) triple; and whether it is finer than whole degrees."""
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        return None
+    parts = [_rational(v) for v in value]
+    if any(p is None for p in parts):
+        return None
+    d, m, s = (p or 0.0 for p in parts)
+    return d + m / 60 + s / 3600, bool(m or s or d != int(d))
+
+
+def _exif_gps(gps: dict[int, Any]) -> GpsFix | None:
+    lat, lon = _dms(gps.get(2)), _dms(gps.get(4))
+    if lat is None or lon is None:
+        return None
+    lat_v = -lat[0] if str(gps.get(1, "N")).strip().upper().startswith("S") else lat[0]
+    lon_v = -lon[0] if str(gps.get(3, "E")).strip().upper().startswith("W") else lon[0]
+    if (lat_v == 0 and lon_v == 0) or not (abs(lat_v) <= 90 and abs(lon_v) <= 180):  # also rejects NaN
+        return None
+    alt = _rational(gps.get(6))
+    if alt is not None and gps.get(5) in (1, b"\x01"):
+        alt = -alt
+    stamp = gps.get(7)
+    time = ":".join(f"{_rational(p) or 0:02.0f}" for p in stamp) if isinstance(stamp, tuple) and len(stamp) == 3 else None
+    date = _text(gps.get(29))
+    timestamp = " ".join(p for p in (date, time) if p) or None
+    return GpsFix(lat_v, lon_v, alt, timestamp, "EXIF:GPS", lat[1] or lon[1])
+
+
+_XMP_COORD = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$", re.I)
+
+
+def _xmp_coord(text: str | None) -> tuple[float, bool] | None:
+    if not text:
+        return None
+    match = _XMP_COORD.match(text)
+    if match is None:
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value, value != int(value)
+    d, m, s, ref = match.groups()
+    value = float(d) + float(m or 0) / 60 + float(s or 0) / 3600
+    return (-value if ref.upper() in "SW" else value), bool(m or s or "." in d)
+
+
+def _xmp_gps(data: xmp.XmpData) -> GpsFix | None:
+    lat, lon = _xmp_coord(data.first("exif:GPSLatitude")), _xmp_coord(data.first("exif:GPSLongitude"))
+    if lat is None or lon is None or (lat[0] == 0 and lon[0] == 0):
+        return None
+    alt_text = data.first("exif:GPSAltitude")
+    alt = None
+    if alt_text:
+        num, _, den = alt_text.partition("/")
+        try:
+            alt = float(num) / float(den or 1)
+        except (ValueError, ZeroDivisionError):
+            alt = None
+    return GpsFix(lat[0], lon[0], alt, data.first("exif:GPSTimeStamp"), "XMP:exif:GPSLatitude", lat[1] or lon[1])
+
+
+def _tiff_block(img: Image.Image, raw: bytes) -> bytes | None:
+    """The EXIF TIFF block (byte-order mark first) that maker-note and thumbnail offsets count from."""
+    exif = img.info.get("exif")
+    if isinstance(exif, bytes):
+        start = exif.find(b"II*\x00") if b"II*\x00" in exif[:16] else exif.find(b"MM\x00*")
+        return exif[start:] if start >= 0 else None
+    if raw[:4] in (b"II*\x00", b"MM\x00*"):
+        return raw
+    return None
+
+
+def _png_raw_profile(img: Image.Image) -> Image.Exif | None:
+    """ImageMagick writes EXIF into PNG text as 'Raw profile type exif': a length and hex lines."""
+    for key in ("Raw profile type exif", "Raw profile type APP1"):
+        text = img.info.get(key)
+        if isinstance(text, str):
+            parts = text.strip().split(None, 2)
+            if len(parts) == 3:
+                try:
+                    blob = bytes.fromhex("".join(parts[2].split()))
+                except ValueError:
+                    continue
+                exif = Image.Exif()
+                exif.load(blob[6:] if blob.startswith(b"Exif\x00\x00") else blob)
+                return exif
+    return None
+
+
+def read(source: Path | bytes) -> ImageMetadata:
+    """Read ``source`` (a path or the file's bytes). Raises :class:`UnreadableImage` if Pillow cannot open it."""
+    raw = source if isinstance(source, bytes) else source.read_bytes()
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:10] in (b"<?xpacket ", b"<x:xmpmeta") and b"<x:xmpmeta" in raw[:4096]:
+        meta = ImageMetadata(format="XMP", width=0, height=0)  # an XMP sidecar: no pixels, same checks
+        _from_xmp(meta, xmp.parse(raw))
+        return meta
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(raw))
+            return _read_open(img, raw)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise UnreadableImage(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
+    meta = ImageMetadata(format=img.format or "unknown", width=img.width, height=img.height)
+    exif = img.getexif()
+    meta.has_exif = bool(exif)
+    tiff = _tiff_block(img, raw)
+    endian = "<" if tiff and tiff[:2] == b"II" else ">"
+    _from_exif(meta, exif, tiff, endian)
+    extra = _png_raw_profile(img)
+    if extra is not None:
+        _from_exif(meta, extra, None, endian, prefix="PNG:")
+    for key, name in PNG_NAMES.items():
+        if (value := _text(img.info.get(key))) is not None:
+            meta.names.setdefault(name, value)
+    _from_iptc(meta, img, raw)
+    _from_xmp(meta, xmp.parse(raw))
+    for match in _PICTUREINFO_SERIAL.finditer(raw[:1 << 20]):
+        meta.serials.setdefault("APP12:PictureInfo:SerialNumber", match.group(1).decode("latin-1").strip())
+    meta.has_c2pa = b"jumb" in raw and b"c2pa" in raw
+    return meta
+
+
+def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian: str, prefix: str = "") -> None:
+    for tag, name in IFD0_NAMES.items():
+        if (value := _text(exif.get(tag))) is not None:
+            meta.names.setdefault(prefix + name, value)
+    for tag, name in IFD0_SERIALS.items():
+        if (value := _text(exif.get(tag))) is not None:
+            meta.serials.setdefault(prefix + name, value)
+    meta.software = meta.software or _text(exif.get(0x0131))
+    sub = exif.get_ifd(EXIF_IFD)
+    for tag, name in EXIF_SERIALS.items():
+        if (value := _text(sub.get(tag))) is not None:
+            meta.serials.setdefault(prefix + name, value)
+    for tag, name in EXIF_NAMES.items():
+        if (value := _text(sub.get(tag))) is not None:
+            meta.names.setdefault(prefix + name, value)
+    meta.date_taken = meta.date_taken or _text(sub.get(0x9003)) or _text(exif.get(0x0132))
+    gps = exif.get_ifd(GPS_IFD)
+    if gps:
+        meta.gps_block_present = True
+        meta.gps = meta.gps or _exif_gps(gps)
+    note = sub.get(0x927C)
+    if isinstance(note, bytes) and note:
+        fields = parse_maker_note(note, _text(exif.get(0x010F)) or "", tiff, endian)
+        if fields is not None:
+            for key, value in fields.fields.items():
+                target = meta.names if key == "OwnerName" else meta.serials
+                target.setdefault(f"MakerNotes:{fields.vendor}:{key}", value)
+    if tiff is not None and meta.thumbnail is None:
+        ifd1 = exif.get_ifd(IFD1)
+        offset, length = ifd1.get(0x0201), ifd1.get(0x0202)
+        if isinstance(offset, int) and isinstance(length, int) and 0 < length and offset + length <= len(tiff):
+            meta.thumbnail = tiff[offset:offset + length]
+
+
+_IIM = re.compile(rb"\x1c\x02([\x50\x6e\x74\x7a])([\x00-\x7f][\x00-\xff])")
+
+
+def _scan_iim(raw: bytes) -> dict[tuple[int, int], list[bytes]]:
+    """IPTC IIM datasets wherever they are (APP13, TIFF, or a trailer such as AFCP that Pillow does not read)."""
+    found: dict[tuple[int, int], list[bytes]] = {}
+    for match in _IIM.finditer(raw):
+        length = int.from_bytes(match.group(2), "big")
+        value = raw[match.end():match.end() + length]
+        if 0 < length <= 256 and len(value) == length and all(32 <= b < 127 or b >= 160 for b in value):
+            found.setdefault((2, match.group(1)[0]), []).append(value)
+    return found
+
+
+def _from_iptc(meta: ImageMetadata, img: Image.Image, raw: bytes) -> None:
+    try:
+        info = IptcImagePlugin.getiptcinfo(img)  # type: ignore[arg-type]
+    except (SyntaxError, ValueError, IndexError, TypeError):
+        info = None
+    if not info:
+        info = _scan_iim(raw)  # type: ignore[assignment]
+    if not info:
+        return
+    meta.has_iptc = True
+    for key, name in IPTC_NAMES.items():
+        value = info.get(key)
+        values = value if isinstance(value, list) else [value]
+        texts = [t for v in values if (t := _text(v))]
+        if texts:
+            meta.names.setdefault(name, "; ".join(texts))
+
+
+def _from_xmp(meta: ImageMetadata, data: xmp.XmpData) -> None:
+    if not data.present:
+        return
+    meta.has_xmp = True
+    for key in sorted(xmp.NAME_PROPERTIES):
+        if data.values.get(key):
+            meta.names.setdefault(f"XMP:{key}", "; ".join(data.values[key]))
+    for key in sorted(xmp.SERIAL_PROPERTIES):
+        if data.values.get(key):
+            target = meta.names if key.endswith("OwnerName") else meta.serials
+            target.setdefault(f"XMP:{key}", data.values[key][0])
+    meta.gps = meta.gps or _xmp_gps(data)
+    meta.gps_block_present = meta.gps_block_present or "exif:GPSLatitude" in data.values
+    meta.software = meta.software or data.first("xmp:CreatorTool")
+    meta.date_taken = meta.date_taken or data.first("exif:DateTimeOriginal") or data.first("photoshop:DateCreated")
+    meta.data_mining = data.first("plus:DataMining")

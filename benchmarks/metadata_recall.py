@@ -1,0 +1,91 @@
+"""Precision and recall of the metadata checks against exiftool's answer on real files, and speed against
+``exiftool -j`` on the same files in the same run.
+
+    python benchmarks/metadata_recall.py [../shared/eval/exif]
+
+Per file, for each field (GPS, serial numbers, person names): does the file carry one (exiftool 12.57's
+``truth.json``, less the values this project judges to be boilerplate, listed in the output) and did we report one?
+Files Pillow cannot open are counted as errors (reported, never clean) and listed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from auditor.analyze.metadata import UnreadableImage, read  # noqa: E402
+from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial  # noqa: E402
+
+
+def truth_fields(entry: dict) -> dict[str, bool]:  # type: ignore[type-arg]
+    names = [v for v in entry["names"].values()
+             for v in (v if isinstance(v, list) else [v]) if not is_boilerplate_name(str(v))]
+    serials = [v for v in entry["serial_numbers"].values() if not is_placeholder_serial(str(v))]
+    return {"gps": bool(entry["has_gps"]), "serial": bool(serials), "names": bool(names)}
+
+
+def main() -> None:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/eval/exif")
+    truth = json.loads((root / "truth.json").read_text())["images"]
+    counts = {f: {"tp": 0, "fp": 0, "fn": 0} for f in ("gps", "serial", "names")}
+    misses: list[str] = []
+    unreadable: list[str] = []
+    boiler: dict[str, str] = {}
+    started = time.perf_counter()
+    for rel, entry in sorted(truth.items()):
+        expected = truth_fields(entry)
+        for v in entry["names"].values():
+            for value in v if isinstance(v, list) else [v]:
+                if is_boilerplate_name(str(value)):
+                    boiler[str(value)] = rel
+        try:
+            meta = read(root / rel)
+        except UnreadableImage as exc:
+            unreadable.append(f"{rel}: {exc}")
+            continue
+        got = {"gps": meta.gps is not None,
+               "serial": any(not is_placeholder_serial(v) for v in meta.serials.values()),
+               "names": any(not is_boilerplate_name(v) for v in meta.names.values())}
+        for f in counts:
+            if got[f] and expected[f]:
+                counts[f]["tp"] += 1
+            elif got[f]:
+                counts[f]["fp"] += 1
+                misses.append(f"FP {f:6} {rel}: {meta.serials if f == 'serial' else meta.names if f == 'names' else meta.gps}")
+            elif expected[f]:
+                counts[f]["fn"] += 1
+                detail = entry["serial_numbers"] if f == "serial" else entry["names"] if f == "names" else entry["gps"]
+                misses.append(f"FN {f:6} {rel}: truth {detail}")
+    ours = time.perf_counter() - started
+    print(f"files: {len(truth)}, Pillow could not open: {len(unreadable)} (reported as errors)")
+    print(f"{'field':8} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>10} {'recall':>8}")
+    for f, c in counts.items():
+        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
+        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
+        print(f"{f:8} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} {p:>10.1%} {r:>8.1%}")
+    for line in misses:
+        print(line[:300])
+    print("unreadable:", *unreadable, sep="\n  ")
+    print("treated as boilerplate (camera defaults and placeholders, not a person's name):")
+    for value, rel in sorted(boiler.items()):
+        print(f"  {value!r} ({rel})")
+    print(f"ours: {len(truth) / ours:.0f} files/s ({ours:.2f} s)")
+    exiftool = shutil.which("exiftool")
+    if exiftool:
+        files = [str(root / rel) for rel in sorted(truth)]
+        started = time.perf_counter()
+        subprocess.run([exiftool, "-j", *files], capture_output=True, check=False)
+        theirs = time.perf_counter() - started
+        print(f"exiftool -j: {len(truth) / theirs:.0f} files/s ({theirs:.2f} s); ours is {theirs / ours:.1f}x faster")
+    else:
+        print("exiftool not installed (apt install libimage-exiftool-perl) - speed ratio not measured")
+
+
+if __name__ == "__main__":
+    main()
