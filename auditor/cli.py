@@ -18,9 +18,11 @@ from auditor import __version__
 from auditor.config import DEFAULT_USER_AGENT, ScanConfig
 from auditor.crawl.urls import BadUrl, normalize
 from auditor.errors import ConfigError, StoreError
+from auditor.models import SEVERITIES
 from auditor.progress import Counters, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEMO_SITE_LOCATION = (51.50135, -0.14189)  # the demo school's made-up position (where its first photo was taken)
 
 
 class UserError(click.ClickException):
@@ -110,12 +112,42 @@ def crawl_options(func: F) -> F:
     return func
 
 
-def _run(config: ScanConfig, fresh: bool = False) -> None:
-    from auditor.pipeline import run_scan
+def _site_location(value: str | None) -> tuple[float, float] | None:
+    if not value:
+        return None
+    try:
+        lat, lon = (float(part) for part in value.split(","))
+    except ValueError:
+        raise UserError(f"--site-location {value!r}: expected LAT,LON in decimal degrees, "
+                        "e.g. 51.5014,-0.1419") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise UserError(f"--site-location {value!r}: latitude must be within ±90 and longitude within ±180")
+    return lat, lon
+
+
+def analysis_options(func: F) -> F:
+    """Options shared by ``scan``, ``check`` and ``demo``."""
+    options = [
+        click.option("--site-location", metavar="LAT,LON",
+                     help="Where the school is; a photo's GPS far from it may reveal a home."),
+        click.option("--fail-on", type=click.Choice(list(SEVERITIES)), default=None,
+                     help="Exit with status 1 when a finding at or above this severity exists (for cron/CI)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run(config: ScanConfig, fresh: bool = False, fail_on: str | None = None,
+         check_paths: list[Path] | None = None) -> None:
+    from auditor.pipeline import run_check, run_scan
 
     progress = _progress_for_terminal()
     try:
-        outcome = run_scan(config, progress, fresh=fresh)
+        if check_paths is not None:
+            outcome = run_check(check_paths, config, progress)
+        else:
+            outcome = run_scan(config, progress, fresh=fresh)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     except KeyboardInterrupt:
@@ -131,6 +163,9 @@ def _run(config: ScanConfig, fresh: bool = False) -> None:
                f"{scan['errors']} errors", err=True)
     click.echo(f"findings: {outcome.findings_path}", err=True)
     click.echo(f"report: {outcome.report_path}")
+    if fail_on is not None and findings and SEVERITIES.index(worst) <= SEVERITIES.index(fail_on):
+        click.echo(f"failing: a {worst} finding is at or above --fail-on {fail_on}", err=True)
+        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -148,6 +183,7 @@ def main() -> None:
               help="Folder for the store, findings.json and report.html. Re-running with the same folder resumes "
                    "an interrupted scan.")
 @crawl_options
+@analysis_options
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
               help="Another host whose pages belong to the site (repeatable), e.g. the apex of a www. site.")
 @click.option("--ignore-robots", is_flag=True, help="Crawl pages robots.txt disallows (your own site only).")
@@ -157,8 +193,9 @@ def main() -> None:
               help="Largest asset downloaded, in bytes.")
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
 def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concurrency: int, rate: float,
-         render: str, browser: str | None, timeout: float, user_agent: str, allow_hosts: tuple[str, ...],
-         ignore_robots: bool, no_link_check: bool, max_bytes: int, fresh: bool) -> None:
+         render: str, browser: str | None, timeout: float, user_agent: str, site_location: str | None,
+         fail_on: str | None, allow_hosts: tuple[str, ...], ignore_robots: bool, no_link_check: bool,
+         max_bytes: int, fresh: bool) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
 
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
@@ -169,16 +206,33 @@ def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concu
         concurrency=concurrency, rate=rate, render=render,  # type: ignore[arg-type]
         browser=browser, allow_hosts=tuple(h.strip().lower() for h in allow_hosts), ignore_robots=ignore_robots,
         user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, link_check=not no_link_check,
+        site_location=_site_location(site_location),
     )
-    _run(config, fresh)
+    _run(config, fresh, fail_on)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", default=Path("auditor-check"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where findings.json and report.html go.")
+@analysis_options
+def check(paths: tuple[Path, ...], out: Path, site_location: str | None, fail_on: str | None) -> None:
+    """Check local photos (files or folders) before they are published.
+
+    Runs the same analysis as a scan on PATHS and writes OUT/findings.json and OUT/report.html. Nothing is
+    uploaded anywhere. With --fail-on, a script can refuse to publish a folder that still has problems.
+    """
+    config = ScanConfig(seeds=(), out=out, site_location=_site_location(site_location))
+    _run(config, fail_on=fail_on, check_paths=list(paths))
 
 
 @main.command()
 @click.option("--out", "out", default=Path("auditor-demo"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Where to write the demo's report.")
 @crawl_options
+@analysis_options
 def demo(out: Path, max_pages: int, max_depth: int, concurrency: int, rate: float, render: str,
-         browser: str | None, timeout: float, user_agent: str) -> None:
+         browser: str | None, timeout: float, user_agent: str, site_location: str | None, fail_on: str | None) -> None:
     """Serve the bundled demo school site on 127.0.0.1 and audit it (no network needed).
 
     Share links on the demo site point at real providers, so they are reported unchecked rather than contacted.
@@ -192,5 +246,6 @@ def demo(out: Path, max_pages: int, max_depth: int, concurrency: int, rate: floa
             seeds=(base,), out=out, max_pages=max_pages, max_depth=max_depth, concurrency=concurrency,
             rate=max(rate, 50.0), render=render,  # type: ignore[arg-type]
             browser=browser, timeout=timeout, user_agent=user_agent, link_check=False,
+            site_location=_site_location(site_location) or DEMO_SITE_LOCATION,
         )
-        _run(config, fresh=True)
+        _run(config, fresh=True, fail_on=fail_on)

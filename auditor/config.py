@@ -44,6 +44,8 @@ class ScanConfig:
     link_check: bool = True
     render_timeout: float = 30.0
     probe_directories: bool = True
+    site_location: tuple[float, float] | None = None
+    max_pixels: int = 100_000_000
     extra: dict[str, Any] = field(default_factory=dict)
 
     def public_dict(self) -> dict[str, Any]:

@@ -6,6 +6,8 @@ The CLI calls :func:`run_scan`; tests call it too, with a loopback server and so
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import mimetypes
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +15,14 @@ from typing import Any
 
 import httpx
 
+from auditor.analyze.run import analyze_images
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
 from auditor.crawl.crawler import Crawler
 from auditor.crawl.fetch import Fetcher
 from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
+from auditor.crawl.urls import IMAGE_EXTENSIONS
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError
 from auditor.progress import NullProgress, Progress
 from auditor.report import findings_json, html
@@ -84,6 +88,64 @@ async def _crawl(config: ScanConfig, store: Store, progress: Progress,
             await renderer.close()
 
 
+CHECK_EXTENSIONS = IMAGE_EXTENSIONS | {"xmp"}
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Images under ``paths`` (folders walked recursively, in name order); files named explicitly are kept."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix[1:].lower() in CHECK_EXTENSIONS))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ConfigError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(p.resolve() for p in files))
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None = None) -> ScanOutcome:
+    """``auditor check``: the same analysis and outputs for local files, before anything is published."""
+    progress = progress or NullProgress()
+    files = collect_files(paths)
+    store = Store(config.out)
+    try:
+        store.reset()
+        store.set_meta("seeds", [p.resolve().as_uri() for p in paths])
+        store.set_meta("config", config.public_dict())
+        store.set_meta("started_at", _now())
+        with store.transaction() as db:
+            for path in files:
+                try:
+                    sha, size = _sha256(path)
+                except OSError as exc:
+                    store.add_error(path.as_uri(), "analyze", f"cannot read {path}: {exc.strerror}", db)
+                    continue
+                db.execute(
+                    """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, content_type)
+                       VALUES (?, 'image', 'done', ?, ?, ?)""",
+                    (path.as_uri(), size, sha, mimetypes.guess_type(path.name)[0]),
+                )
+        progress.log(f"checking {len(files)} files")
+        analyze_images(store, config)
+        store.set_meta("finished_at", _now())
+        store.set_meta("complete", True)
+        document = findings_json.write(store, config.out)
+        report = html.write(document, config.out)
+        return ScanOutcome(document, config.out / "findings.json", report, False)
+    finally:
+        store.close()
+
+
 def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: bool = False,
              share_transport: httpx.AsyncBaseTransport | None = None) -> ScanOutcome:
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
@@ -92,6 +154,8 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
     try:
         resumed = _open(config, store, fresh, progress)
         asyncio.run(_crawl(config, store, progress, share_transport))
+        progress.log("analysing images")
+        analyze_images(store, config)
         run_site_checks(store)
         store.set_meta("finished_at", _now())
         store.set_meta("complete", True)

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS share_links (
 CREATE TABLE IF NOT EXISTS share_sources (url TEXT NOT NULL, page_url TEXT NOT NULL, PRIMARY KEY (url, page_url));
 CREATE TABLE IF NOT EXISTS errors (
   url TEXT NOT NULL, stage TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (url, stage));
+CREATE TABLE IF NOT EXISTS asset_info (url TEXT PRIMARY KEY, facts TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS findings (
   id TEXT PRIMARY KEY, check_id TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL, asset TEXT,
   page TEXT, evidence TEXT NOT NULL, advice TEXT NOT NULL);

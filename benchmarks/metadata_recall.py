@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor.analyze.metadata import UnreadableImage, read  # noqa: E402
-from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial  # noqa: E402
+from auditor.analyze.metadata import UnreadableImage, read
+from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 
 
 def truth_fields(entry: dict) -> dict[str, bool]:  # type: ignore[type-arg]
@@ -57,7 +57,8 @@ def main() -> None:
                 counts[f]["tp"] += 1
             elif got[f]:
                 counts[f]["fp"] += 1
-                misses.append(f"FP {f:6} {rel}: {meta.serials if f == 'serial' else meta.names if f == 'names' else meta.gps}")
+                shown = meta.serials if f == "serial" else meta.names if f == "names" else meta.gps
+                misses.append(f"FP {f:6} {rel}: {shown}")
             elif expected[f]:
                 counts[f]["fn"] += 1
                 detail = entry["serial_numbers"] if f == "serial" else entry["names"] if f == "names" else entry["gps"]

@@ -93,3 +93,32 @@ def test_second_run_on_the_same_out_is_refused(tmp_path: Path) -> None:
     finally:
         holder.close()
     assert result.exit_code == 2 and "another auditor run" in _error_line(result)
+
+
+def test_check_a_folder_before_publishing(tmp_path: Path) -> None:
+    from tests.analyze import images
+
+    folder = tmp_path / "to-publish"
+    (folder / "trip").mkdir(parents=True)
+    (folder / "trip" / "with-gps.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12, artist="Jo Teacher"))
+    (folder / "clean.png").write_bytes(images.save(images.scene(), "PNG"))
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    (folder / "notes.txt").write_text("ignored")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["check", str(folder), "--out", str(out), "--fail-on", "high",
+                                       "--site-location", "51.5,-0.12"])
+    assert result.exit_code == 1, result.output
+    document = json.loads((out / "findings.json").read_text())
+    assert sorted(Path(a["url"]).name for a in document["assets"]) == ["broken.jpg", "clean.png", "with-gps.jpg"]
+    checks = sorted((f["check"], Path(f["asset"]).name) for f in document["findings"])
+    assert checks == [("gps_location", "with-gps.jpg"), ("person_name_metadata", "with-gps.jpg")]
+    assert [Path(e["url"]).name for e in document["errors"]] == ["broken.jpg"]
+    assert document["assets"][1]["metadata"]["format"] == "PNG"
+    clean = CliRunner().invoke(main, ["check", str(folder / "clean.png"), "--out", str(out), "--fail-on", "low"])
+    assert clean.exit_code == 0, clean.output
+
+
+def test_bad_site_location_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "--site-location", "north",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "LAT,LON" in _error_line(result)

@@ -45,6 +45,14 @@ def test_findings_json_is_valid_and_carries_the_crawl_checks(demo_url: str, make
     listing = next(f for f in document["findings"] if f["page"] == demo_url + "uploads/2024/05/")
     assert listing["severity"] == "high" and listing["evidence"]["listed_assets"] == 4
     assert len({f["id"] for f in document["findings"]}) == len(document["findings"])
+    # The two demo photos with real EXIF: GPS (critical), the camera's serial and the photographer's name.
+    for photo in ("uploads/2024/05/sports-day-1.jpg", "uploads/2024/05/sports-day-3.jpg"):
+        for check in ("gps_location", "device_serial", "person_name_metadata"):
+            assert (check, photo) in checks, (check, photo)
+    gps = next(f for f in document["findings"] if f["check"] == "gps_location")
+    assert gps["severity"] == "critical" and gps["evidence"]["field"] == "EXIF:GPS"
+    hero = next(a for a in document["assets"] if a["url"].endswith("hero-1600.jpg"))
+    assert hero["metadata"]["width"] == 1600 and hero["metadata"]["format"] == "JPEG"
     assert (outcome.report_path.stat().st_mode & 0o777) == 0o600
     html = outcome.report_path.read_text()
     assert "Content-Security-Policy" in html and "Open directory listing" in html

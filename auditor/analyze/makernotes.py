@@ -117,10 +117,10 @@ def _parse(note: bytes, make: str, tiff: bytes | None, endian: str) -> MakerNote
         return _relative_ifd(note, tiff, endian, 12, "Panasonic", _PANASONIC)
     if note.startswith(b"AOC\x00") and tiff is not None:
         pentax_endian = {b"MM": ">", b"II": "<"}.get(note[4:6], endian)
-        fields = _relative_ifd(note, tiff, pentax_endian, 6, "Pentax", _PENTAX)
-        if fields is not None:
-            fields.fields.update(_pentax_camera_info(note, tiff, pentax_endian))
-        return fields
+        pentax = _relative_ifd(note, tiff, pentax_endian, 6, "Pentax", _PENTAX)
+        if pentax is not None:
+            pentax.fields.update(_pentax_camera_info(note, tiff, pentax_endian))
+        return pentax
     if note.startswith(b"\x01\xf1") and len(note) >= 72:  # Reconyx HyperFire: fixed layout, UTF-16 serial
         serial = note[42:72].decode("utf-16-le", "ignore").split("\x00", 1)[0].strip()
         return MakerNoteFields("Reconyx", {"SerialNumber": serial} if serial else {})

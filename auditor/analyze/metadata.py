@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pillow_heif
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from auditor.analyze import xmp
 from auditor.analyze.makernotes import parse_maker_note
 
-try:  # HEIC/HEIF/AVIF support is optional at import time but installed with the package
-    import pillow_heif
+pillow_heif.register_heif_opener()  # HEIC/HEIF (and AVIF) through libheif, for phones' default formats
 
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a dependency
-    pillow_heif = None
-
-EXIF_IFD, GPS_IFD, IFD1 = 0x8769, 0x8825, 1
+EXIF_IFD, GPS_IFD, IFD1 = 0x8769, 0x8825, -1  # Pillow's ExifTags.IFD.IFD1 is -1
 IFD0_NAMES = {0x013B: "EXIF:Artist", 0x8298: "EXIF:Copyright", 0x9C9D: "EXIF:XPAuthor"}
 IFD0_SERIALS = {0xC62F: "EXIF:CameraSerialNumber"}
 EXIF_SERIALS = {0xA431: "EXIF:BodySerialNumber", 0xA435: "EXIF:LensSerialNumber"}
@@ -119,7 +115,9 @@ def _exif_gps(gps: dict[int, Any]) -> GpsFix | None:
     if alt is not None and gps.get(5) in (1, b"\x01"):
         alt = -alt
     stamp = gps.get(7)
-    time = ":".join(f"{_rational(p) or 0:02.0f}" for p in stamp) if isinstance(stamp, tuple) and len(stamp) == 3 else None
+    time = None
+    if isinstance(stamp, tuple) and len(stamp) == 3:
+        time = ":".join(f"{_rational(p) or 0:02.0f}" for p in stamp)
     date = _text(gps.get(29))
     timestamp = " ".join(p for p in (date, time) if p) or None
     return GpsFix(lat_v, lon_v, alt, timestamp, "EXIF:GPS", lat[1] or lon[1])
@@ -161,12 +159,38 @@ def _xmp_gps(data: xmp.XmpData) -> GpsFix | None:
 def _tiff_block(img: Image.Image, raw: bytes) -> bytes | None:
     """The EXIF TIFF block (byte-order mark first) that maker-note and thumbnail offsets count from."""
     exif = img.info.get("exif")
+    if exif is None and img.format == "PNG":
+        exif = _png_exif_bytes(raw)
     if isinstance(exif, bytes):
         start = exif.find(b"II*\x00") if b"II*\x00" in exif[:16] else exif.find(b"MM\x00*")
         return exif[start:] if start >= 0 else None
     if raw[:4] in (b"II*\x00", b"MM\x00*"):
         return raw
     return None
+
+
+def _png_exif_bytes(raw: bytes) -> bytes | None:
+    """A PNG's eXIf chunk, found by walking the chunks: Pillow's getexif() would decode every pixel to reach an
+    eXIf placed after the image data, which is how a decompression bomb would get its way."""
+    pos = 8
+    while pos + 8 <= len(raw):
+        length = int.from_bytes(raw[pos:pos + 4], "big")
+        kind = raw[pos + 4:pos + 8]
+        if kind == b"eXIf":
+            body = raw[pos + 8:pos + 8 + length]
+            return body[6:] if body.startswith(b"Exif\x00\x00") else body
+        if kind == b"IEND":
+            break
+        pos += 12 + length
+    return None
+
+
+def _png_exif(raw: bytes) -> Image.Exif:
+    exif = Image.Exif()
+    body = _png_exif_bytes(raw)
+    if body:
+        exif.load(body)
+    return exif
 
 
 def _png_raw_profile(img: Image.Image) -> Image.Exif | None:
@@ -189,7 +213,7 @@ def _png_raw_profile(img: Image.Image) -> Image.Exif | None:
 def read(source: Path | bytes) -> ImageMetadata:
     """Read ``source`` (a path or the file's bytes). Raises :class:`UnreadableImage` if Pillow cannot open it."""
     raw = source if isinstance(source, bytes) else source.read_bytes()
-    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:10] in (b"<?xpacket ", b"<x:xmpmeta") and b"<x:xmpmeta" in raw[:4096]:
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" and re.search(rb"<\w+:x[ma]pmeta\b", raw[:65536]):
         meta = ImageMetadata(format="XMP", width=0, height=0)  # an XMP sidecar: no pixels, same checks
         _from_xmp(meta, xmp.parse(raw))
         return meta
@@ -198,13 +222,15 @@ def read(source: Path | bytes) -> ImageMetadata:
             warnings.simplefilter("ignore")
             img = Image.open(io.BytesIO(raw))
             return _read_open(img, raw)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise UnreadableImage(f"decompression bomb? {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UnreadableImage(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
     meta = ImageMetadata(format=img.format or "unknown", width=img.width, height=img.height)
-    exif = img.getexif()
+    exif = _png_exif(raw) if img.format == "PNG" else img.getexif()
     meta.has_exif = bool(exif)
     tiff = _tiff_block(img, raw)
     endian = "<" if tiff and tiff[:2] == b"II" else ">"
@@ -253,7 +279,7 @@ def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian
     if tiff is not None and meta.thumbnail is None:
         ifd1 = exif.get_ifd(IFD1)
         offset, length = ifd1.get(0x0201), ifd1.get(0x0202)
-        if isinstance(offset, int) and isinstance(length, int) and 0 < length and offset + length <= len(tiff):
+        if isinstance(offset, int) and isinstance(length, int) and length > 0 and offset + length <= len(tiff):
             meta.thumbnail = tiff[offset:offset + length]
 
 

@@ -8,7 +8,16 @@ Boilerplate is not a finding: cameras write their model into Copyright ("KODAK D
 
 from __future__ import annotations
 
+import io
+import math
 import re
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from auditor.analyze.metadata import ImageMetadata
+from auditor.models import Finding, Severity
 
 _BOILERPLATE = [
     re.compile(r"digital\s+(still\s+)?camera", re.I),
@@ -29,3 +38,105 @@ def is_boilerplate_name(value: str) -> bool:
 def is_placeholder_serial(value: str) -> bool:
     """True for serial fields that carry no serial ("#00000001", "N/A", zeros)."""
     return bool(_PLACEHOLDER_SERIAL.match(str(value).strip()))
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine), enough to tell "at the school" from "at someone's home"."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+def _dhash(img: Image.Image) -> int:
+    small = img.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    px = small.tobytes()
+    return sum(1 << i for i in range(64) if px[(i // 8) * 9 + i % 8] > px[(i // 8) * 9 + i % 8 + 1])
+
+
+def thumbnail_difference(image_bytes: bytes, thumbnail: bytes, max_pixels: int) -> dict[str, Any] | None:
+    """How an embedded thumbnail differs from the image it belongs to, or ``None`` when it matches (or cannot
+    be compared). A differing thumbnail often still shows what was cropped out or blurred in the main image."""
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as main, Image.open(io.BytesIO(thumbnail)) as thumb:
+            if main.width * main.height > max_pixels or thumb.width * thumb.height > max_pixels:
+                return None
+            main.draft("L", (main.width // 8 or 1, main.height // 8 or 1))
+            main_ratio, thumb_ratio = main.width / main.height, thumb.width / thumb.height
+            distance = bin(_dhash(main) ^ _dhash(thumb)).count("1")
+            thumb_size = list(thumb.size)
+    except (OSError, ValueError, ZeroDivisionError, Image.DecompressionBombError):
+        return None
+    ratio_change = abs(main_ratio - thumb_ratio) / main_ratio
+    # Thumbnails are often letterboxed to 160x120, so compare both ways round before calling it a crop.
+    if ratio_change > 0.05 and abs(main_ratio - 1 / thumb_ratio) / main_ratio > 0.05 and distance > 6:
+        return {"reason": "different aspect ratio (cropped?)", "thumbnail_size": thumb_size,
+                "image_aspect": round(main_ratio, 3), "thumbnail_aspect": round(thumb_ratio, 3),
+                "hash_distance": distance}
+    if distance > 14:
+        return {"reason": "different content (edited or blurred after the thumbnail was made?)",
+                "thumbnail_size": thumb_size, "hash_distance": distance}
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What is being checked: the asset URL (or file URI), where it was found, and its content hash."""
+
+    url: str
+    page: str | None
+    sha256: str
+
+
+def _finding(check: str, severity: Severity, title: str, subject: Subject, evidence: dict[str, Any],
+             advice: str) -> Finding:
+    return Finding(Finding.make_id(check, subject.sha256, subject.url), check, severity, title, subject.url,
+                   subject.page, evidence, advice)
+
+
+def image_findings(subject: Subject, meta: ImageMetadata, image_bytes: bytes,
+                   site_location: tuple[float, float] | None, max_pixels: int) -> list[Finding]:
+    """Every metadata finding for one image."""
+    out: list[Finding] = []
+    if meta.gps is not None:
+        gps = meta.gps
+        evidence: dict[str, Any] = {"field": gps.source, "lat": round(gps.lat, 4), "lon": round(gps.lon, 4),
+                                    "altitude_m": None if gps.alt is None else round(gps.alt, 1),
+                                    "timestamp": gps.timestamp, "precise": gps.precise}
+        if site_location is not None:
+            evidence["distance_to_site_km"] = round(distance_km(site_location, (gps.lat, gps.lon)), 2)
+        far = evidence.get("distance_to_site_km", 0) > 1.0
+        out.append(_finding(
+            "gps_location", "critical" if gps.precise else "medium",
+            "GPS position in the photo" + (" far from the site: it may reveal a home" if far else ""),
+            subject, evidence,
+            "Remove the location from the file (auditor fix, or re-export without location) and replace the "
+            "published copy; switch off location tagging on the cameras and phones used for school photos."))
+    serials = {k: v for k, v in meta.serials.items() if not is_placeholder_serial(v)}
+    if serials:
+        out.append(_finding(
+            "device_serial", "medium", "Camera or lens serial number in the photo", subject, {"fields": serials},
+            "Strip metadata before publishing: a serial number links every photo taken with the same camera, "
+            "across sites and years."))
+    names = {k: v for k, v in meta.names.items() if not is_boilerplate_name(v)}
+    if names:
+        out.append(_finding(
+            "person_name_metadata", "medium", "Names in the photo's metadata", subject, {"fields": names},
+            "Strip metadata before publishing: names of photographers, owners or people shown let a stranger "
+            "connect the picture to real people."))
+    if meta.thumbnail:
+        difference = thumbnail_difference(image_bytes, meta.thumbnail, max_pixels)
+        if difference is not None:
+            out.append(_finding(
+                "thumbnail_mismatch", "high", "Embedded thumbnail differs from the published image", subject,
+                {"field": "EXIF:IFD1:ThumbnailImage", **difference},
+                "The file carries an older preview that may show what was cropped or blurred. Re-export the "
+                "image without its EXIF thumbnail and replace the published copy."))
+    return out
+
+
+def info(meta: ImageMetadata) -> dict[str, Any]:
+    """Facts shown on the asset card (not findings)."""
+    return {"format": meta.format, "width": meta.width, "height": meta.height, "software": meta.software,
+            "date_taken": meta.date_taken, "has_exif": meta.has_exif, "has_xmp": meta.has_xmp,
+            "has_iptc": meta.has_iptc, "has_c2pa": meta.has_c2pa, "data_mining": meta.data_mining,
+            "has_thumbnail": meta.thumbnail is not None, "gps_block_present": meta.gps_block_present}

@@ -44,7 +44,7 @@ OTHER_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude",
 GPS_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSTimeStamp"}
 WANTED = NAME_PROPERTIES | SERIAL_PROPERTIES | OTHER_PROPERTIES
 
-_PACKET = re.compile(rb"<x:x[ma]pmeta.*?</x:x[ma]pmeta>", re.DOTALL)
+_PACKET = re.compile(rb"<([A-Za-z0-9_]+):x[ma]pmeta\b.*?</\1:x[ma]pmeta>", re.DOTALL)
 _EXTENDED = b"http://ns.adobe.com/xmp/extension/\x00"
 MAX_PACKET = 4 * 1024 * 1024
 
@@ -70,7 +70,7 @@ def packets(data: bytes) -> list[bytes]:
             total = int.from_bytes(data[header:header + 4], "big")
             offset = int.from_bytes(data[header + 4:header + 8], "big")
             seg_len = int.from_bytes(data[start - 2:start], "big") - 2 - len(_EXTENDED) - 40 if start >= 2 else 0
-            if 0 < seg_len and offset < total <= MAX_PACKET:
+            if seg_len > 0 and offset < total <= MAX_PACKET:
                 chunks[offset] = data[header + 8:header + 8 + seg_len]
         start = data.find(_EXTENDED, start + 1)
     if chunks:

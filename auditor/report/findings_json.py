@@ -42,6 +42,7 @@ def _assets(store: Store) -> list[dict[str, Any]]:
         """SELECT url, type, status, final_url, content_type, bytes, sha256, state FROM assets
            WHERE NOT (speculative = 1 AND (status IS NULL OR status >= 300)) ORDER BY url"""
     ).fetchall()
+    facts = {u: json.loads(f) for u, f in store.db.execute("SELECT url, facts FROM asset_info")}
     out = []
     for url, kind, status, final, ctype, size, sha, state in rows:
         sources = store.db.execute(
@@ -55,6 +56,7 @@ def _assets(store: Store) -> list[dict[str, Any]]:
             "found_on": sorted({p for p, *_ in sources}),
             "found_via": sorted({v for _, v, *_ in sources}),
             "rendered_sizes": [{"width": w, "height": h} for w, h in sizes],
+            "metadata": facts.get(url),
         })
     return out
 

@@ -1,0 +1,152 @@
+"""The metadata reader and checks on real files made here, and (when ../shared is present) on the 186 real
+files of the evaluation corpus against exiftool's answer."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from auditor.analyze.metadata import UnreadableImage, read
+from auditor.analyze.metadata_checks import Subject, distance_km, image_findings, is_boilerplate_name
+from tests.analyze import images
+
+SUBJECT = Subject("https://school.example/a.jpg", "https://school.example/", "0" * 64)
+
+
+def checks(data: bytes, site: tuple[float, float] | None = None) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {f.check: f.evidence for f in image_findings(SUBJECT, read(data), data, site, 10**8)}
+
+
+def test_gps_serial_and_artist_in_a_jpeg() -> None:
+    data = images.jpeg(lat=-33.8568, lon=151.2153, serial="SN123456", artist="Jane Teacher")
+    found = checks(data, site=(-33.8688, 151.2093))
+    assert found["gps_location"]["lat"] == -33.8568 and found["gps_location"]["lon"] == 151.2153  # southern, eastern
+    assert found["gps_location"]["field"] == "EXIF:GPS" and 1.0 < found["gps_location"]["distance_to_site_km"] < 1.6
+    assert found["device_serial"]["fields"] == {"EXIF:BodySerialNumber": "SN123456"}
+    assert found["person_name_metadata"]["fields"] == {"EXIF:Artist": "Jane Teacher"}
+
+
+def test_empty_gps_block_and_boilerplate_are_not_findings() -> None:
+    data = images.jpeg(empty_gps=True, artist="KODAK DC240 ZOOM DIGITAL CAMERA", serial="#00000001")
+    meta = read(data)
+    assert meta.gps_block_present and meta.gps is None
+    assert checks(data) == {}
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])  # Pillow writes no GPS IFD into TIFF; the corpus covers TIFF
+def test_exif_in_other_formats(fmt: str) -> None:
+    data = images.save(images.scene(), fmt, exif=images.exif(lat=51.5, lon=-0.12, serial="X99"))
+    found = checks(data)
+    assert found["gps_location"]["lat"] == 51.5
+    assert found["device_serial"]["fields"] == {"EXIF:BodySerialNumber": "X99"}
+
+
+def test_heic() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    data = images.save(images.scene(), "HEIF", exif=images.exif(lat=48.85, lon=2.35))
+    assert checks(data)["gps_location"]["lon"] == 2.35
+
+
+def test_xmp_and_iptc_names_and_xmp_gps() -> None:
+    xmp = images.xmp_segment(
+        '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+        ' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" exif:GPSLatitude="51,30.5N"'
+        ' exif:GPSLongitude="0,7.5W"><dc:creator><rdf:Seq><rdf:li>Sam Photographer</rdf:li></rdf:Seq></dc:creator>'
+        "<Iptc4xmpExt:PersonInImage><rdf:Bag><rdf:li>Alex Pupil</rdf:li></rdf:Bag></Iptc4xmpExt:PersonInImage>"
+        "</rdf:Description>")
+    iptc = images.iptc_segment({80: "Chris Byline", 120: "A caption"})
+    found = checks(images.insert_segments(images.jpeg(), xmp, iptc))
+    assert found["gps_location"]["field"] == "XMP:exif:GPSLatitude"
+    assert found["gps_location"]["lat"] == pytest.approx(51.5083, abs=1e-4)
+    assert found["gps_location"]["lon"] == -0.125
+    assert found["person_name_metadata"]["fields"] == {
+        "XMP:dc:creator": "Sam Photographer", "XMP:Iptc4xmpExt:PersonInImage": "Alex Pupil",
+        "IPTC:By-line": "Chris Byline"}
+
+
+def test_thumbnail_that_shows_what_was_cropped() -> None:
+    original = images.scene(640, 480, seed=1)
+    cropped = original.crop((0, 0, 320, 480))
+    found = checks(images.jpeg_with_thumbnail(cropped, original))
+    assert found["thumbnail_mismatch"]["field"] == "EXIF:IFD1:ThumbnailImage"
+    assert "aspect" in found["thumbnail_mismatch"]["reason"]
+    assert "thumbnail_mismatch" not in checks(images.jpeg_with_thumbnail(original, original))
+
+
+def test_corrupt_and_non_images_are_errors_not_clean() -> None:
+    with pytest.raises(UnreadableImage):
+        read(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    with pytest.raises(UnreadableImage):
+        read(b"<html>an error page served as image/jpeg</html>")
+    with pytest.raises(UnreadableImage):
+        read(b"")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"tEXt", b"Author\x00Pat Parent") + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + chunk(b"IEND", b""))
+
+
+def test_large_declared_size_is_read_without_decoding_pixels() -> None:
+    """10,000 x 10,000 with 64 bytes of pixel data: decoding would fail (truncated), so success proves the reader
+    never decodes pixels."""
+    png = _png_declaring(10_000, 10_000)
+    meta = read(png)
+    assert (meta.width, meta.height) == (10_000, 10_000)
+    assert checks(png)["person_name_metadata"]["fields"] == {"PNG:Author": "Pat Parent"}
+
+
+def test_decompression_bomb_is_a_clear_error() -> None:
+    with pytest.raises(UnreadableImage, match="decompression bomb"):
+        read(_png_declaring(100_000, 100_000))
+
+
+def test_boilerplate_judgement() -> None:
+    for value in ("(C) by RDC-5300 User", "COPYRIGHT, 2005", "Copyright", "/", "Region 1", "  "):
+        assert is_boilerplate_name(value), value
+    for value in ("Phil Harvey", "Copyright 2004 Phil Harvey", "J P Bowen"):
+        assert not is_boilerplate_name(value), value
+
+
+def test_distance() -> None:
+    assert distance_km((51.5007, -0.1246), (48.8584, 2.2945)) == pytest.approx(340, abs=5)
+
+
+EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval" / "exif"
+
+
+@pytest.mark.skipif(not (EVAL / "truth.json").exists(), reason="../shared/eval/exif is not beside the checkout")
+def test_real_corpus_against_exiftool() -> None:
+    """GPS: every file exiftool finds coordinates in, and no other. Serials and names: no false positive; recall
+    floors at what this version reaches (printed in full by benchmarks/metadata_recall.py)."""
+    from benchmarks.metadata_recall import truth_fields
+
+    truth = json.loads((EVAL / "truth.json").read_text())["images"]
+    counts = {f: [0, 0, 0] for f in ("gps", "serial", "names")}  # tp, fp, fn
+    unreadable = 0
+    for rel, entry in truth.items():
+        expected = truth_fields(entry)
+        try:
+            found = checks((EVAL / rel).read_bytes())
+        except UnreadableImage:
+            unreadable += 1
+            continue
+        got = {"gps": "gps_location" in found, "serial": "device_serial" in found,
+               "names": "person_name_metadata" in found}
+        for f, c in counts.items():
+            c[0] += got[f] and expected[f]
+            c[1] += got[f] and not expected[f]
+            c[2] += expected[f] and not got[f]
+    assert unreadable == 2  # the two JPEG XL files, which Pillow cannot open: the scan reports them as errors
+    assert counts["gps"] == [25, 0, 0]
+    assert counts["serial"][1] == 0 and counts["serial"][0] >= 21
+    assert counts["names"][1] == 0 and counts["names"][0] >= 31
