@@ -44,6 +44,9 @@ def main() -> None:
             for value in v if isinstance(v, list) else [v]:
                 if is_boilerplate_name(str(value)):
                     boiler[str(value)] = rel
+        for tag, value in entry["serial_numbers"].items():
+            if is_placeholder_serial(str(value)):
+                boiler[f"{tag} = {value}"] = rel
         try:
             meta = read(root / rel)
         except UnreadableImage as exc:
@@ -73,7 +76,7 @@ def main() -> None:
     for line in misses:
         print(line[:300])
     print("unreadable:", *unreadable, sep="\n  ")
-    print("treated as boilerplate (camera defaults and placeholders, not a person's name):")
+    print("treated as boilerplate (camera defaults and placeholders: not a person's name, not a serial):")
     for value, rel in sorted(boiler.items()):
         print(f"  {value!r} ({rel})")
     print(f"ours: {len(truth) / ours:.0f} files/s ({ours:.2f} s)")

@@ -1,4 +1,5 @@
-"""Camera serial numbers and owner names hidden in maker notes, which Pillow hands over as raw bytes.
+"""Camera serial numbers and owner names hidden in vendor blocks: maker notes (which Pillow hands over as raw
+bytes), FLIR's FFF records, InfiRay's APP9 and Canon's CIFF heap.
 
 Why our own parser: Pillow does not decode maker notes, ExifRead knows only a few vendors' serial tags, and the
 library that knows most (exiv2) is GPL. A maker note is, for the vendors that matter here, a TIFF IFD behind a
@@ -68,6 +69,9 @@ _OLYMPUS_EQUIPMENT = {0x0101: "SerialNumber", 0x0102: "InternalSerialNumber", 0x
 _PANASONIC = {0x0025: "InternalSerialNumber"}
 _PENTAX = {0x0229: "SerialNumber"}
 _SIGMA = {0x0002: "SerialNumber"}
+_MOTOROLA = {0x5501: "SerialNumber"}
+_FUJIFILM = {0x0010: "InternalSerialNumber"}
+_SAMSUNG = {0xA002: "SerialNumber"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +130,89 @@ def _parse(note: bytes, make: str, tiff: bytes | None, endian: str) -> MakerNote
         return MakerNoteFields("Reconyx", {"SerialNumber": serial} if serial else {})
     if note.startswith((b"SIGMA\x00", b"FOVEON\x00")) and tiff is not None:
         return _relative_ifd(note, tiff, endian, 10, "Sigma", _SIGMA)
+    if note.startswith((b"Ricoh", b"RICOH")) and tiff is not None:
+        position = tiff.find(note)
+        for entry in read_ifd(tiff, position + 8, endian):
+            if entry.tag == 0x0005 and entry.type == 7 and entry.count == 16 and entry.raw.strip(b"\x00"):
+                return MakerNoteFields("Ricoh", {"InternalSerialNumber": entry.raw.hex()})  # binary, shown as hex
+        return None
+    if note.startswith(b"MOT\x00"):  # Motorola: big-endian IFD after an 8-byte header, offsets from the note
+        return MakerNoteFields("Motorola", _collect(read_ifd(note, 8, ">"), _MOTOROLA, ">"))
+    if note.startswith(b"FUJIFILM"):  # always little-endian; IFD offset stored at 8, relative to the note
+        (ifd,) = struct.unpack_from("<I", note, 8)
+        return MakerNoteFields("FujiFilm", _collect(read_ifd(note, ifd, "<"), _FUJIFILM, "<"))
+    if make.startswith("samsung") and tiff is not None and not note.startswith(b"SAMSUNG"):
+        return _relative_ifd(note, tiff, endian, 0, "Samsung", _SAMSUNG)
     if make.startswith("canon") and tiff is not None:
         return _relative_ifd(note, tiff, endian, 0, "Canon", _CANON)
+    return None
+
+
+def flir_serial(raw: bytes) -> str | None:
+    """FLIR thermal cameras keep their serial in the CameraInfo record (type 0x20) of the FFF block carried in
+    APP1 "FLIR" segments; the serial is the ASCII field at 0x104 of that record."""
+    start = raw.find(b"FLIR\x00")
+    fff_at = raw.find(b"FFF\x00", start) if start >= 0 else -1
+    if fff_at < 0 or fff_at - start > 16:
+        return None
+    fff = raw[fff_at:fff_at + (1 << 20)]
+    try:
+        _, directory, count = struct.unpack_from(">III", fff, 20)
+        for k in range(min(count, 64)):
+            kind, _, _, _, offset, length = struct.unpack_from(">HHIIII", fff, directory + 32 * k)
+            if kind == 0x20 and offset + 0x114 <= len(fff):
+                serial = fff[offset + 0x104:offset + 0x114].split(b"\x00", 1)[0].decode("latin-1").strip()
+                return serial or None
+    except struct.error:
+        return None
+    return None
+
+
+def infiray_serial(raw: bytes) -> str | None:
+    """InfiRay thermal cameras: an APP9 segment starting "infisense" with the sensor serial as ASCII at 192."""
+    start = raw.find(b"\xff\xe9")
+    while start >= 0:
+        payload = raw[start + 4:start + 4 + int.from_bytes(raw[start + 2:start + 4], "big")]
+        if payload.startswith(b"infisense") and len(payload) >= 224:
+            serial = payload[192:224].split(b"\x00", 1)[0].decode("latin-1").strip()
+            return serial if serial.isprintable() and serial else None
+        start = raw.find(b"\xff\xe9", start + 2)
+    return None
+
+
+def ciff_owner(raw: bytes) -> str | None:
+    """Canon's older cameras put a CIFF heap in an APP0 segment ("II" + header + "HEAPJPGM"); OwnerName is the
+    ASCII record 0x0810, possibly inside sub-directories."""
+    start = raw.find(b"HEAPJPGM", 0, 4096)
+    if start < 6 or raw[start - 6:start - 4] != b"II":
+        return None
+    length = int.from_bytes(raw[start - 8:start - 6], "big") - 2  # the APP0 segment's payload length
+    heap = raw[start - 6:start - 6 + length]
+    header = int.from_bytes(heap[2:6], "little")
+    return _ciff_find(heap[header:], 0x0810, depth=0)
+
+
+def _ciff_find(block: bytes, wanted: int, depth: int) -> str | None:
+    if len(block) < 6 or depth > 4:
+        return None
+    table = int.from_bytes(block[-4:], "little")
+    if table + 2 > len(block):
+        return None
+    count = int.from_bytes(block[table:table + 2], "little")
+    for k in range(min(count, 256)):
+        pos = table + 2 + 10 * k
+        if pos + 10 > len(block):
+            return None
+        kind, size, offset = struct.unpack_from("<HII", block, pos)
+        if kind & 0xC000:
+            continue  # data stored in the entry itself: never a string this long
+        if kind & 0x3800 in (0x2800, 0x3000):
+            found = _ciff_find(block[offset:offset + size], wanted, depth + 1)
+            if found:
+                return found
+        elif kind & 0x3FFF == wanted and offset + size <= len(block):
+            text = block[offset:offset + size].split(b"\x00", 1)[0].decode("latin-1").strip()
+            return text or None
     return None
 
 

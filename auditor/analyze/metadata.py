@@ -21,7 +21,7 @@ import pillow_heif
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from auditor.analyze import xmp
-from auditor.analyze.makernotes import parse_maker_note
+from auditor.analyze.makernotes import ciff_owner, flir_serial, infiray_serial, parse_maker_note
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF (and AVIF) through libheif, for phones' default formats
 
@@ -243,6 +243,12 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
             meta.names.setdefault(name, value)
     _from_iptc(meta, img, raw)
     _from_xmp(meta, xmp.parse(raw))
+    if (flir := flir_serial(raw)) is not None:
+        meta.serials.setdefault("APP1:FLIR:CameraSerialNumber", flir)
+    if (infiray := infiray_serial(raw)) is not None:
+        meta.serials.setdefault("APP9:InfiRay:IRSensorSerialNumber", infiray)
+    if (owner := ciff_owner(raw)) is not None:
+        meta.names.setdefault("MakerNotes:CIFF:OwnerName", owner)
     for match in _PICTUREINFO_SERIAL.finditer(raw[:1 << 20]):
         meta.serials.setdefault("APP12:PictureInfo:SerialNumber", match.group(1).decode("latin-1").strip())
     meta.has_c2pa = b"jumb" in raw and b"c2pa" in raw

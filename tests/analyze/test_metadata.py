@@ -126,8 +126,8 @@ EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval" / "exif"
 
 @pytest.mark.skipif(not (EVAL / "truth.json").exists(), reason="../shared/eval/exif is not beside the checkout")
 def test_real_corpus_against_exiftool() -> None:
-    """GPS: every file exiftool finds coordinates in, and no other. Serials and names: no false positive; recall
-    floors at what this version reaches (printed in full by benchmarks/metadata_recall.py)."""
+    """Every file exiftool finds GPS coordinates, a serial number or a person's name in, and no other (less the
+    boilerplate values listed by benchmarks/metadata_recall.py)."""
     from benchmarks.metadata_recall import truth_fields
 
     truth = json.loads((EVAL / "truth.json").read_text())["images"]
@@ -147,6 +147,4 @@ def test_real_corpus_against_exiftool() -> None:
             c[1] += got[f] and not expected[f]
             c[2] += expected[f] and not got[f]
     assert unreadable == 2  # the two JPEG XL files, which Pillow cannot open: the scan reports them as errors
-    assert counts["gps"] == [25, 0, 0]
-    assert counts["serial"][1] == 0 and counts["serial"][0] >= 21
-    assert counts["names"][1] == 0 and counts["names"][0] >= 31
+    assert counts == {"gps": [25, 0, 0], "serial": [25, 0, 0], "names": [32, 0, 0]}
