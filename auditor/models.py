@@ -14,8 +14,8 @@ from typing import Any, Literal
 AssetType = Literal["image", "document"]
 UrlKind = Literal["page", "image", "document", "resource", "other"]
 # How an asset or link was found. ``listing`` = an open directory index; ``rendered`` = the browser's DOM or
-# network log; ``sitemap`` includes image sitemaps.
-Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing"]
+# network log; ``sitemap`` includes image sitemaps; ``document`` = embedded in a PDF or Office file.
+Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing", "document"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Stage = Literal["fetch", "render", "analyze"]
 ShareAccess = Literal["public", "login_required", "gone", "unknown", "unchecked"]

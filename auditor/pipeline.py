@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 
-from auditor.analyze.run import analyze_images
+from auditor.analyze.run import analyze
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
 from auditor.crawl.crawler import Crawler
 from auditor.crawl.fetch import Fetcher
 from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
-from auditor.crawl.urls import IMAGE_EXTENSIONS
+from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError
 from auditor.progress import NullProgress, Progress
 from auditor.report import findings_json, html
@@ -88,11 +88,12 @@ async def _crawl(config: ScanConfig, store: Store, progress: Progress,
             await renderer.close()
 
 
-CHECK_EXTENSIONS = IMAGE_EXTENSIONS | {"xmp"}
+CHECK_EXTENSIONS = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | {"xmp"}
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
-    """Images under ``paths`` (folders walked recursively, in name order); files named explicitly are kept."""
+    """Images and documents under ``paths`` (folders walked recursively, in name order); files named explicitly
+    are kept whatever their extension."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -130,13 +131,14 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
                 except OSError as exc:
                     store.add_error(path.as_uri(), "analyze", f"cannot read {path}: {exc.strerror}", db)
                     continue
+                kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
                 db.execute(
                     """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, content_type)
-                       VALUES (?, 'image', 'done', ?, ?, ?)""",
-                    (path.as_uri(), size, sha, mimetypes.guess_type(path.name)[0]),
+                       VALUES (?, ?, 'done', ?, ?, ?)""",
+                    (path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0]),
                 )
         progress.log(f"checking {len(files)} files")
-        analyze_images(store, config)
+        analyze(store, config)
         store.set_meta("finished_at", _now())
         store.set_meta("complete", True)
         document = findings_json.write(store, config.out)
@@ -154,8 +156,8 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
     try:
         resumed = _open(config, store, fresh, progress)
         asyncio.run(_crawl(config, store, progress, share_transport))
-        progress.log("analysing images")
-        analyze_images(store, config)
+        progress.log("analysing documents and images")
+        analyze(store, config)
         run_site_checks(store)
         store.set_meta("finished_at", _now())
         store.set_meta("complete", True)

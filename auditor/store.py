@@ -9,6 +9,7 @@ files are owner-only: they hold photos of the organization's pupils.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS resources (url TEXT PRIMARY KEY, status INTEGER, payl
 CREATE TABLE IF NOT EXISTS assets (
   url TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', status INTEGER,
   final_url TEXT, content_type TEXT, bytes INTEGER, sha256 TEXT, noai INTEGER NOT NULL DEFAULT 0,
-  speculative INTEGER NOT NULL DEFAULT 0);
+  speculative INTEGER NOT NULL DEFAULT 0, derived_from TEXT);
 CREATE TABLE IF NOT EXISTS sources (
   asset_url TEXT NOT NULL, page_url TEXT NOT NULL, via TEXT NOT NULL, rendered_w INTEGER, rendered_h INTEGER,
   PRIMARY KEY (asset_url, page_url, via));
@@ -126,6 +127,18 @@ class Store:
     # -- blobs --------------------------------------------------------------------------------------------------
     def blob_path(self, sha256: str) -> Path:
         return self.blobs / sha256[:2] / sha256
+
+    def write_blob(self, data: bytes) -> str:
+        """Store bytes produced here (an image extracted from a document); returns their sha256."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self.blob_path(sha256)
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True, mode=0o700)
+            tmp = self.tmp / f"blob-{sha256}"
+            tmp.write_bytes(data)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        return sha256
 
     def keep_blob(self, tmp: Path, sha256: str) -> Path:
         """Move a fetched body into the content-addressed folder (idempotent: same content, same place)."""

@@ -159,7 +159,7 @@ def flir_serial(raw: bytes) -> str | None:
     try:
         _, directory, count = struct.unpack_from(">III", fff, 20)
         for k in range(min(count, 64)):
-            kind, _, _, _, offset, length = struct.unpack_from(">HHIIII", fff, directory + 32 * k)
+            kind, _, _, _, offset, _length = struct.unpack_from(">HHIIII", fff, directory + 32 * k)
             if kind == 0x20 and offset + 0x114 <= len(fff):
                 serial = fff[offset + 0x104:offset + 0x114].split(b"\x00", 1)[0].decode("latin-1").strip()
                 return serial or None

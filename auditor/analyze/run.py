@@ -1,47 +1,110 @@
-"""The analysis stage: every fetched (or local) image in the store → metadata findings and asset facts.
+"""The analysis stage: every fetched (or local) document and image in the store → findings and asset facts.
 
-Results are keyed by content hash, so the same picture published under five URLs is read once. The stage is
-idempotent: it replaces its own findings, facts and errors each time it runs, so a resumed scan ends the same.
-A file that cannot be read becomes an ``errors`` entry (stage ``analyze``) and never counts as clean.
+Documents go first: the images inside them become assets of their own (``<document>#page=N&image=K``), found
+``via: document`` on the document, so every image check covers them. Results are keyed by content hash, so the
+same picture published under five URLs is read once. The stage is idempotent: it replaces its own findings,
+facts, derived assets and errors each time it runs, so a resumed scan ends the same. A file that cannot be read
+becomes an ``errors`` entry (stage ``analyze``) and never counts as clean.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from auditor.analyze.document_checks import document_finding
+from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
 from auditor.config import ScanConfig
 from auditor.models import Finding
 from auditor.store import Store
 
-METADATA_CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch")
+CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata")
 
 
 def source_path(store: Store, url: str, sha256: str) -> Path:
     """Where an asset's bytes are: the local file for ``auditor check`` (file: URLs), else the blob store."""
-    if url.startswith("file:"):
+    if url.startswith("file:") and "#" not in url:
         return Path(unquote(urlsplit(url).path))
     return store.blob_path(sha256)
 
 
-def analyze_images(store: Store, config: ScanConfig) -> None:
+def _first_page(db: sqlite3.Connection, url: str) -> str | None:
+    row = db.execute("SELECT MIN(page_url) FROM sources WHERE asset_url = ?", (url,)).fetchone()
+    return row[0] if row else None
+
+
+class _Results:
+    """What one run of the stage produces; written to the store in one transaction at the end."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.facts: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+
+
+def analyze(store: Store, config: ScanConfig) -> None:
+    """Run every document and image check over the store."""
+    results = _Results()
+    with store.transaction() as db:
+        db.execute("DELETE FROM sources WHERE via = 'document'")
+        db.execute("DELETE FROM assets WHERE derived_from IS NOT NULL")
+    _documents(store, results)
+    _images(store, config, results)
+    with store.transaction() as db:
+        db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
+        db.execute("DELETE FROM asset_info")
+        db.execute("DELETE FROM errors WHERE stage = 'analyze'")
+        db.executemany(
+            "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice)
+             for f in results.findings],
+        )
+        db.executemany("INSERT OR REPLACE INTO asset_info VALUES (?, ?)", results.facts)
+        for url, message in results.errors:
+            store.add_error(url, "analyze", message, db)
+
+
+def _documents(store: Store, results: _Results) -> None:
     rows = store.db.execute(
-        """SELECT a.url, a.sha256, (SELECT MIN(page_url) FROM sources s WHERE s.asset_url = a.url)
-           FROM assets a WHERE a.sha256 IS NOT NULL AND a.type = 'image' ORDER BY a.url"""
-    ).fetchall()
+        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'document' ORDER BY url").fetchall()
+    for url, sha256 in rows:
+        path = source_path(store, url, sha256)
+        try:
+            content = read_document(path.read_bytes(), path.name)
+        except OSError as exc:
+            results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
+            continue
+        except UnreadableDocument as exc:
+            results.errors.append((url, f"not a readable document ({exc}); it was not checked"))
+            continue
+        finding = document_finding(Subject(url, _first_page(store.db, url), sha256), content)
+        if finding is not None:
+            results.findings.append(finding)
+        with store.transaction() as db:
+            for label, data in content.images:
+                image_sha = store.write_blob(data)
+                image_url = f"{url}#{label}"
+                db.execute(
+                    """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, derived_from)
+                       VALUES (?, 'image', 'done', ?, ?, ?)""", (image_url, len(data), image_sha, url))
+                db.execute("INSERT OR IGNORE INTO sources (asset_url, page_url, via) VALUES (?, ?, 'document')",
+                           (image_url, url))
+
+
+def _images(store: Store, config: ScanConfig, results: _Results) -> None:
+    rows = store.db.execute(
+        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
     cache: dict[str, ImageMetadata | str] = {}
-    findings: list[Finding] = []
-    facts: list[tuple[str, str]] = []
-    errors: list[tuple[str, str]] = []
-    for url, sha256, page in rows:
+    for url, sha256 in rows:
         path = source_path(store, url, sha256)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            errors.append((url, f"cannot read {path}: {exc.strerror}"))
+            results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
             continue
         if sha256 not in cache:
             try:
@@ -50,19 +113,8 @@ def analyze_images(store: Store, config: ScanConfig) -> None:
                 cache[sha256] = f"not a readable image ({exc}); it was not checked"
         meta = cache[sha256]
         if isinstance(meta, str):
-            errors.append((url, meta))
+            results.errors.append((url, meta))
             continue
-        findings.extend(image_findings(Subject(url, page, sha256), meta, data, config.site_location,
-                                       config.max_pixels))
-        facts.append((url, json.dumps(info(meta))))
-    with store.transaction() as db:
-        db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in METADATA_CHECKS])
-        db.execute("DELETE FROM asset_info")
-        db.execute("DELETE FROM errors WHERE stage = 'analyze'")
-        db.executemany(
-            "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice) for f in findings],
-        )
-        db.executemany("INSERT OR REPLACE INTO asset_info VALUES (?, ?)", facts)
-        for url, message in errors:
-            store.add_error(url, "analyze", message, db)
+        subject = Subject(url, _first_page(store.db, url), sha256)
+        results.findings.extend(image_findings(subject, meta, data, config.site_location, config.max_pixels))
+        results.facts.append((url, json.dumps(info(meta))))

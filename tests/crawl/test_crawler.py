@@ -15,6 +15,8 @@ from tests.server import Route, Site
 # Every asset of the demo site and the ways a static crawl (no browser) must find it.
 DEMO_ASSETS: dict[str, set[str]] = {
     "docs/admissions-policy.docx": {"html"},
+    "docs/admissions-policy.docx#media=word/media/image1.jpeg": {"document"},
+    "news/newsletter-summer.pdf#page=1&image=0": {"document"},
     "gallery/photos/trip-01.jpg": {"js"},
     "gallery/photos/trip-02.jpg": {"js"},
     "gallery/photos/trip-03.jpg": {"js"},
