@@ -14,8 +14,9 @@ from typing import Any, Literal
 AssetType = Literal["image", "document"]
 UrlKind = Literal["page", "image", "document", "resource", "other"]
 # How an asset or link was found. ``listing`` = an open directory index; ``rendered`` = the browser's DOM or
-# network log; ``sitemap`` includes image sitemaps; ``document`` = embedded in a PDF or Office file.
-Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing", "document"]
+# network log; ``sitemap`` includes image sitemaps; ``document`` = embedded in a PDF or Office file;
+# ``guessed`` = a full-size original derived from a thumbnail's URL (WordPress, Drupal, Squarespace, Wix).
+Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing", "document", "guessed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Stage = Literal["fetch", "render", "analyze"]
 ShareAccess = Literal["public", "login_required", "gone", "unknown", "unchecked"]
@@ -53,6 +54,10 @@ class Extraction:
     discoveries: list[Discovery] = field(default_factory=list)
     share_links: list[str] = field(default_factory=list)
     signals: PageSignals = PageSignals()
+    # URLs that are sizes of one picture (an <img>'s src, srcset, lazy-load attributes, <picture> sources and the
+    # full-size link around it), and the display size the page's markup declares for an image.
+    variant_groups: list[list[str]] = field(default_factory=list)
+    declared_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     title: str | None = None
     is_directory_listing: bool = False
     looks_script_built: bool = False

@@ -40,7 +40,11 @@ CREATE TABLE IF NOT EXISTS assets (
   speculative INTEGER NOT NULL DEFAULT 0, derived_from TEXT);
 CREATE TABLE IF NOT EXISTS sources (
   asset_url TEXT NOT NULL, page_url TEXT NOT NULL, via TEXT NOT NULL, rendered_w INTEGER, rendered_h INTEGER,
-  PRIMARY KEY (asset_url, page_url, via));
+  declared_w INTEGER, declared_h INTEGER, PRIMARY KEY (asset_url, page_url, via));
+CREATE TABLE IF NOT EXISTS variants (group_key TEXT NOT NULL, url TEXT NOT NULL, how TEXT NOT NULL,
+  PRIMARY KEY (group_key, url));
+CREATE TABLE IF NOT EXISTS guesses (url TEXT PRIMARY KEY, of_url TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+  status INTEGER);
 CREATE TABLE IF NOT EXISTS share_links (
   url TEXT PRIMARY KEY, provider TEXT NOT NULL, access TEXT, status INTEGER, redirect TEXT, detail TEXT);
 CREATE TABLE IF NOT EXISTS share_sources (url TEXT NOT NULL, page_url TEXT NOT NULL, PRIMARY KEY (url, page_url));

@@ -35,7 +35,10 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:
+    def do_HEAD(self) -> None:
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False) -> None:
         path = self.path
         with self.site.lock:
             self.site.hits[path] += 1
@@ -46,7 +49,7 @@ class _Handler(SimpleHTTPRequestHandler):
             route = route.dynamic(count)
         if route is None:
             if self.site.static is not None:
-                super().do_GET()
+                super().do_HEAD() if head else super().do_GET()
             else:
                 self.send_error(404)
             return
@@ -59,7 +62,8 @@ class _Handler(SimpleHTTPRequestHandler):
         for key, value in route.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not head:
+            self.wfile.write(body)
 
 
 class Site:

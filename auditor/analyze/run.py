@@ -18,11 +18,13 @@ from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
+from auditor.analyze.resolution import oversized_findings
 from auditor.config import ScanConfig
 from auditor.models import Finding
 from auditor.store import Store
 
-CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata")
+CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata",
+          "oversized_image")
 
 
 def source_path(store: Store, url: str, sha256: str) -> Path:
@@ -44,6 +46,7 @@ class _Results:
         self.findings: list[Finding] = []
         self.facts: list[tuple[str, str]] = []
         self.errors: list[tuple[str, str]] = []
+        self.sizes: dict[str, tuple[int, int]] = {}
 
 
 def analyze(store: Store, config: ScanConfig) -> None:
@@ -54,6 +57,7 @@ def analyze(store: Store, config: ScanConfig) -> None:
         db.execute("DELETE FROM assets WHERE derived_from IS NOT NULL")
     _documents(store, results)
     _images(store, config, results)
+    results.findings.extend(oversized_findings(store, results.sizes))
     with store.transaction() as db:
         db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
         db.execute("DELETE FROM asset_info")
@@ -118,3 +122,5 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         subject = Subject(url, _first_page(store.db, url), sha256)
         results.findings.extend(image_findings(subject, meta, data, config.site_location, config.max_pixels))
         results.facts.append((url, json.dumps(info(meta))))
+        if meta.width and meta.height:
+            results.sizes[url] = (meta.width, meta.height)

@@ -19,6 +19,7 @@ import httpx
 from auditor.config import ScanConfig
 from auditor.crawl.extract import extract_html, extract_resource
 from auditor.crawl.fetch import Fetcher, Response
+from auditor.crawl.originals import guess_originals
 from auditor.crawl.render import Renderer
 from auditor.crawl.scope import Scope
 from auditor.crawl.sharelinks import classify, match_provider
@@ -82,9 +83,14 @@ class Crawler:
 
         while items := self.store.next_level(self.config.max_pages):
             await asyncio.gather(*(one(item) for item in items))
-            await self._fetch_pending_assets()
-        await self._fetch_pending_assets()
+            await self._fetch_assets_and_originals()
+        await self._fetch_assets_and_originals()
         await self._check_share_links()
+
+    async def _fetch_assets_and_originals(self) -> None:
+        await self._fetch_pending_assets()
+        await self._probe_guesses()
+        await self._fetch_pending_assets()
 
     async def _seed(self) -> None:
         """Seeds at depth 0; robots.txt, TDMRep and sitemaps of each seed origin (sitemap pages at depth 1)."""
@@ -224,6 +230,9 @@ class Crawler:
                 via = "rendered" if d.via == "html" else d.via
                 extraction.discoveries.append(Discovery(d.url, d.kind, via, w, h, d.speculative and w is None))
         extraction.share_links.extend(rendered.share_links)
+        extraction.variant_groups.extend(rendered.variant_groups)
+        for url, size in rendered.declared_sizes.items():
+            extraction.declared_sizes.setdefault(url, size)
         return True
 
     async def _resources(self, extraction: Extraction, page_url: str) -> None:
@@ -277,6 +286,13 @@ class Crawler:
                                                   d.speculative), final, item.rank)
                     if not d.speculative:
                         self._probe_parents(db, d.url, item, final)
+                        for guess in guess_originals(d.url) if d.kind == "image" else []:
+                            db.execute("INSERT OR IGNORE INTO guesses (url, of_url) VALUES (?, ?)", (guess, d.url))
+            for group in e.variant_groups:
+                db.executemany("INSERT OR IGNORE INTO variants VALUES (?, ?, 'markup')", [(group[0], u) for u in group])
+            for url, (w, h) in e.declared_sizes.items():
+                db.execute("UPDATE sources SET declared_w = ?, declared_h = ? WHERE asset_url = ? AND page_url = ?",
+                           (w, h, url, final))
             for link in dict.fromkeys(e.share_links):
                 provider = match_provider(link)
                 if provider:
@@ -307,7 +323,8 @@ class Crawler:
             (d.url, d.kind, int(d.speculative)),
         )
         db.execute(
-            """INSERT INTO sources VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
+            """INSERT INTO sources (asset_url, page_url, via, rendered_w, rendered_h) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT DO UPDATE SET
                rendered_w = COALESCE(excluded.rendered_w, rendered_w),
                rendered_h = COALESCE(excluded.rendered_h, rendered_h)""",
             (d.url, page, d.via, d.rendered_width, d.rendered_height),
@@ -348,6 +365,39 @@ class Crawler:
         finally:
             response.discard()
         self._tick(assets=1)
+
+    async def _probe_guesses(self) -> None:
+        """One HEAD per guessed original; those that exist become assets found ``via: guessed``."""
+        rows = self.store.db.execute("SELECT url, of_url FROM guesses WHERE state = 'pending' ORDER BY url").fetchall()
+        semaphore = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(url: str, of_url: str) -> None:
+            async with semaphore:
+                status, is_image = None, False
+                known = self.store.db.execute("SELECT 1 FROM assets WHERE url = ?", (url,)).fetchone()
+                if not known and await self._allowed(url):
+                    try:
+                        response = await self.fetcher.get(url, max_bytes=0, method="HEAD",
+                                                          allow_redirect=lambda _: True)
+                        status, is_image = response.status, response.content_type.startswith("image/")
+                        response.discard()
+                    except FetchError:
+                        pass  # a guess that fails is simply not there
+                with self.store.transaction() as db:
+                    db.execute("UPDATE guesses SET state = 'done', status = ? WHERE url = ?", (status, url))
+                    if known or (status == 200 and is_image):
+                        db.execute("INSERT OR IGNORE INTO variants VALUES (?, ?, 'guessed')", (of_url, of_url))
+                        db.execute("INSERT OR IGNORE INTO variants VALUES (?, ?, 'guessed')", (of_url, url))
+                    # A server that does not answer HEAD (405/501) gets the guess as a speculative asset: one GET,
+                    # and dropped from the results if it turns out not to exist.
+                    no_head = status in (405, 501)
+                    if ((status == 200 and is_image) or no_head) and not known:
+                        pages = db.execute("SELECT DISTINCT page_url FROM sources WHERE asset_url = ?",
+                                           (of_url,)).fetchall()
+                        for (page,) in pages:
+                            self._add_asset(db, Discovery(url, "image", "guessed", speculative=no_head), page, -1)
+
+        await asyncio.gather(*(one(u, o) for u, o in rows))
 
     def _store_asset_response(self, db: sqlite3.Connection, url: str, response: Response) -> None:
         ok = 200 <= response.status < 300 and response.path is not None

@@ -75,26 +75,29 @@ class _Collector:
         self._shares: dict[str, None] = {}
 
     def add(self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None,
-            speculative: bool = False) -> None:
+            speculative: bool = False) -> str | None:
+        """Record one reference; returns its normalized URL when it is an image (for variant groups)."""
         if not raw:
-            return
+            return None
         raw = raw.strip()
         if not raw or raw.startswith(("data:", "javascript:", "mailto:", "tel:", "#", "blob:")):
-            return
+            return None
         shared = try_normalize(raw, base or self.base, keep_fragment=True)
         if shared and match_provider(shared):
             self._shares.setdefault(shared, None)
-            return
+            return None
         url = try_normalize(raw, base or self.base)
         if url is None:
-            return
+            return None
         kind = classify(url)
         if hint and kind == "page" and hint != "page":
             kind = hint
-        if kind == "other" or (url, via) in self._seen:
-            return
-        self._seen.add((url, via))
-        self.out.discoveries.append(Discovery(url=url, kind=kind, via=via, speculative=speculative))
+        if kind == "other":
+            return None
+        if (url, via) not in self._seen:
+            self._seen.add((url, via))
+            self.out.discoveries.append(Discovery(url=url, kind=kind, via=via, speculative=speculative))
+        return url if kind == "image" else None
 
     def add_script_literals(self, literals: Iterable[str], via: Via, base: str | None = None) -> None:
         """Literals from JS/JSON: keep share links anywhere, assets only when they resolve to the same site."""
@@ -163,32 +166,61 @@ def _jsonld_images(data: object, collector: _Collector) -> None:
             collector.add(item, "html", hint="image" if key in _JSONLD_IMAGE_KEYS else None)
 
 
-def _tag_urls(tag: Tag, c: _Collector) -> None:
+def _tag_urls(tag: Tag, c: _Collector) -> list[str]:
+    """Record every URL on one element; returns the images among them (one picture's sizes, for an <img>)."""
     name = tag.name
+    images: list[str | None] = []
     for attr in (*_URL_ATTRS.get(name, ()), *_URL_ATTRS["*"]):
         value = tag.get(attr)
         if isinstance(value, str):
             hint: UrlKind | None = "image" if name in {"img", "input", "video"} or attr == "background" else None
-            c.add(value, "html", hint=hint)
+            images.append(c.add(value, "html", hint=hint))
     for attr in _SRCSET_ATTRS:
         value = tag.get(attr)
         if isinstance(value, str):
-            for url in parse_srcset(value):
-                c.add(url, "html", hint="image")
+            images.extend(c.add(url, "html", hint="image") for url in parse_srcset(value))
     for attr, value in tag.attrs.items():
         if not attr.startswith("data-") or not isinstance(value, str):
             continue
         if "srcset" in attr:
-            for url in parse_srcset(value):
-                c.add(url, "html", hint="image")
+            images.extend(c.add(url, "html", hint="image") for url in parse_srcset(value))
         elif "url(" in value:
             c.add_css(value)
         elif looks_like_asset_path(value.strip()) or match_provider(
                 try_normalize(value, c.base, keep_fragment=True) or ""):
-            c.add(value, "html")
+            images.append(c.add(value, "html"))
     style = tag.get("style")
     if isinstance(style, str) and "url(" in style:
         c.add_css(style)
+    return [u for u in images if u]
+
+
+def _dimension(value: object) -> int | None:
+    text = str(value or "").strip().removesuffix("px")
+    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else None
+
+
+def _img_group(img: Tag, own: list[str], c: _Collector) -> None:
+    """One picture's sizes: the <img>'s own URLs, its <picture> sources, and a full-size link around it."""
+    group = list(own)
+    picture = img.find_parent("picture")
+    if picture is not None:
+        for source in picture.find_all("source"):
+            for attr in (*_SRCSET_ATTRS, "data-srcset"):
+                value = source.get(attr)
+                if isinstance(value, str):
+                    group.extend(u for u in (try_normalize(x, c.base) for x in parse_srcset(value)) if u)
+    link = img.find_parent("a")
+    if link is not None and isinstance(link.get("href"), str):
+        target = try_normalize(str(link["href"]), c.base)
+        if target and classify(target) == "image":
+            group.append(target)
+    group = list(dict.fromkeys(group))
+    if len(group) > 1:
+        c.out.variant_groups.append(group)
+    width, height = _dimension(img.get("width")), _dimension(img.get("height"))
+    if own and width and height:
+        c.out.declared_sizes.setdefault(own[0], (width, height))
 
 
 def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
@@ -260,7 +292,9 @@ def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, st
     c = _Collector(base or page_url, scope)
     _head_urls(soup, c)
     for tag in soup.find_all(True):
-        _tag_urls(tag, c)
+        found = _tag_urls(tag, c)
+        if tag.name == "img":
+            _img_group(tag, found, c)
     _scripts(soup, c)
     for noscript in soup.find_all("noscript"):  # lxml may keep <noscript> content as text
         inner = noscript.get_text()

@@ -141,7 +141,7 @@ class Fetcher:
         return self._limiters[host]
 
     async def get(self, url: str, *, max_bytes: int, allow_redirect: Callable[[str], bool] | None = None,
-                  accept: str = "*/*") -> Response:
+                  accept: str = "*/*", method: str = "GET") -> Response:
         """GET ``url`` following redirects that ``allow_redirect`` accepts; retry transient failures.
 
         Raises :class:`FetchError` (or a subclass) with the URL in the message; HTTP error statuses are returned,
@@ -150,7 +150,7 @@ class Fetcher:
         chain = [url]
         current = url
         while True:
-            response = await self._get_with_retries(current, max_bytes, accept)
+            response = await self._get_with_retries(current, max_bytes, accept, method)
             location = response.headers.get("location")
             if not (300 <= response.status < 400 and location):
                 response.url, response.redirects = url, chain[1:]
@@ -168,7 +168,7 @@ class Fetcher:
             chain.append(target)
             current = target
 
-    async def _get_with_retries(self, url: str, max_bytes: int, accept: str) -> Response:
+    async def _get_with_retries(self, url: str, max_bytes: int, accept: str, method: str) -> Response:
         host = httpx.URL(url).host
         limiter = self._limiter(host)
         attempt = 0
@@ -176,7 +176,7 @@ class Fetcher:
             attempt += 1
             try:
                 async with limiter:
-                    response = await self._get_once(url, max_bytes, accept)
+                    response = await self._get_once(url, max_bytes, accept, method)
             except (FetchTimeout, FetchError) as exc:
                 if isinstance(exc, TooLargeError) or attempt > self.config.retries:
                     raise
@@ -197,7 +197,7 @@ class Fetcher:
     def _backoff(attempt: int) -> float:
         return float(min(30.0, 0.5 * 2 ** (attempt - 1)) + random.uniform(0, 0.25))
 
-    async def _get_once(self, url: str, max_bytes: int, accept: str) -> Response:
+    async def _get_once(self, url: str, max_bytes: int, accept: str, method: str) -> Response:
         self.requests += 1
         digest = hashlib.sha256()
         size = 0
@@ -205,9 +205,9 @@ class Fetcher:
         path = Path(name)
         try:
             async with asyncio.timeout(self.config.timeout * 3):
-                async with self._client.stream("GET", url, headers={"Accept": accept}) as response:
+                async with self._client.stream(method, url, headers={"Accept": accept}) as response:
                     declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
+                    if declared.isdigit() and int(declared) > max_bytes and method != "HEAD":
                         raise TooLargeError(url, f"Content-Length {int(declared):,} bytes > limit {max_bytes:,}")
                     with open(fd, "wb", closefd=True) as out:
                         fd = -1

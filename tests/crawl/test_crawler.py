@@ -38,6 +38,8 @@ DEMO_ASSETS: dict[str, set[str]] = {
     "uploads/2024/05/sports-day-2.webp": {"html", "listing"},
     "uploads/2024/05/sports-day-3.jpg": {"html", "listing"},
     "uploads/2024/05/sports-day-unpublished.jpg": {"listing"},
+    "uploads/2024/06/choir-300x200.jpg": {"html", "listing"},
+    "uploads/2024/06/choir.jpg": {"guessed", "listing"},
 }
 DEMO_PAGES = {"", "news/", "news/sports-day.html", "gallery/", "about/", "contact.html",
               "old/prize-giving-2019.html"}
