@@ -58,6 +58,8 @@ class Extraction:
     # full-size link around it), and the display size the page's markup declares for an image.
     variant_groups: list[list[str]] = field(default_factory=list)
     declared_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Text beside an image, as (image url, where, text): alt, title, figcaption, link_text, nearby.
+    image_context: list[tuple[str, str, str]] = field(default_factory=list)
     title: str | None = None
     is_directory_listing: bool = False
     looks_script_built: bool = False

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS sources (
   declared_w INTEGER, declared_h INTEGER, PRIMARY KEY (asset_url, page_url, via));
 CREATE TABLE IF NOT EXISTS variants (group_key TEXT NOT NULL, url TEXT NOT NULL, how TEXT NOT NULL,
   PRIMARY KEY (group_key, url));
+CREATE TABLE IF NOT EXISTS image_context (asset_url TEXT NOT NULL, page_url TEXT NOT NULL, "where" TEXT NOT NULL,
+  text TEXT NOT NULL, PRIMARY KEY (asset_url, page_url, "where", text));
 CREATE TABLE IF NOT EXISTS guesses (url TEXT PRIMARY KEY, of_url TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
   status INTEGER);
 CREATE TABLE IF NOT EXISTS share_links (
@@ -191,6 +193,11 @@ class Store:
             for url, *_ in rows[budget:]:
                 db.execute("UPDATE pages SET state = 'skipped' WHERE url = ?", (url,))
         return [FrontierItem(u, d, r, bool(p)) for u, d, r, p in rows[:budget]]
+
+    def first_page(self, asset_url: str) -> str | None:
+        """The first page (in URL order) an asset was found on: where a finding about it points the reader."""
+        row = self.db.execute("SELECT MIN(page_url) FROM sources WHERE asset_url = ?", (asset_url,)).fetchone()
+        return row[0] if row else None
 
     def page_done(self, url: str) -> bool:
         """Has ``url`` been crawled already, under its own name or as another URL's redirect target?"""

@@ -55,11 +55,6 @@ def _groups(store: Store, urls: Iterable[str]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _first_page(store: Store, url: str) -> str | None:
-    row = store.db.execute("SELECT MIN(page_url) FROM sources WHERE asset_url = ?", (url,)).fetchone()
-    return row[0] if row else None
-
-
 def _display(store: Store, url: str) -> tuple[int, int] | None:
     rows = store.db.execute(
         "SELECT rendered_w, rendered_h, declared_w, declared_h FROM sources WHERE asset_url = ?", (url,)).fetchall()
@@ -90,7 +85,7 @@ def oversized_findings(store: Store, natural: dict[str, tuple[int, int]]) -> lis
         else:
             factor = None
         megapixels = round(largest.pixels / 1e6, 1)
-        pages = [_first_page(store, m.url) for m in members]
+        pages = [store.first_page(m.url) for m in members]
         page = min((p for p in pages if p), default=None)
         findings.append(Finding(
             Finding.make_id("oversized_image", largest.sha256, largest.url), "oversized_image",

@@ -10,7 +10,6 @@ becomes an ``errors`` entry (stage ``analyze``) and never counts as clean.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,13 +17,15 @@ from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
+from auditor.analyze.name_checks import name_findings
+from auditor.analyze.names import NamesUnavailable
 from auditor.analyze.resolution import oversized_findings
 from auditor.config import ScanConfig
 from auditor.models import Finding
 from auditor.store import Store
 
 CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata",
-          "oversized_image")
+          "oversized_image", "name_near_photo")
 
 
 def source_path(store: Store, url: str, sha256: str) -> Path:
@@ -32,11 +33,6 @@ def source_path(store: Store, url: str, sha256: str) -> Path:
     if url.startswith("file:") and "#" not in url:
         return Path(unquote(urlsplit(url).path))
     return store.blob_path(sha256)
-
-
-def _first_page(db: sqlite3.Connection, url: str) -> str | None:
-    row = db.execute("SELECT MIN(page_url) FROM sources WHERE asset_url = ?", (url,)).fetchone()
-    return row[0] if row else None
 
 
 class _Results:
@@ -58,6 +54,12 @@ def analyze(store: Store, config: ScanConfig) -> None:
     _documents(store, results)
     _images(store, config, results)
     results.findings.extend(oversized_findings(store, results.sizes))
+    skipped: dict[str, str] = {}
+    try:
+        results.findings.extend(name_findings(store))
+    except NamesUnavailable as exc:
+        skipped["name_near_photo"] = str(exc)
+    store.set_meta("checks_skipped", skipped)
     with store.transaction() as db:
         db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
         db.execute("DELETE FROM asset_info")
@@ -85,7 +87,7 @@ def _documents(store: Store, results: _Results) -> None:
         except UnreadableDocument as exc:
             results.errors.append((url, f"not a readable document ({exc}); it was not checked"))
             continue
-        finding = document_finding(Subject(url, _first_page(store.db, url), sha256), content)
+        finding = document_finding(Subject(url, store.first_page(url), sha256), content)
         if finding is not None:
             results.findings.append(finding)
         with store.transaction() as db:
@@ -119,7 +121,7 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         if isinstance(meta, str):
             results.errors.append((url, meta))
             continue
-        subject = Subject(url, _first_page(store.db, url), sha256)
+        subject = Subject(url, store.first_page(url), sha256)
         results.findings.extend(image_findings(subject, meta, data, config.site_location, config.max_pixels))
         results.facts.append((url, json.dumps(info(meta))))
         if meta.width and meta.height:

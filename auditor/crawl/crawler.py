@@ -231,6 +231,7 @@ class Crawler:
                 extraction.discoveries.append(Discovery(d.url, d.kind, via, w, h, d.speculative and w is None))
         extraction.share_links.extend(rendered.share_links)
         extraction.variant_groups.extend(rendered.variant_groups)
+        extraction.image_context.extend(rendered.image_context)
         for url, size in rendered.declared_sizes.items():
             extraction.declared_sizes.setdefault(url, size)
         return True
@@ -290,6 +291,8 @@ class Crawler:
                             db.execute("INSERT OR IGNORE INTO guesses (url, of_url) VALUES (?, ?)", (guess, d.url))
             for group in e.variant_groups:
                 db.executemany("INSERT OR IGNORE INTO variants VALUES (?, ?, 'markup')", [(group[0], u) for u in group])
+            db.executemany("INSERT OR IGNORE INTO image_context VALUES (?, ?, ?, ?)",
+                           [(url, final, where, text) for url, where, text in e.image_context])
             for url, (w, h) in e.declared_sizes.items():
                 db.execute("UPDATE sources SET declared_w = ?, declared_h = ? WHERE asset_url = ? AND page_url = ?",
                            (w, h, url, final))

@@ -39,6 +39,7 @@ _IMAGE_META = {
 }
 _JSONLD_IMAGE_KEYS = {"image", "thumbnailurl", "contenturl", "logo", "photo", "primaryimageofpage"}
 _MOUNT_IDS = {"app", "root", "__next", "__nuxt", "svelte", "main-app", "gallery-app"}
+MAX_CONTEXT_CHARS = 300
 _LISTING_TITLE = re.compile(r"^\s*(index of|directory listing for)\s+/", re.IGNORECASE)
 
 
@@ -170,6 +171,11 @@ def _tag_urls(tag: Tag, c: _Collector) -> list[str]:
     """Record every URL on one element; returns the images among them (one picture's sizes, for an <img>)."""
     name = tag.name
     images: list[str | None] = []
+    if name == "a" and isinstance(tag.get("href"), str) and not tag.find("img"):
+        target = try_normalize(str(tag["href"]), c.base)
+        text = _short(tag.get_text(" "))
+        if target and text and classify(target) == "image":
+            c.out.image_context.append((target, "link_text", text))
     for attr in (*_URL_ATTRS.get(name, ()), *_URL_ATTRS["*"]):
         value = tag.get(attr)
         if isinstance(value, str):
@@ -221,6 +227,37 @@ def _img_group(img: Tag, own: list[str], c: _Collector) -> None:
     width, height = _dimension(img.get("width")), _dimension(img.get("height"))
     if own and width and height:
         c.out.declared_sizes.setdefault(own[0], (width, height))
+    if own:
+        _context(img, own[0], link, c)
+
+
+def _short(text: str | None, limit: int = MAX_CONTEXT_CHARS) -> str | None:
+    text = " ".join((text or "").split())
+    return text if text and len(text) <= limit else None
+
+
+def _context(img: Tag, url: str, link: Tag | None, c: _Collector) -> None:
+    """The text a reader sees with the picture: where a name beside a photo would be."""
+    found: list[tuple[str, str | None]] = [("alt", _short(str(img.get("alt") or ""))),
+                                           ("title", _short(str(img.get("title") or "")))]
+    figure = img.find_parent("figure")
+    caption = figure.find("figcaption") if figure is not None else None
+    if caption is not None:
+        found.append(("figcaption", _short(caption.get_text(" "))))
+    if link is not None:
+        found.append(("link_text", _short(link.get_text(" ")) or _short(str(link.get("title") or ""))))
+    for parent in img.parents:
+        if parent.name in ("body", "main", "html", None):
+            break
+        if parent.name in ("figure", "li", "article", "td") or any(
+                k in " ".join(parent.get("class") or []).lower() for k in ("card", "item", "caption", "gallery")):
+            found.append(("nearby", _short(parent.get_text(" "))))
+            break
+    seen: set[str] = set()
+    for where, text in found:
+        if text and text not in seen:
+            seen.add(text)
+            c.out.image_context.append((url, where, text))
 
 
 def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:

@@ -91,6 +91,7 @@ def build(store: Store) -> dict[str, Any]:
                     "assets", "state = 'robots'"),
             },
             "config": store.get_meta("config") or {},
+            "checks_skipped": store.get_meta("checks_skipped") or {},
         },
         "pages": pages,
         "assets": assets,

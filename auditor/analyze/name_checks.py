@@ -1,0 +1,57 @@
+"""``name_near_photo``: a person's name in the text around a photo, or in its file name.
+
+A name beside a child's photo turns "a child" into "this child": the single most identifying thing a page can add.
+Titled names ("Mrs Patel") are usually staff and reported at low severity; untitled names (usually pupils) at medium.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from auditor.analyze.names import TITLES, filename_words, names_in, names_in_filenames
+from auditor.models import Finding
+from auditor.store import Store
+
+
+def _titled(name: str) -> bool:
+    return name.split(" ", 1)[0].lower().rstrip(".") in TITLES
+
+
+def name_findings(store: Store) -> list[Finding]:
+    """Raises :class:`auditor.analyze.names.NamesUnavailable` when no NER model is installed."""
+    assets = {url: sha for url, sha in store.db.execute(
+        "SELECT url, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL AND derived_from IS NULL")}
+    contexts: dict[str, list[tuple[str | None, str, str]]] = defaultdict(list)
+    for url, page, where, text in store.db.execute(
+            'SELECT asset_url, page_url, "where", text FROM image_context ORDER BY asset_url, page_url, "where", text'):
+        if url in assets:
+            contexts[url].append((page, where, text))
+    for url in assets:
+        words = filename_words(url)
+        if words:
+            contexts[url].append((None, "filename", words))
+    found = names_in([text for rows in contexts.values() for _, where, text in rows if where != "filename"])
+    found |= names_in_filenames([text for rows in contexts.values() for _, where, text in rows if where == "filename"])
+    findings = []
+    for url in sorted(contexts):
+        matches: list[dict[str, Any]] = []
+        for page, where, text in contexts[url]:
+            names = found.get(text, [])
+            if names:
+                shown = url.rsplit("/", 1)[-1] if where == "filename" else text
+                matches.append({"page": page, "where": where, "text": shown, "names": names})
+        if not matches:
+            continue
+        all_names = list(dict.fromkeys(n for m in matches for n in m["names"]))
+        untitled = [n for n in all_names if not _titled(n)]
+        findings.append(Finding(
+            Finding.make_id("name_near_photo", assets[url], url), "name_near_photo",
+            "medium" if untitled else "low",
+            "A person's name beside the photo" if untitled else "A staff member's name beside the photo",
+            url, next((m["page"] for m in matches if m["page"]), store.first_page(url)),
+            {"names": all_names, "matches": matches},
+            "Do not put pupils' full names next to their photos (first names at most, never in alt text or file "
+            "names, and only with consent). Rename files that carry a name.",
+        ))
+    return findings
