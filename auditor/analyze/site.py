@@ -7,6 +7,7 @@ store's findings of these check ids, so re-running after a resume gives the same
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from auditor.crawl.robots import RobotsPolicy
 from auditor.models import Finding, Severity, ShareAccess
 from auditor.store import Store
 
+_DATED = re.compile(r"/(19|20)\d\d/(0[1-9]|1[0-2])?/?")
 SHARE_SEVERITY: dict[ShareAccess, Severity] = {
     "public": "high", "unknown": "medium", "unchecked": "medium", "login_required": "low", "gone": "info",
 }
@@ -129,10 +131,12 @@ def directory_listing_findings(store: Store) -> list[Finding]:
             check="directory_listing", severity="high" if listed else "medium",
             title=f"Open directory listing ({len(listed)} images/documents listed)",
             asset=None, page=page,
-            evidence={"url": page, "listed_assets": len(listed), "examples": listed[:10]},
+            evidence={"url": page, "listed_assets": len(listed), "examples": listed[:10],
+                      "dated_folder": bool(_DATED.search(page))},
             advice="Turn off automatic directory indexes on the web server (Apache: Options -Indexes; nginx: "
                    "autoindex off; IIS: disable Directory Browsing). A listing hands a scraper every file in the "
-                   "folder, including photos that no page links to.",
+                   "folder, including photos that no page links to"
+                   + ("; dated folders (/2024/05/) let it walk every month too." if _DATED.search(page) else "."),
         ))
     return findings
 
