@@ -139,13 +139,18 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
                 )
         progress.log(f"checking {len(files)} files")
         analyze(store, config)
-        store.set_meta("finished_at", _now())
-        store.set_meta("complete", True)
-        document = findings_json.write(store, config.out)
-        report = html.write(document, config.out)
-        return ScanOutcome(document, config.out / "findings.json", report, False)
+        return _finish(store, config, resumed=False)
     finally:
         store.close()
+
+
+def _finish(store: Store, config: ScanConfig, resumed: bool) -> ScanOutcome:
+    """Mark the scan complete and write findings.json and report.html."""
+    store.set_meta("finished_at", _now())
+    store.set_meta("complete", True)
+    document = findings_json.write(store, config.out)
+    report = html.write(document, config.out)
+    return ScanOutcome(document, config.out / "findings.json", report, resumed)
 
 
 def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: bool = False,
@@ -159,10 +164,6 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
         progress.log("analysing documents and images")
         analyze(store, config)
         run_site_checks(store)
-        store.set_meta("finished_at", _now())
-        store.set_meta("complete", True)
-        document = findings_json.write(store, config.out)
-        report = html.write(document, config.out)
-        return ScanOutcome(document, config.out / "findings.json", report, resumed)
+        return _finish(store, config, resumed)
     finally:
         store.close()

@@ -32,6 +32,7 @@ EXIF_SERIALS = {0xA431: "EXIF:BodySerialNumber", 0xA435: "EXIF:LensSerialNumber"
 EXIF_NAMES = {0xA430: "EXIF:CameraOwnerName"}
 IPTC_NAMES = {(2, 80): "IPTC:By-line", (2, 110): "IPTC:Credit", (2, 116): "IPTC:CopyrightNotice",
               (2, 122): "IPTC:Writer-Editor"}
+IPTC_CAPTIONS = {(2, 120): "IPTC:Caption-Abstract", (2, 25): "IPTC:Keywords"}
 PNG_NAMES = {"Author": "PNG:Author", "Copyright": "PNG:Copyright"}
 _PICTUREINFO_SERIAL = re.compile(rb"SerialNumber=([^\r\n\x00]+)")
 
@@ -61,6 +62,8 @@ class ImageMetadata:
     gps_block_present: bool = False
     serials: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    # Captions, keywords and descriptions: free text in which the name finder looks for people.
+    captions: dict[str, list[str]] = field(default_factory=dict)
     software: str | None = None
     date_taken: str | None = None
     has_exif: bool = False
@@ -263,6 +266,8 @@ def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian
         if (value := _text(exif.get(tag))) is not None:
             meta.serials.setdefault(prefix + name, value)
     meta.software = meta.software or _text(exif.get(0x0131))
+    if (description := _text(exif.get(0x010E))) is not None:
+        meta.captions.setdefault(prefix + "EXIF:ImageDescription", [description])
     sub = exif.get_ifd(EXIF_IFD)
     for tag, name in EXIF_SERIALS.items():
         if (value := _text(sub.get(tag))) is not None:
@@ -319,6 +324,11 @@ def _from_iptc(meta: ImageMetadata, img: Image.Image, raw: bytes) -> None:
         texts = [t for v in values if (t := _text(v))]
         if texts:
             meta.names.setdefault(name, "; ".join(texts))
+    for key, name in IPTC_CAPTIONS.items():
+        value = info.get(key)
+        texts = [t for v in (value if isinstance(value, list) else [value]) if (t := _text(v))]
+        if texts:
+            meta.captions.setdefault(name, texts)
 
 
 def _from_xmp(meta: ImageMetadata, data: xmp.XmpData) -> None:
@@ -332,6 +342,9 @@ def _from_xmp(meta: ImageMetadata, data: xmp.XmpData) -> None:
         if data.values.get(key):
             target = meta.names if key.endswith("OwnerName") else meta.serials
             target.setdefault(f"XMP:{key}", data.values[key][0])
+    for key in sorted(xmp.CAPTION_PROPERTIES):
+        if data.values.get(key):
+            meta.captions.setdefault(f"XMP:{key}", data.values[key])
     meta.gps = meta.gps or _xmp_gps(data)
     meta.gps_block_present = meta.gps_block_present or "exif:GPSLatitude" in data.values
     meta.software = meta.software or data.first("xmp:CreatorTool")

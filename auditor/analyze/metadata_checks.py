@@ -94,8 +94,10 @@ def _finding(check: str, severity: Severity, title: str, subject: Subject, evide
 
 
 def image_findings(subject: Subject, meta: ImageMetadata, image_bytes: bytes,
-                   site_location: tuple[float, float] | None, max_pixels: int) -> list[Finding]:
-    """Every metadata finding for one image."""
+                   site_location: tuple[float, float] | None, max_pixels: int,
+                   caption_names: dict[str, list[str]] | None = None) -> list[Finding]:
+    """Every metadata finding for one image. ``caption_names`` maps a caption field to the people's names the
+    name finder read in it (captions and keywords are free text: only the names in them are reported)."""
     out: list[Finding] = []
     if meta.gps is not None:
         gps = meta.gps
@@ -118,6 +120,7 @@ def image_findings(subject: Subject, meta: ImageMetadata, image_bytes: bytes,
             "Strip metadata before publishing: a serial number links every photo taken with the same camera, "
             "across sites and years."))
     names = {k: v for k, v in meta.names.items() if not is_boilerplate_name(v)}
+    names |= {k: "; ".join(v) for k, v in (caption_names or {}).items() if v}
     if names:
         out.append(_finding(
             "person_name_metadata", "medium", "Names in the photo's metadata", subject, {"fields": names},

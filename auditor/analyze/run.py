@@ -18,7 +18,7 @@ from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
 from auditor.analyze.name_checks import name_findings
-from auditor.analyze.names import NamesUnavailable
+from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.resolution import oversized_findings
 from auditor.config import ScanConfig
 from auditor.models import Finding
@@ -43,6 +43,7 @@ class _Results:
         self.facts: list[tuple[str, str]] = []
         self.errors: list[tuple[str, str]] = []
         self.sizes: dict[str, tuple[int, int]] = {}
+        self.skipped: dict[str, str] = {}
 
 
 def analyze(store: Store, config: ScanConfig) -> None:
@@ -54,12 +55,11 @@ def analyze(store: Store, config: ScanConfig) -> None:
     _documents(store, results)
     _images(store, config, results)
     results.findings.extend(oversized_findings(store, results.sizes))
-    skipped: dict[str, str] = {}
     try:
         results.findings.extend(name_findings(store))
     except NamesUnavailable as exc:
-        skipped["name_near_photo"] = str(exc)
-    store.set_meta("checks_skipped", skipped)
+        results.skipped["name_near_photo"] = str(exc)
+    store.set_meta("checks_skipped", results.skipped)
     with store.transaction() as db:
         db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
         db.execute("DELETE FROM asset_info")
@@ -101,10 +101,25 @@ def _documents(store: Store, results: _Results) -> None:
                            (image_url, url))
 
 
+def _caption_names(metas: list[ImageMetadata], skipped: dict[str, str]) -> dict[str, list[str]]:
+    """Full names (two words or more) the model itself labels as people in the images' captions and keywords,
+    read in one batch: metadata text is often a title or a keyword list, where the caption rules misfire."""
+    texts = [t for meta in metas for values in meta.captions.values() for t in values]
+    if not texts:
+        return {}
+    try:
+        found = names_in(texts, model_only=frozenset(texts))
+    except NamesUnavailable as exc:
+        skipped["person_name_metadata (captions)"] = str(exc)
+        return {}
+    return {text: [n for n in names if len(n.split()) >= 2] for text, names in found.items()}
+
+
 def _images(store: Store, config: ScanConfig, results: _Results) -> None:
     rows = store.db.execute(
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
     cache: dict[str, ImageMetadata | str] = {}
+    readable: list[tuple[str, str, ImageMetadata, bytes]] = []
     for url, sha256 in rows:
         path = source_path(store, url, sha256)
         try:
@@ -121,8 +136,13 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         if isinstance(meta, str):
             results.errors.append((url, meta))
             continue
+        readable.append((url, sha256, meta, data))
+    in_captions = _caption_names([m for _, _, m, _ in readable], results.skipped)
+    for url, sha256, meta, data in readable:
+        names = {field: list(dict.fromkeys(n for t in texts for n in in_captions.get(t, [])))
+                 for field, texts in meta.captions.items()}
         subject = Subject(url, store.first_page(url), sha256)
-        results.findings.extend(image_findings(subject, meta, data, config.site_location, config.max_pixels))
+        results.findings.extend(image_findings(subject, meta, data, config.site_location, config.max_pixels, names))
         results.facts.append((url, json.dumps(info(meta))))
         if meta.width and meta.height:
             results.sizes[url] = (meta.width, meta.height)

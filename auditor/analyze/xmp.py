@@ -36,13 +36,15 @@ NAME_PROPERTIES = {
     "tiff:Artist", "tiff:Copyright", "exif:Artist", "exif:Copyright", "pdf:Author", "aux:OwnerName",
     "Iptc4xmpExt:PersonInImage", "mwg-rs:Name", "MPReg:PersonDisplayName",
 }
+# Free text that may contain names: read by the name finder, not reported as names themselves.
+CAPTION_PROPERTIES = {"dc:description", "dc:subject"}
 SERIAL_PROPERTIES = {"aux:SerialNumber", "aux:LensSerialNumber", "exifEX:BodySerialNumber", "exifEX:SerialNumber",
                      "exifEX:LensSerialNumber", "exifEX:CameraOwnerName"}
 OTHER_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSTimeStamp",
                     "xmp:CreatorTool", "plus:DataMining", "dcterms:provenance", "photoshop:DateCreated",
                     "xmp:CreateDate", "exif:DateTimeOriginal", "pdf:Creator"}
 GPS_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSTimeStamp"}
-WANTED = NAME_PROPERTIES | SERIAL_PROPERTIES | OTHER_PROPERTIES
+WANTED = NAME_PROPERTIES | SERIAL_PROPERTIES | OTHER_PROPERTIES | CAPTION_PROPERTIES
 
 _PACKET = re.compile(rb"<([A-Za-z0-9_]+):x[ma]pmeta\b.*?</\1:x[ma]pmeta>", re.DOTALL)
 _EXTENDED = b"http://ns.adobe.com/xmp/extension/\x00"

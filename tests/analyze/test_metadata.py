@@ -148,3 +148,15 @@ def test_real_corpus_against_exiftool() -> None:
             c[2] += expected[f] and not got[f]
     assert unreadable == 2  # the two JPEG XL files, which Pillow cannot open: the scan reports them as errors
     assert counts == {"gps": [25, 0, 0], "serial": [25, 0, 0], "names": [32, 0, 0]}
+
+
+def test_names_in_captions_and_keywords(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    from auditor.pipeline import run_check
+
+    iptc = images.iptc_segment({120: "Isla Brown wins the relay race", 25: "sports day"})
+    (tmp_path / "relay.jpg").write_bytes(images.insert_segments(images.jpeg(), iptc))
+    (tmp_path / "field.jpg").write_bytes(images.insert_segments(
+        images.jpeg(), images.iptc_segment({120: "The relay race at Victoria Park"})))
+    document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
+    found = {Path(f["asset"]).name: f["evidence"] for f in document["findings"] if f["check"] == "person_name_metadata"}
+    assert found == {"relay.jpg": {"fields": {"IPTC:Caption-Abstract": "Isla Brown"}}}
