@@ -46,6 +46,7 @@ class ScanConfig:
     probe_directories: bool = True
     site_location: tuple[float, float] | None = None
     max_pixels: int = 100_000_000
+    face_context: Literal["auto", "school", "general"] = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def public_dict(self) -> dict[str, Any]:

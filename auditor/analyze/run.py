@@ -10,11 +10,15 @@ becomes an ``errors`` entry (stage ``analyze``) and never counts as clean.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
+from auditor.analyze.face_checks import face_findings
+from auditor.analyze.faces import Face, FaceModelUnavailable, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
 from auditor.analyze.name_checks import name_findings
@@ -25,7 +29,9 @@ from auditor.models import Finding
 from auditor.store import Store
 
 CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata",
-          "oversized_image", "name_near_photo")
+          "oversized_image", "name_near_photo", "minor_face", "identifiable_face")
+_SCHOOL_WORDS = re.compile(r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
+                           r"sports day|assembly|children|kids)\b", re.IGNORECASE)
 
 
 def source_path(store: Store, url: str, sha256: str) -> Path:
@@ -44,6 +50,7 @@ class _Results:
         self.errors: list[tuple[str, str]] = []
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
+        self.faces: list[tuple[str, str]] = []
 
 
 def analyze(store: Store, config: ScanConfig) -> None:
@@ -59,10 +66,13 @@ def analyze(store: Store, config: ScanConfig) -> None:
         results.findings.extend(name_findings(store))
     except NamesUnavailable as exc:
         results.skipped["name_near_photo"] = str(exc)
+    _faces(store, config, results)
     store.set_meta("checks_skipped", results.skipped)
     with store.transaction() as db:
         db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
         db.execute("DELETE FROM asset_info")
+        db.execute("DELETE FROM faces")
+        db.executemany("INSERT INTO faces VALUES (?, ?)", results.faces)
         db.execute("DELETE FROM errors WHERE stage = 'analyze'")
         db.executemany(
             "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -113,6 +123,50 @@ def _caption_names(metas: list[ImageMetadata], skipped: dict[str, str]) -> dict[
         skipped["person_name_metadata (captions)"] = str(exc)
         return {}
     return {text: [n for n in names if len(n.split()) >= 2] for text, names in found.items()}
+
+
+def _context(store: Store, config: ScanConfig, url: str) -> str:
+    """``school`` when asked, or (``auto``) when the image's pages, their titles or its captions speak of pupils."""
+    if config.face_context != "auto":
+        return config.face_context
+    texts = [url]
+    for page, title in store.db.execute(
+            "SELECT s.page_url, p.title FROM sources s LEFT JOIN pages p ON p.final_url = s.page_url "
+            "WHERE s.asset_url = ?", (url,)):
+        texts += [page or "", title or ""]
+    texts += [t for (t,) in store.db.execute("SELECT text FROM image_context WHERE asset_url = ?", (url,))]
+    return "school" if any(_SCHOOL_WORDS.search(t) for t in texts) else "general"
+
+
+def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
+    """Faces in every readable image (once per content hash), then the face findings; oversized images that
+    show faces are raised to high."""
+    named = {f.asset for f in results.findings if f.check == "name_near_photo"}
+    cache: dict[str, list[Face]] = {}
+    with_faces: dict[str, list[Face]] = {}
+    for url, sha256 in store.db.execute(
+            "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall():
+        if url not in results.sizes:
+            continue  # unreadable: already an error
+        if sha256 not in cache:
+            pixels = load_image(source_path(store, url, sha256).read_bytes(), config.max_pixels)
+            try:
+                cache[sha256] = [] if pixels is None else analyse(pixels, Thresholds())
+            except FaceModelUnavailable as exc:
+                results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
+                return
+        context = _context(store, config, url)
+        faces = cache[sha256]
+        if context == "school" and faces:
+            faces = reclassify(faces, Thresholds().for_context("school"))
+        results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
+        with_faces[url] = faces
+        results.findings.extend(face_findings(Subject(url, store.first_page(url), sha256), faces, url in named,
+                                              context))
+    for i, finding in enumerate(results.findings):
+        faces = with_faces.get(finding.asset or "", [])
+        if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
+            results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
 
 
 def _images(store: Store, config: ScanConfig, results: _Results) -> None:

@@ -43,6 +43,7 @@ def _assets(store: Store) -> list[dict[str, Any]]:
            WHERE NOT (speculative = 1 AND (status IS NULL OR status >= 300)) ORDER BY url"""
     ).fetchall()
     facts = {u: json.loads(f) for u, f in store.db.execute("SELECT url, facts FROM asset_info")}
+    faces = {u: json.loads(f) for u, f in store.db.execute("SELECT url, faces FROM faces")}
     out = []
     for url, kind, status, final, ctype, size, sha, state in rows:
         sources = store.db.execute(
@@ -57,6 +58,7 @@ def _assets(store: Store) -> list[dict[str, Any]]:
             "found_via": sorted({v for _, v, *_ in sources}),
             "rendered_sizes": [{"width": w, "height": h} for w, h in sizes],
             "metadata": facts.get(url),
+            "faces": faces.get(url),
         })
     return out
 

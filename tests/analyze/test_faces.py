@@ -1,0 +1,114 @@
+"""The face pipeline with the real default models, on real faces shipped inside pip packages (scikit-image's
+public-domain NASA portrait "astronaut"), synthetic scenes, and (when ../shared is present) children's faces from
+the evaluation set, which are read from there and never stored."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from auditor.analyze.face_checks import face_findings, iod_band
+from auditor.analyze.faces import Face, Thresholds, analyse, load_image, triage
+from auditor.analyze.metadata_checks import Subject
+from auditor.pipeline import run_check
+from tests.analyze import images
+
+SUBJECT = Subject("https://school.example/p.jpg", "https://school.example/", "0" * 64)
+EVAL_AGE = Path(__file__).resolve().parents[3] / "shared" / "eval" / "age"
+
+
+def portrait() -> np.ndarray:
+    return np.asarray(skimage.data.astronaut())
+
+
+def jpeg_bytes(pixels: np.ndarray, orientation: int | None = None) -> bytes:
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=92, exif=exif)
+    return buf.getvalue()
+
+
+def test_a_real_frontal_adult_face() -> None:
+    faces = analyse(portrait(), Thresholds())
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.pose == "frontal" and 35 < face.iod < 55 and face.triage == "adult"
+    assert face.age is not None and 25 < face.age < 60
+    found = {f.check: f for f in face_findings(SUBJECT, faces, named=False, context="general")}
+    assert set(found) == {"identifiable_face"}
+    assert found["identifiable_face"].severity == "medium"
+    assert found["identifiable_face"].evidence["faces"][0]["identifiability"] == "medium"
+
+
+def test_no_face_and_a_tiny_face() -> None:
+    assert analyse(np.asarray(images.scene(640, 480)), Thresholds()) == []
+    canvas = np.full((1500, 2000, 3), 190, np.uint8)
+    canvas[400:448, 700:748] = np.asarray(Image.fromarray(portrait()).resize((48, 48)))
+    faces = analyse(canvas, Thresholds())
+    assert all(f.triage == "uncertain" and iod_band(f.iod) == "low" for f in faces)
+    assert face_findings(SUBJECT, faces, named=False, context="general") == []
+
+
+def test_exif_rotation_is_applied_before_detection() -> None:
+    upright = analyse(portrait(), Thresholds())[0]
+    rotated = np.ascontiguousarray(np.rot90(portrait(), k=1))  # stored sideways, as phones do
+    pixels = load_image(jpeg_bytes(rotated, orientation=6), 10**8)
+    assert pixels is not None
+    faces = analyse(pixels, Thresholds())
+    assert len(faces) == 1 and faces[0].pose == "frontal"
+    assert abs(faces[0].iod - upright.iod) < 5
+
+
+def test_profile_pose_from_landmarks() -> None:
+    from auditor.analyze.faces import _pose
+
+    frontal = np.array([[40, 50], [80, 50], [60, 70], [45, 90], [75, 90]], dtype=np.float32)
+    profile = np.array([[40, 50], [60, 50], [75, 70], [45, 90], [60, 90]], dtype=np.float32)
+    assert _pose(frontal) == "frontal" and _pose(profile) == "profile"
+
+
+def test_corrupt_file_has_no_faces() -> None:
+    assert load_image(b"\xff\xd8\xff broken", 10**8) is None
+
+
+def test_triage_thresholds_and_severity() -> None:
+    t = Thresholds()
+    assert triage(8, 40, t) == "likely_child" and triage(22, 40, t) == "possible_minor"
+    assert triage(35, 40, t) == "adult" and triage(8, 5, t) == "uncertain"
+    assert triage(30, 40, t.for_context("school")) == "possible_minor"
+    child = Face((10, 10, 200, 220), 0.9, ((60, 80), (140, 80), (100, 120), (70, 160), (130, 160)), 80.0,
+                 "frontal", 8.0, 0.9, 0.7, "likely_child")
+    found = {f.check: f for f in face_findings(SUBJECT, [child], named=True, context="school")}
+    assert found["minor_face"].severity == "critical" and found["identifiable_face"].severity == "high"
+    assert "looks like" not in found["minor_face"].title and "possible minors" in found["minor_face"].title
+
+
+def test_check_a_folder_with_a_portrait(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "staff.jpg").write_bytes(jpeg_bytes(portrait()))
+    (tmp_path / "field.jpg").write_bytes(images.jpeg())
+    document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
+    by_name = {Path(a["url"]).name: a for a in document["assets"]}
+    assert len(by_name["staff.jpg"]["faces"]) == 1 and by_name["field.jpg"]["faces"] == []
+    assert [(f["check"], Path(f["asset"]).name) for f in document["findings"]] == [("identifiable_face", "staff.jpg")]
+
+
+@pytest.mark.skipif(not (EVAL_AGE / "labels.csv").exists(), reason="../shared/eval/age is not beside the checkout")
+def test_children_in_a_group_photo_are_flagged(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    with (EVAL_AGE / "labels.csv").open() as fh:
+        rows = [r for r in csv.DictReader(fh) if 5 <= int(r["age"]) <= 10][:3]
+    canvas = np.full((700, 1400, 3), 120, np.uint8)
+    for i, row in enumerate(rows):
+        chip = np.asarray(Image.open(EVAL_AGE / row["file"]).convert("RGB").resize((300, 300)))
+        canvas[200:500, 100 + 450 * i:400 + 450 * i] = chip
+    (tmp_path / "class-photo.jpg").write_bytes(jpeg_bytes(canvas))
+    document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
+    minor = next(f for f in document["findings"] if f["check"] == "minor_face")
+    assert minor["evidence"]["possible_minors"] >= 2 and minor["evidence"]["faces_in_image"] >= 2
