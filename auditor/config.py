@@ -47,6 +47,8 @@ class ScanConfig:
     site_location: tuple[float, float] | None = None
     max_pixels: int = 100_000_000
     face_context: Literal["auto", "school", "general"] = "auto"
+    face_model: Literal["default", "insightface"] = "default"
+    models_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def public_dict(self) -> dict[str, Any]:
@@ -56,4 +58,5 @@ class ScanConfig:
         data["out"] = str(self.out)
         data["seeds"] = list(self.seeds)
         data["allow_hosts"] = list(self.allow_hosts)
+        data["models_dir"] = str(self.models_dir) if self.models_dir else None
         return data

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from auditor.analyze.face_models import FaceModelUnavailable
+from auditor.analyze.face_models import resolve as resolve_face_models
 from auditor.analyze.run import analyze
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
@@ -114,9 +116,18 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def check_models(config: ScanConfig) -> None:
+    """A missing model is decided before the scan starts: a clear error for an explicit choice."""
+    try:
+        resolve_face_models(config.face_model, config.models_dir)
+    except FaceModelUnavailable as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None = None) -> ScanOutcome:
     """``auditor check``: the same analysis and outputs for local files, before anything is published."""
     progress = progress or NullProgress()
+    check_models(config)
     files = collect_files(paths)
     store = Store(config.out)
     try:
@@ -157,6 +168,7 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
              share_transport: httpx.AsyncBaseTransport | None = None) -> ScanOutcome:
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
     progress = progress or NullProgress()
+    check_models(config)
     store = Store(config.out)
     try:
         resumed = _open(config, store, fresh, progress)

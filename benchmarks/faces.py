@@ -17,6 +17,7 @@ import csv
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
 
 
-def detector(root: Path, long_side: int) -> None:
+def detector(root: Path, long_side: int, choice: faces.FaceModelChoice = faces.DEFAULT_MODELS) -> None:
     truth = json.loads((root / "gt.json").read_text())
     entries = truth if isinstance(truth, list) else truth.get("images", truth)
     bands = {"all": [0, 0], ">=32px": [0, 0], ">=64px": [0, 0]}
@@ -49,7 +50,7 @@ def detector(root: Path, long_side: int) -> None:
         for entry in entries:
             pixels = np.asarray(Image.open(root / "images" / entry["file"]).convert("RGB"))
             started = time.perf_counter()
-            found = faces.detect(pixels)
+            found = faces.detect(pixels, choice)
             times.append((time.perf_counter() - started) * 1000)
             boxes = [f[0] for f in found]
             predicted += len(boxes)
@@ -70,7 +71,7 @@ def detector(root: Path, long_side: int) -> None:
         faces.DETECT_LONG_SIDE = previous
     recall = "  ".join(f"recall {k} {v[0] / max(v[1], 1):.2f} ({v[1]} faces)" for k, v in bands.items())
     precision = matched_predictions / max(predicted, 1)
-    print(f"detector CenterFace, long side {long_side}: {recall}  precision {precision:.2f}"
+    print(f"{choice.description.split(' + ')[0]}, long side {long_side}: {recall}  precision {precision:.2f}"
           f"  median {statistics.median(times):.0f} ms/image")
 
 
@@ -135,6 +136,20 @@ def main() -> None:
         sys.exit(f"{eval_dir} not found: this benchmark needs ../shared/eval")
     for long_side in (640, faces.DETECT_LONG_SIDE):
         detector(eval_dir / "detect", long_side)
+    scrfd = args.shared / "models" / "insightface-scrfd"
+    try:
+        import insightface  # noqa: F401
+    except ImportError:
+        print("insightface not installed: its backend is not measured (pip install '.[insightface]')")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("scrfd_2.5g_kps.onnx", "scrfd_500m_kps.onnx"):
+                if (scrfd / name).exists():
+                    pack = Path(tmp) / name.removesuffix(".onnx")
+                    pack.mkdir()
+                    (pack / name).symlink_to(scrfd / name)
+                    for long_side in (640, faces.DETECT_LONG_SIDE):
+                        detector(eval_dir / "detect", long_side, faces.FaceModelChoice("insightface", pack))
     ages(eval_dir / "age")
 
 

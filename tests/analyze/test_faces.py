@@ -112,3 +112,33 @@ def test_children_in_a_group_photo_are_flagged(tmp_path: Path, make_config) -> N
     document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
     minor = next(f for f in document["findings"] if f["check"] == "minor_face")
     assert minor["evidence"]["possible_minors"] >= 2 and minor["evidence"]["faces_in_image"] >= 2
+
+
+SCRFD = Path(__file__).resolve().parents[3] / "shared" / "models" / "insightface-scrfd"
+
+
+def test_insightface_without_a_pack_is_a_clear_error_before_the_scan(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "--out", str(tmp_path / "o"), "--face-model",
+                                       "insightface", "--models", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no model pack" in result.output
+    assert not (tmp_path / "o" / "findings.json").exists()
+
+
+@pytest.mark.skipif(not (SCRFD / "scrfd_2.5g_kps.onnx").exists(),
+                    reason="../shared/models/insightface-scrfd is not beside the checkout")
+def test_insightface_detector_with_the_default_age_model(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("insightface", reason="insightface is not installed (pip install '.[insightface]')")
+    pack = tmp_path / "scrfd"
+    pack.mkdir()
+    (pack / "scrfd_2.5g_kps.onnx").symlink_to(SCRFD / "scrfd_2.5g_kps.onnx")  # read from ../shared, not copied
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "staff.jpg").write_bytes(jpeg_bytes(portrait()))
+    config = make_config(out=tmp_path / "out", face_model="insightface", models_dir=pack)
+    document = run_check([tmp_path / "in"], config).document
+    faces = document["assets"][0]["faces"]
+    assert len(faces) == 1 and faces[0]["age"] is not None and faces[0]["pose"] == "frontal"
+    assert [f["check"] for f in document["findings"]] == ["identifiable_face"]

