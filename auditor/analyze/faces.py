@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, ImageOps
 
-from auditor.analyze.face_models import FaceModelChoice, age_model, detector
+from auditor.analyze.face_models import Detection, FaceModelChoice, age_model, detector
 
 __all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Thresholds", "analyse", "detect", "load_image",
            "reclassify", "triage"]
@@ -97,23 +97,51 @@ def _pose(lms: np.ndarray) -> Literal["frontal", "three_quarter", "profile"]:
     return "frontal" if offset < 0.25 else "three_quarter" if offset < 0.6 else "profile"
 
 
-def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list[
-        tuple[tuple[int, int, int, int], float, np.ndarray]]:
-    """Boxes (x, y, w, h), scores and landmarks (5x2) in the coordinates of ``pixels``."""
+def _detect_scaled(pixels: np.ndarray, choice: FaceModelChoice) -> list[Detection]:
+    """Detection on a copy at most DETECT_LONG_SIDE long, mapped back to ``pixels``' coordinates."""
     height, width = pixels.shape[:2]
     scale = min(1.0, DETECT_LONG_SIDE / max(height, width))
     small = pixels
     if scale < 1.0:
         small = np.asarray(Image.fromarray(pixels).resize((round(width * scale), round(height * scale)),
                                                           Image.Resampling.BILINEAR))
-    found = []
-    for (x1, y1, x2, y2), score, lms in detector(choice)(small):
-        x1, y1, x2, y2 = x1 / scale, y1 / scale, x2 / scale, y2 / scale
-        if y2 - y1 < MIN_FACE_HEIGHT:
-            continue
-        box = (max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1))
-        found.append((box, score, lms / scale))
-    return found
+    return [((x1 / scale, y1 / scale, x2 / scale, y2 / scale), score, lms / scale)
+            for (x1, y1, x2, y2), score, lms in detector(choice)(small)]
+
+
+def _tiles(height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """2x2 overlapping tiles (top, left, bottom, right) for images so large that downscaling loses small faces."""
+    th, tw = int(height * 0.6), int(width * 0.6)
+    return [(top, left, top + th, left + tw) for top in (0, height - th) for left in (0, width - tw)]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list[
+        tuple[tuple[int, int, int, int], float, np.ndarray]]:
+    """Boxes (x, y, w, h), scores and landmarks (5x2) in the coordinates of ``pixels``. Images more than twice
+    the detection size are also searched in four overlapping tiles; duplicates are merged (highest score kept)."""
+    height, width = pixels.shape[:2]
+    found = _detect_scaled(pixels, choice)
+    if max(height, width) > 2 * DETECT_LONG_SIDE:
+        for top, left, bottom, right in _tiles(height, width):
+            for (x1, y1, x2, y2), score, lms in _detect_scaled(pixels[top:bottom, left:right], choice):
+                found.append(((x1 + left, y1 + top, x2 + left, y2 + top), score, lms + np.array([left, top])))
+    kept: list[Detection] = []
+    for det in sorted(found, key=lambda d: -d[1]):
+        if all(_overlap(det[0], k[0]) < 0.4 for k in kept):
+            kept.append(det)
+    out = []
+    for (x1, y1, x2, y2), score, lms in kept:
+        if y2 - y1 >= MIN_FACE_HEIGHT:
+            out.append(((max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1)), score, lms))
+    return out
 
 
 def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float]:

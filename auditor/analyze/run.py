@@ -52,6 +52,7 @@ class _Results:
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
         self.faces: list[tuple[str, str]] = []
+        self.thumbnails: dict[str, bytes] = {}
 
 
 def analyze(store: Store, config: ScanConfig) -> None:
@@ -173,6 +174,12 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
         faces = with_faces.get(finding.asset or "", [])
         if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
             results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
+        elif finding.check == "thumbnail_mismatch" and finding.asset in results.thumbnails:
+            pixels = load_image(results.thumbnails[finding.asset], config.max_pixels)
+            in_thumb = [] if pixels is None else analyse(pixels, Thresholds(), choice)
+            results.findings[i] = replace(finding, evidence={
+                **finding.evidence, "faces_in_thumbnail": len(in_thumb),
+                "possible_minors_in_thumbnail": sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)})
 
 
 def _images(store: Store, config: ScanConfig, results: _Results) -> None:
@@ -197,6 +204,8 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
             results.errors.append((url, meta))
             continue
         readable.append((url, sha256, meta, data))
+        if meta.thumbnail:
+            results.thumbnails[url] = meta.thumbnail
     in_captions = _caption_names([m for _, _, m, _ in readable], results.skipped)
     for url, sha256, meta, data in readable:
         names = {field: list(dict.fromkeys(n for t in texts for n in in_captions.get(t, [])))

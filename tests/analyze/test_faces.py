@@ -142,3 +142,31 @@ def test_insightface_detector_with_the_default_age_model(tmp_path: Path, make_co
     faces = document["assets"][0]["faces"]
     assert len(faces) == 1 and faces[0]["age"] is not None and faces[0]["pose"] == "frontal"
     assert [f["check"] for f in document["findings"]] == ["identifiable_face"]
+
+
+def test_a_small_face_in_a_large_photo_is_found_by_tiling() -> None:
+    canvas = np.full((4000, 6000, 3), 170, np.uint8)
+    canvas[1500:1756, 4000:4256] = np.asarray(Image.fromarray(portrait()).resize((256, 256)))
+    faces = analyse(canvas, Thresholds())
+    assert len(faces) == 1 and 15 < faces[0].iod < 30
+    x, y, w, h = faces[0].box
+    assert 4000 <= x <= 4256 and 1500 <= y <= 1756
+
+
+def test_group_photo_from_insightface_package() -> None:
+    insightface = pytest.importorskip("insightface", reason="insightface is not installed (its sample photo is used)")
+    photo = Path(insightface.__file__).parent / "data" / "images" / "t1.jpg"
+    faces = analyse(np.asarray(Image.open(photo).convert("RGB")), Thresholds())
+    assert len(faces) == 6
+    found = {f.check: f for f in face_findings(SUBJECT, faces, named=False, context="general")}
+    assert found["identifiable_face"].evidence["identifiable"] >= 4
+
+
+def test_faces_in_a_mismatched_thumbnail(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    """The published image was cropped to the landscape; the EXIF thumbnail still shows the person."""
+    full = Image.fromarray(portrait())
+    cropped = full.crop((0, 300, 512, 512))
+    (tmp_path / "crop.jpg").write_bytes(images.jpeg_with_thumbnail(cropped, full))
+    document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
+    mismatch = next(f for f in document["findings"] if f["check"] == "thumbnail_mismatch")
+    assert mismatch["evidence"]["faces_in_thumbnail"] == 1
