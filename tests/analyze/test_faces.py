@@ -149,7 +149,7 @@ def test_a_small_face_in_a_large_photo_is_found_by_tiling() -> None:
     canvas[1500:1756, 4000:4256] = np.asarray(Image.fromarray(portrait()).resize((256, 256)))
     faces = analyse(canvas, Thresholds())
     assert len(faces) == 1 and 15 < faces[0].iod < 30
-    x, y, w, h = faces[0].box
+    x, y, _, _ = faces[0].box
     assert 4000 <= x <= 4256 and 1500 <= y <= 1756
 
 
