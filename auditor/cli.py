@@ -138,6 +138,9 @@ def analysis_options(func: F) -> F:
                           "insightface (SCRFD from a model pack; non-commercial research licence)."),
         click.option("--models", "models_dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Folder holding an insightface model pack (*.onnx) for --face-model insightface."),
+        click.option("--minor-below", type=click.FloatRange(13, 40), default=29.0, show_default=True,
+                     help="Flag faces whose estimated age is below this many years (the school context adds 2): "
+                          "the age model reads teenagers about five years too old."),
         click.option("--context", "face_context", type=click.Choice(["auto", "school", "general"]), default="auto",
                      show_default=True,
                      help="How generous the minor triage is: school flags more (a safety margin); auto uses school "
@@ -205,7 +208,7 @@ def main() -> None:
 def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concurrency: int, rate: float,
          render: str, browser: str | None, timeout: float, user_agent: str, site_location: str | None,
          fail_on: str | None, face_model: str, models_dir: Path | None,
-         face_context: str, allow_hosts: tuple[str, ...], ignore_robots: bool, no_link_check: bool,
+         minor_below: float, face_context: str, allow_hosts: tuple[str, ...], ignore_robots: bool, no_link_check: bool,
          max_bytes: int, fresh: bool) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
 
@@ -218,7 +221,7 @@ def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concu
         browser=browser, allow_hosts=tuple(h.strip().lower() for h in allow_hosts), ignore_robots=ignore_robots,
         user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, link_check=not no_link_check,
         site_location=_site_location(site_location), face_context=face_context,  # type: ignore[arg-type]
-        face_model=face_model, models_dir=models_dir,  # type: ignore[arg-type]
+        face_model=face_model, models_dir=models_dir, minor_below=minor_below,  # type: ignore[arg-type]
     )
     _run(config, fresh, fail_on)
 
@@ -229,7 +232,7 @@ def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concu
               type=click.Path(file_okay=False, path_type=Path), help="Where findings.json and report.html go.")
 @analysis_options
 def check(paths: tuple[Path, ...], out: Path, site_location: str | None, fail_on: str | None, face_model: str,
-          models_dir: Path | None, face_context: str) -> None:
+          models_dir: Path | None, minor_below: float, face_context: str) -> None:
     """Check local photos (files or folders) before they are published.
 
     Runs the same analysis as a scan on PATHS and writes OUT/findings.json and OUT/report.html. Nothing is
@@ -237,7 +240,7 @@ def check(paths: tuple[Path, ...], out: Path, site_location: str | None, fail_on
     """
     config = ScanConfig(seeds=(), out=out, site_location=_site_location(site_location),
                         face_context=face_context, face_model=face_model,  # type: ignore[arg-type]
-                        models_dir=models_dir)
+                        models_dir=models_dir, minor_below=minor_below)
     _run(config, fail_on=fail_on, check_paths=list(paths))
 
 
@@ -248,7 +251,7 @@ def check(paths: tuple[Path, ...], out: Path, site_location: str | None, fail_on
 @analysis_options
 def demo(out: Path, max_pages: int, max_depth: int, concurrency: int, rate: float, render: str,
          browser: str | None, timeout: float, user_agent: str, site_location: str | None, fail_on: str | None,
-         face_model: str, models_dir: Path | None, face_context: str) -> None:
+         face_model: str, models_dir: Path | None, minor_below: float, face_context: str) -> None:
     """Serve the bundled demo school site on 127.0.0.1 and audit it (no network needed).
 
     Share links on the demo site point at real providers, so they are reported unchecked rather than contacted.
@@ -264,5 +267,6 @@ def demo(out: Path, max_pages: int, max_depth: int, concurrency: int, rate: floa
             browser=browser, timeout=timeout, user_agent=user_agent, link_check=False,
             site_location=_site_location(site_location) or DEMO_SITE_LOCATION,
             face_context=face_context, face_model=face_model, models_dir=models_dir,  # type: ignore[arg-type]
+            minor_below=minor_below,
         )
         _run(config, fresh=True, fail_on=fail_on)

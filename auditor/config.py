@@ -48,6 +48,7 @@ class ScanConfig:
     max_pixels: int = 100_000_000
     face_context: Literal["auto", "school", "general"] = "auto"
     face_model: Literal["default", "insightface"] = "default"
+    minor_below: float = 29.0  # flag faces whose age estimate is below this (see benchmarks/faces.py)
     models_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

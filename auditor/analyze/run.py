@@ -151,6 +151,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
         return
     cache: dict[str, list[Face]] = {}
     with_faces: dict[str, list[Face]] = {}
+    thresholds = Thresholds(minor=config.minor_below)
     for url, sha256 in store.db.execute(
             "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall():
         if url not in results.sizes:
@@ -158,14 +159,14 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
         if sha256 not in cache:
             pixels = load_image(source_path(store, url, sha256).read_bytes(), config.max_pixels)
             try:
-                cache[sha256] = [] if pixels is None else analyse(pixels, Thresholds(), choice)
+                cache[sha256] = [] if pixels is None else analyse(pixels, thresholds, choice)
             except FaceModelUnavailable as exc:
                 results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
                 return
         context = _context(store, config, url)
         faces = cache[sha256]
         if context == "school" and faces:
-            faces = reclassify(faces, Thresholds().for_context("school"))
+            faces = reclassify(faces, thresholds.for_context("school"))
         results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
         with_faces[url] = faces
         results.findings.extend(face_findings(Subject(url, store.first_page(url), sha256), faces, url in named,
@@ -176,7 +177,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
             results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
         elif finding.check == "thumbnail_mismatch" and finding.asset in results.thumbnails:
             pixels = load_image(results.thumbnails[finding.asset], config.max_pixels)
-            in_thumb = [] if pixels is None else analyse(pixels, Thresholds(), choice)
+            in_thumb = [] if pixels is None else analyse(pixels, thresholds, choice)
             results.findings[i] = replace(finding, evidence={
                 **finding.evidence, "faces_in_thumbnail": len(in_thumb),
                 "possible_minors_in_thumbnail": sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)})
