@@ -25,7 +25,7 @@ def document_finding(subject: Subject, content: DocumentContent) -> Finding | No
     else:
         severity, title = "info", "The document records the software that made it"
     return Finding(
-        Finding.make_id("document_metadata", subject.sha256, subject.url), "document_metadata", severity, title,
+        subject.finding_id("document_metadata"), "document_metadata", severity, title,
         subject.url, subject.page,
         {"fields": fields, "usernames_in_paths": usernames, "embedded_images": len(content.images),
          "embedded_images_not_checked": content.skipped_images, "format": content.kind},

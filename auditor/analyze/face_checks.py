@@ -44,7 +44,7 @@ def face_findings(subject: Subject, faces: list[Face], named: bool, context: str
             severity = "medium"
         children = sum(f.triage == "likely_child" for f in minors)
         out.append(Finding(
-            Finding.make_id("minor_face", subject.sha256, subject.url), "minor_face", severity,
+            subject.finding_id("minor_face"), "minor_face", severity,
             f"{len(minors)} face(s) that look like possible minors" + (" (a close-up)" if close_up else ""),
             subject.url, subject.page,
             {"faces_in_image": len(faces), "possible_minors": len(minors), "likely_children": children,
@@ -59,7 +59,7 @@ def face_findings(subject: Subject, faces: list[Face], named: bool, context: str
         best = max(identifiable, key=lambda f: f.iod)
         band = iod_band(best.iod)
         out.append(Finding(
-            Finding.make_id("identifiable_face", subject.sha256, subject.url), "identifiable_face",
+            subject.finding_id("identifiable_face"), "identifiable_face",
             "high" if band in ("high", "very_high") else "medium",
             f"{len(identifiable)} face(s) at recognition grade (largest: {band.replace('_', ' ')})",
             subject.url, subject.page,

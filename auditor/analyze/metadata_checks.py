@@ -86,10 +86,24 @@ class Subject:
     page: str | None
     sha256: str
 
+    @property
+    def location(self) -> str:
+        """Where the exposure is, for a stable finding id that survives renaming the file: the site (scheme and
+        host) of the page it was found on, or ``local`` for ``auditor check``."""
+        where = self.page or self.url
+        if where.startswith("file:"):
+            return "local"
+        scheme, _, rest = where.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    def finding_id(self, check: str) -> str:
+        """Check + content hash + location: the same photo re-uploaded under another name keeps its id."""
+        return Finding.make_id(check, self.sha256, self.location)
+
 
 def _finding(check: str, severity: Severity, title: str, subject: Subject, evidence: dict[str, Any],
              advice: str) -> Finding:
-    return Finding(Finding.make_id(check, subject.sha256, subject.url), check, severity, title, subject.url,
+    return Finding(subject.finding_id(check), check, severity, title, subject.url,
                    subject.page, evidence, advice)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from auditor.analyze.metadata_checks import Subject
 from auditor.analyze.names import TITLES, filename_words, names_in, names_in_filenames
 from auditor.models import Finding
 from auditor.store import Store
@@ -46,7 +47,7 @@ def name_findings(store: Store) -> list[Finding]:
         all_names = list(dict.fromkeys(n for m in matches for n in m["names"]))
         untitled = [n for n in all_names if not _titled(n)]
         findings.append(Finding(
-            Finding.make_id("name_near_photo", assets[url], url), "name_near_photo",
+            Subject(url, store.first_page(url), assets[url]).finding_id("name_near_photo"), "name_near_photo",
             "medium" if untitled else "low",
             "A person's name beside the photo" if untitled else "A staff member's name beside the photo",
             url, next((m["page"] for m in matches if m["page"]), store.first_page(url)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from auditor.analyze.metadata_checks import Subject
 from auditor.models import Finding
 from auditor.store import Store
 
@@ -88,7 +89,7 @@ def oversized_findings(store: Store, natural: dict[str, tuple[int, int]]) -> lis
         pages = [store.first_page(m.url) for m in members]
         page = min((p for p in pages if p), default=None)
         findings.append(Finding(
-            Finding.make_id("oversized_image", largest.sha256, largest.url), "oversized_image",
+            Subject(largest.url, page, largest.sha256).finding_id("oversized_image"), "oversized_image",
             "high" if megapixels >= 8 else "medium",
             f"Reachable at {largest.width}×{largest.height} ({megapixels} MP)"
             + (f", {factor:.0f}× the size shown" if factor else ""),

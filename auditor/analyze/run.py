@@ -69,6 +69,7 @@ def analyze(store: Store, config: ScanConfig) -> None:
     except NamesUnavailable as exc:
         results.skipped["name_near_photo"] = str(exc)
     _faces(store, config, results)
+    results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
     with store.transaction() as db:
         db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
@@ -84,6 +85,21 @@ def analyze(store: Store, config: ScanConfig) -> None:
         db.executemany("INSERT OR REPLACE INTO asset_info VALUES (?, ?)", results.facts)
         for url, message in results.errors:
             store.add_error(url, "analyze", message, db)
+
+
+def merge_duplicates(findings: list[Finding]) -> list[Finding]:
+    """One finding per id: the same photo published under several URLs is reported once, on its first URL,
+    with the others listed in ``evidence.also_at``."""
+    by_id: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_id.setdefault(finding.id, []).append(finding)
+    merged = []
+    for group in by_id.values():
+        group.sort(key=lambda f: f.asset or "")
+        first = group[0]
+        others = sorted({f.asset for f in group[1:] if f.asset and f.asset != first.asset})
+        merged.append(replace(first, evidence={**first.evidence, "also_at": others}) if others else first)
+    return merged
 
 
 def _documents(store: Store, results: _Results) -> None:

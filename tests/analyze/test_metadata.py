@@ -160,3 +160,15 @@ def test_names_in_captions_and_keywords(tmp_path: Path, make_config) -> None:  #
     document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
     found = {Path(f["asset"]).name: f["evidence"] for f in document["findings"] if f["check"] == "person_name_metadata"}
     assert found == {"relay.jpg": {"fields": {"IPTC:Caption-Abstract": "Isla Brown"}}}
+
+
+def test_the_same_photo_under_two_names_is_one_finding(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    from auditor.pipeline import run_check
+
+    data = images.jpeg(lat=51.5, lon=-0.12)
+    (tmp_path / "a.jpg").write_bytes(data)
+    (tmp_path / "renamed.jpg").write_bytes(data)
+    document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
+    gps = [f for f in document["findings"] if f["check"] == "gps_location"]
+    assert len(gps) == 1 and gps[0]["asset"].endswith("/a.jpg")
+    assert [Path(u).name for u in gps[0]["evidence"]["also_at"]] == ["renamed.jpg"]

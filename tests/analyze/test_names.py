@@ -46,13 +46,15 @@ def test_labelled_captions_floors() -> None:
 
 
 def test_scan_reports_names_beside_photos(make_config) -> None:  # type: ignore[no-untyped-def]
-    jpeg = Route(images.jpeg(), content_type="image/jpeg")
+    def jpeg(seed: int) -> Route:  # distinct pictures: the same picture twice is reported once
+        return Route(images.jpeg(images.scene(seed=seed)), content_type="image/jpeg")
+
     site = Site({
         "/": Route('<figure><img src="/p/relay.jpg"><figcaption>Isla Brown wins the relay</figcaption></figure>'
                    '<img src="/p/staff.jpg" alt="Mrs Hughes, our head teacher">'
                    '<a href="/p/field.jpg">Sports day at Victoria Park</a>'
                    '<img src="/p/noah-wilson.jpg" alt="">'),
-        "/p/relay.jpg": jpeg, "/p/staff.jpg": jpeg, "/p/field.jpg": jpeg, "/p/noah-wilson.jpg": jpeg,
+        "/p/relay.jpg": jpeg(1), "/p/staff.jpg": jpeg(2), "/p/field.jpg": jpeg(3), "/p/noah-wilson.jpg": jpeg(4),
     })
     with site.serve() as base:
         document = run_scan(make_config(base + "/", probe_directories=False)).document
