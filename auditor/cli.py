@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from auditor import __version__
 from auditor.config import DEFAULT_USER_AGENT, ScanConfig
 from auditor.crawl.urls import BadUrl, normalize
 from auditor.errors import ConfigError, StoreError
+from auditor.history import default_state_dir
 from auditor.models import SEVERITIES
 from auditor.progress import Counters, Progress
 
@@ -141,6 +143,15 @@ def analysis_options(func: F) -> F:
         click.option("--minor-below", type=click.FloatRange(13, 40), default=29.0, show_default=True,
                      help="Flag faces whose estimated age is below this many years (the school context adds 2): "
                           "the age model reads teenagers about five years too old."),
+        click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Folder keeping the history of scans, to report what is new and resolved "
+                          "[default: ~/.local/share/exposure-auditor]."),
+        click.option("--no-state", is_flag=True, help="Keep no history for this run."),
+        click.option("--no-redact", is_flag=True,
+                     help="Do not blur faces in the report's thumbnails (warns; recorded in the report)."),
+        click.option("--show-names", is_flag=True, help="Show names found in full in the report (masked by default)."),
+        click.option("--fail-on-new", type=click.Choice(list(SEVERITIES)), default=None,
+                     help="Exit with status 1 when a finding new since the last scan is at or above this severity."),
         click.option("--context", "face_context", type=click.Choice(["auto", "school", "general"]), default="auto",
                      show_default=True,
                      help="How generous the minor triage is: school flags more (a safety margin); auto uses school "
@@ -151,8 +162,51 @@ def analysis_options(func: F) -> F:
     return func
 
 
-def _run(config: ScanConfig, fresh: bool = False, fail_on: str | None = None,
-         check_paths: list[Path] | None = None) -> None:
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What makes the exit status non-zero for cron/CI (see the README's exit codes)."""
+
+    fail_on: str | None = None
+    fail_on_new: str | None = None
+
+
+def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
+    """Split the shared analysis options into ScanConfig fields and the exit-status gate."""
+    if options.pop("no_redact"):
+        click.echo("warning: --no-redact: faces in report.html will NOT be blurred; keep the report private", err=True)
+        options["redact"] = False
+    else:
+        options["redact"] = True
+    state = None if options.pop("no_state") else options.pop("state_dir", None) or default_state_dir()
+    options.pop("state_dir", None)
+    gate = Gate(options.pop("fail_on"), options.pop("fail_on_new"))
+    options["site_location"] = _site_location(options["site_location"])
+    return {**options, "state_dir": state}, gate
+
+
+def _worse_or_equal(severity: str, gate: str) -> bool:
+    return SEVERITIES.index(severity) <= SEVERITIES.index(gate)
+
+
+def _exit_status(document: dict[str, Any], gate: Gate) -> int:
+    """0 clean, 1 a finding at or over the gate, 3 the scan was incomplete (a limit cut it or a seed failed)."""
+    findings = document["findings"]
+    if gate.fail_on and any(_worse_or_equal(f["severity"], gate.fail_on) for f in findings):
+        click.echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
+        return 1
+    new = [f for f in findings if f.get("status") == "new"]
+    if gate.fail_on_new and any(_worse_or_equal(f["severity"], gate.fail_on_new) for f in new):
+        click.echo(f"failing: a new finding is at or above --fail-on-new {gate.fail_on_new}", err=True)
+        return 1
+    seeds = set(document["scan"]["seeds"])
+    seed_failed = any(e["url"] in seeds and e["stage"] == "fetch" for e in document["errors"])
+    if document["scan"].get("skipped", {}).get("max_pages") or seed_failed:
+        click.echo("incomplete: the page limit cut the crawl or a starting URL failed (exit status 3)", err=True)
+        return 3
+    return 0
+
+
+def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[Path] | None = None) -> None:
     from auditor.pipeline import run_check, run_scan
 
     progress = _progress_for_terminal()
@@ -169,16 +223,21 @@ def _run(config: ScanConfig, fresh: bool = False, fail_on: str | None = None,
     finally:
         if isinstance(progress, RichProgress):
             progress.stop()
-    scan = outcome.document["scan"]
-    findings = outcome.document["findings"]
-    worst = findings[0]["severity"] if findings else "none"
-    click.echo(f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
-               f"{scan['errors']} errors", err=True)
+    _summary(outcome.document)
     click.echo(f"findings: {outcome.findings_path}", err=True)
     click.echo(f"report: {outcome.report_path}")
-    if fail_on is not None and findings and SEVERITIES.index(worst) <= SEVERITIES.index(fail_on):
-        click.echo(f"failing: a {worst} finding is at or above --fail-on {fail_on}", err=True)
-        sys.exit(1)
+    status = _exit_status(outcome.document, gate)
+    if status:
+        sys.exit(status)
+
+
+def _summary(document: dict[str, Any]) -> None:
+    scan, findings = document["scan"], document["findings"]
+    worst = findings[0]["severity"] if findings else "none"
+    history = document.get("history") or {}
+    trend = f"; {history['new']} new, {history['resolved']} resolved since the last scan" if history else ""
+    click.echo(f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
+               f"{scan['errors']} errors{trend}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -205,25 +264,18 @@ def main() -> None:
 @click.option("--max-bytes", default=50 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
               help="Largest asset downloaded, in bytes.")
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
-def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concurrency: int, rate: float,
-         render: str, browser: str | None, timeout: float, user_agent: str, site_location: str | None,
-         fail_on: str | None, face_model: str, models_dir: Path | None,
-         minor_below: float, face_context: str, allow_hosts: tuple[str, ...], ignore_robots: bool, no_link_check: bool,
-         max_bytes: int, fresh: bool) -> None:
+def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link_check: bool, fresh: bool,
+         **options: Any) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
 
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
-    fetched wherever they are hosted. Writes OUT/findings.json and OUT/report.html.
+    fetched wherever they are hosted. Writes OUT/findings.json, OUT/findings.csv and OUT/report.html.
     """
-    config = ScanConfig(
-        seeds=tuple(dict.fromkeys(_seed(u) for u in urls)), out=out, max_pages=max_pages, max_depth=max_depth,
-        concurrency=concurrency, rate=rate, render=render,  # type: ignore[arg-type]
-        browser=browser, allow_hosts=tuple(h.strip().lower() for h in allow_hosts), ignore_robots=ignore_robots,
-        user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, link_check=not no_link_check,
-        site_location=_site_location(site_location), face_context=face_context,  # type: ignore[arg-type]
-        face_model=face_model, models_dir=models_dir, minor_below=minor_below,  # type: ignore[arg-type]
-    )
-    _run(config, fresh, fail_on)
+    fields, gate = _analysis(options)
+    config = ScanConfig(seeds=tuple(dict.fromkeys(_seed(u) for u in urls)), out=out,
+                        allow_hosts=tuple(h.strip().lower() for h in allow_hosts), link_check=not no_link_check,
+                        **fields)
+    _run(config, gate, fresh)
 
 
 @main.command()
@@ -231,17 +283,14 @@ def scan(urls: tuple[str, ...], out: Path, max_pages: int, max_depth: int, concu
 @click.option("--out", "out", default=Path("auditor-check"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Where findings.json and report.html go.")
 @analysis_options
-def check(paths: tuple[Path, ...], out: Path, site_location: str | None, fail_on: str | None, face_model: str,
-          models_dir: Path | None, minor_below: float, face_context: str) -> None:
+def check(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
     """Check local photos (files or folders) before they are published.
 
     Runs the same analysis as a scan on PATHS and writes OUT/findings.json and OUT/report.html. Nothing is
     uploaded anywhere. With --fail-on, a script can refuse to publish a folder that still has problems.
     """
-    config = ScanConfig(seeds=(), out=out, site_location=_site_location(site_location),
-                        face_context=face_context, face_model=face_model,  # type: ignore[arg-type]
-                        models_dir=models_dir, minor_below=minor_below)
-    _run(config, fail_on=fail_on, check_paths=list(paths))
+    fields, gate = _analysis(options)
+    _run(ScanConfig(seeds=(), out=out, **fields), gate, check_paths=list(paths))
 
 
 @main.command()
@@ -249,9 +298,7 @@ def check(paths: tuple[Path, ...], out: Path, site_location: str | None, fail_on
               type=click.Path(file_okay=False, path_type=Path), help="Where to write the demo's report.")
 @crawl_options
 @analysis_options
-def demo(out: Path, max_pages: int, max_depth: int, concurrency: int, rate: float, render: str,
-         browser: str | None, timeout: float, user_agent: str, site_location: str | None, fail_on: str | None,
-         face_model: str, models_dir: Path | None, minor_below: float, face_context: str) -> None:
+def demo(out: Path, **options: Any) -> None:
     """Serve the bundled demo school site on 127.0.0.1 and audit it (no network needed).
 
     Share links on the demo site point at real providers, so they are reported unchecked rather than contacted.
@@ -259,14 +306,67 @@ def demo(out: Path, max_pages: int, max_depth: int, concurrency: int, rate: floa
     from auditor.demo import serve_directory
     from auditor.resources import demo_site_dir
 
+    fields, gate = _analysis({**options, "no_state": True})
+    fields["site_location"] = fields["site_location"] or DEMO_SITE_LOCATION
+    fields["rate"] = max(fields["rate"], 50.0)
     with serve_directory(demo_site_dir()) as base:
         click.echo(f"serving the demo site at {base}", err=True)
-        config = ScanConfig(
-            seeds=(base,), out=out, max_pages=max_pages, max_depth=max_depth, concurrency=concurrency,
-            rate=max(rate, 50.0), render=render,  # type: ignore[arg-type]
-            browser=browser, timeout=timeout, user_agent=user_agent, link_check=False,
-            site_location=_site_location(site_location) or DEMO_SITE_LOCATION,
-            face_context=face_context, face_model=face_model, models_dir=models_dir,  # type: ignore[arg-type]
-            minor_below=minor_below,
-        )
-        _run(config, fresh=True, fail_on=fail_on)
+        _run(ScanConfig(seeds=(base,), out=out, link_check=False, **fields), gate, fresh=True)
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The --out folder of a finished scan or check.")
+@click.option("--pdf", is_flag=True, help="Also print the report to OUT/report.pdf with Chromium.")
+@click.option("--browser", metavar="PATH", help="Chromium executable for --pdf.")
+@click.option("--no-redact", is_flag=True, help="Do not blur faces in the thumbnails (warns).")
+@click.option("--show-names", is_flag=True, help="Show names in full.")
+def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_names: bool) -> None:
+    """Re-render findings.json, the CSV exports and report.html from a finished scan's store (no network).
+
+    Edit templates/ and run this again to see the change.
+    """
+    from auditor.pipeline import rerender
+    from auditor.report.outputs import ReportOptions
+
+    if no_redact:
+        click.echo("warning: --no-redact: faces in report.html will NOT be blurred; keep the report private", err=True)
+    try:
+        outcome = rerender(out, ReportOptions(redact=not no_redact, show_names=show_names))
+        if pdf:
+            from auditor.report.pdf import print_pdf
+
+            click.echo(f"pdf: {print_pdf(outcome.report_path, out / 'report.pdf', browser)}", err=True)
+    except (ConfigError, StoreError) as exc:
+        raise UserError(str(exc)) from exc
+    _summary(outcome.document)
+    click.echo(f"report: {outcome.report_path}")
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
+def diff(old: Path, new: Path, as_json: bool) -> None:
+    """What changed between two scans: OLD and NEW are --out folders or findings.json files."""
+    import json
+
+    from auditor.history import diff as compare
+
+    def load(path: Path) -> dict[str, Any]:
+        file = path / "findings.json" if path.is_dir() else path
+        try:
+            data: dict[str, Any] = json.loads(file.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{file}: not a readable findings.json ({exc})") from exc
+        return data
+
+    result = compare(load(old), load(new))
+    if as_json:
+        click.echo(json.dumps({k: [f["id"] for f in v] for k, v in result.items()}, indent=2))
+        return
+    for kind in ("new", "resolved"):
+        click.echo(f"{kind}: {len(result[kind])}")
+        for f in result[kind]:
+            click.echo(f"  {f['severity']:8} {f['check']:24} {f['asset'] or f['page'] or ''}")
+    click.echo(f"unchanged: {len(result['unchanged'])}")

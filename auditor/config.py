@@ -48,7 +48,10 @@ class ScanConfig:
     max_pixels: int = 100_000_000
     face_context: Literal["auto", "school", "general"] = "auto"
     face_model: Literal["default", "insightface"] = "default"
-    minor_below: float = 29.0  # flag faces whose age estimate is below this (see benchmarks/faces.py)
+    minor_below: float = 29.0
+    state_dir: Path | None = None  # scan history (None: no history kept)
+    redact: bool = True
+    show_names: bool = False  # flag faces whose age estimate is below this (see benchmarks/faces.py)
     models_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -60,4 +63,5 @@ class ScanConfig:
         data["seeds"] = list(self.seeds)
         data["allow_hosts"] = list(self.allow_hosts)
         data["models_dir"] = str(self.models_dir) if self.models_dir else None
+        data["state_dir"] = str(self.state_dir) if self.state_dir else None
         return data

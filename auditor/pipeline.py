@@ -26,8 +26,9 @@ from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
 from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError
+from auditor.history import History, scan_key
 from auditor.progress import NullProgress, Progress
-from auditor.report import findings_json, html
+from auditor.report.outputs import ReportOptions, write_all
 from auditor.store import Store
 
 
@@ -156,12 +157,36 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
 
 
 def _finish(store: Store, config: ScanConfig, resumed: bool) -> ScanOutcome:
-    """Mark the scan complete and write findings.json and report.html."""
+    """Mark the scan complete, compare with the previous scan of the same seeds, write every output."""
     store.set_meta("finished_at", _now())
     store.set_meta("complete", True)
-    document = findings_json.write(store, config.out)
-    report = html.write(document, config.out)
+    options = ReportOptions(redact=config.redact, show_names=config.show_names)
+    history = History(config.state_dir) if config.state_dir else None
+    try:
+        key = scan_key(store.get_meta("seeds") or [])
+        previous = history.previous(key) if history else None
+        store.set_meta("history_previous", previous)  # so `auditor report` re-renders the same statuses
+        document, report = write_all(store, config.out, options, previous)
+        if history:
+            history.record(key, document)
+    finally:
+        if history:
+            history.close()
     return ScanOutcome(document, config.out / "findings.json", report, resumed)
+
+
+def rerender(out: Path, options: ReportOptions) -> ScanOutcome:
+    """``auditor report``: rebuild findings.json, the CSVs and report.html from a finished store, no network."""
+    if not (out / Store.DB_NAME).exists():
+        raise ConfigError(f"{out}: no scan store here (run auditor scan or check with --out {out} first)")
+    store = Store(out)
+    try:
+        if not store.get_meta("complete"):
+            raise ConfigError(f"{out}: the scan there is unfinished; run the same scan command to resume it")
+        document, report = write_all(store, out, options, store.get_meta("history_previous"))
+        return ScanOutcome(document, out / "findings.json", report, False)
+    finally:
+        store.close()
 
 
 def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: bool = False,

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from auditor.errors import StoreError
 
@@ -82,6 +83,7 @@ class Store:
             self.blobs.mkdir(exist_ok=True, mode=0o700)
             self.tmp.mkdir(exist_ok=True, mode=0o700)
             self._lock = open(out / ".lock", "w")  # noqa: SIM115 - held for the store's lifetime
+            os.chmod(out / ".lock", 0o600)
         except OSError as exc:
             raise StoreError(f"{out}: cannot write there ({exc.strerror})") from exc
         try:
@@ -194,6 +196,12 @@ class Store:
             for url, *_ in rows[budget:]:
                 db.execute("UPDATE pages SET state = 'skipped' WHERE url = ?", (url,))
         return [FrontierItem(u, d, r, bool(p)) for u, d, r, p in rows[:budget]]
+
+    def asset_path(self, url: str, sha256: str) -> Path:
+        """Where an asset's bytes are: the local file for ``auditor check`` (file: URLs), else the blob store."""
+        if url.startswith("file:") and "#" not in url:
+            return Path(unquote(urlsplit(url).path))
+        return self.blob_path(sha256)
 
     def first_page(self, asset_url: str) -> str | None:
         """The first page (in URL order) an asset was found on: where a finding about it points the reader."""

@@ -17,6 +17,12 @@ from auditor.resources import demo_site_dir
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI keeps scan history in the user's data folder by default; tests keep theirs in a temp folder."""
+    monkeypatch.setenv("AUDITOR_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def demo_url() -> Iterator[str]:
     """The bundled demo school site, served on 127.0.0.1 exactly as ``auditor demo`` serves it."""

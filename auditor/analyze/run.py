@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
@@ -33,13 +31,6 @@ CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mi
           "oversized_image", "name_near_photo", "minor_face", "identifiable_face")
 _SCHOOL_WORDS = re.compile(r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
                            r"sports day|assembly|children|kids)\b", re.IGNORECASE)
-
-
-def source_path(store: Store, url: str, sha256: str) -> Path:
-    """Where an asset's bytes are: the local file for ``auditor check`` (file: URLs), else the blob store."""
-    if url.startswith("file:") and "#" not in url:
-        return Path(unquote(urlsplit(url).path))
-    return store.blob_path(sha256)
 
 
 class _Results:
@@ -106,7 +97,7 @@ def _documents(store: Store, results: _Results) -> None:
     rows = store.db.execute(
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'document' ORDER BY url").fetchall()
     for url, sha256 in rows:
-        path = source_path(store, url, sha256)
+        path = store.asset_path(url, sha256)
         try:
             content = read_document(path.read_bytes(), path.name)
         except OSError as exc:
@@ -173,7 +164,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
         if url not in results.sizes:
             continue  # unreadable: already an error
         if sha256 not in cache:
-            pixels = load_image(source_path(store, url, sha256).read_bytes(), config.max_pixels)
+            pixels = load_image(store.asset_path(url, sha256).read_bytes(), config.max_pixels)
             try:
                 cache[sha256] = [] if pixels is None else analyse(pixels, thresholds, choice)
             except FaceModelUnavailable as exc:
@@ -205,7 +196,7 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
     cache: dict[str, ImageMetadata | str] = {}
     readable: list[tuple[str, str, ImageMetadata, bytes]] = []
     for url, sha256 in rows:
-        path = source_path(store, url, sha256)
+        path = store.asset_path(url, sha256)
         try:
             data = path.read_bytes()
         except OSError as exc:

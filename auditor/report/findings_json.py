@@ -117,7 +117,5 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write(store: Store, out: Path) -> dict[str, Any]:
-    document = build(store)
+def write_document(document: dict[str, Any], out: Path) -> None:
     write_atomic(out / "findings.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    return document

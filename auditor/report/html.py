@@ -1,52 +1,34 @@
-"""``report.html``: a minimal, self-contained page (inline CSS, no external requests) rendered with Jinja2.
+"""``report.html``: one self-contained file (inline CSS and JS, images as ``data:`` URIs, a CSP that forbids any
+other request) rendered with Jinja2 from ``templates/``.
 
-Logic lives in :func:`view_model`; the template only loops and prints. Autoescaping is on and undefined names
-are errors, so crawled text can never inject markup.
+Logic lives in :mod:`auditor.report.views`; the template only loops and prints. Autoescaping is on and undefined
+names are errors, so crawled text can never inject markup.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from auditor.models import SEVERITIES
+from auditor.report import views
 from auditor.report.findings_json import write_atomic
 from auditor.resources import templates_dir
 
 
-def view_model(document: dict[str, Any]) -> dict[str, Any]:
-    """Counts and groupings the template shows, computed here so the template stays dumb."""
-    findings = document["findings"]
-    by_severity = Counter(f["severity"] for f in findings)
-    by_check = Counter(f["check"] for f in findings)
-    worst = next((s for s in SEVERITIES if by_severity.get(s)), "none")
-    via = Counter(v for a in document["assets"] for v in a["found_via"])
-    return {
-        "tool": document["tool"],
-        "scan": document["scan"],
-        "risk": worst,
-        "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
-        "check_counts": sorted(by_check.items()),
-        "findings": findings,
-        "pages": document["pages"],
-        "assets": document["assets"],
-        "via_counts": sorted(via.items()),
-        "errors": document["errors"],
-    }
-
-
-def render(document: dict[str, Any]) -> str:
+def render(document: dict[str, Any], thumbnails: dict[str, str] | None = None, *, show_names: bool = False,
+           redacted: bool = True) -> str:
     env = Environment(
         loader=FileSystemLoader(templates_dir()), autoescape=select_autoescape(default=True),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    return env.get_template("report.html.j2").render(**view_model(document))
+    model = views.build(document, thumbnails or {}, show_names=show_names, redacted=redacted)
+    return env.get_template("report.html.j2").render(**model)
 
 
-def write(document: dict[str, Any], out: Path) -> Path:
+def write(document: dict[str, Any], out: Path, thumbnails: dict[str, str] | None = None, *,
+          show_names: bool = False, redacted: bool = True) -> Path:
     path = out / "report.html"
-    write_atomic(path, render(document))
+    write_atomic(path, render(document, thumbnails, show_names=show_names, redacted=redacted))
     return path

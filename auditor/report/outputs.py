@@ -1,0 +1,56 @@
+"""Everything a finished scan writes into ``--out``, from the store alone: ``findings.json``, ``report.html``
+with redacted thumbnails, and the CSV exports. ``auditor report`` calls the same function to re-render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.report import exports, findings_json, html
+from auditor.report.thumbnails import thumbnail_uri
+from auditor.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    redact: bool = True
+    show_names: bool = False
+
+
+def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[str, str]:
+    """Thumbnails for the images the report shows a card for (those with findings or faces)."""
+    wanted = {f["asset"] for f in document["findings"] if f["asset"]}
+    out = {}
+    for asset in document["assets"]:
+        if asset["type"] != "image" or not asset["sha256"] or not (asset["url"] in wanted or asset.get("faces")):
+            continue
+        uri = thumbnail_uri(store.asset_path(asset["url"], asset["sha256"]), asset.get("faces"), redact)
+        if uri:
+            out[asset["url"]] = uri
+    return out
+
+
+def write_all(store: Store, out: Path, options: ReportOptions, history: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], Path]:
+    document = findings_json.build(store)
+    if history is not None:
+        document = history_annotate(document, history)
+    findings_json.write_document(document, out)
+    exports.write(document, out)
+    report = html.write(document, out, _thumbnails(store, document, options.redact),
+                        show_names=options.show_names, redacted=options.redact)
+    return document, report
+
+
+def history_annotate(document: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
+    """Add each finding's ``status`` (new / unchanged) and the ``history`` block (counts, resolved findings)."""
+    previous = set(history.get("previous_ids", []))
+    findings = [{**f, "status": "unchanged" if f["id"] in previous else "new"} for f in document["findings"]]
+    current = {f["id"] for f in findings}
+    resolved = [f for f in history.get("previous_findings", []) if f["id"] not in current]
+    return {**document, "findings": findings, "history": {
+        "previous_finished_at": history.get("previous_finished_at"),
+        "new": sum(f["status"] == "new" for f in findings),
+        "unchanged": sum(f["status"] == "unchanged" for f in findings),
+        "resolved": len(resolved), "resolved_findings": resolved}}

@@ -1,0 +1,31 @@
+"""``report.pdf``: the same HTML printed by Chromium through Playwright (the report's print styles apply)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.crawl.render import LAUNCH_ARGS, find_browser
+from auditor.errors import ConfigError
+
+
+def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
+    import os
+
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    executable = find_browser(browser)
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=executable, headless=True,
+                                         args=[*LAUNCH_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])])
+            page = chromium.new_page()
+            page.goto(html.resolve().as_uri())
+            page.pdf(path=str(pdf), format="A4", print_background=True,
+                     margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+            chromium.close()
+    except PlaywrightError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{pdf}: Chromium could not print the report ({first}); pass --browser PATH") from exc
+    os.chmod(pdf, 0o600)
+    return pdf

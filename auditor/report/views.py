@@ -1,0 +1,162 @@
+"""The report's view-model: plain dicts and lists built from ``findings.json`` (and thumbnails), so the template only
+loops and prints. Pure functions, unit-tested without a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+from auditor.models import SEVERITIES
+from auditor.report.checks import CHECKS, ORDER
+
+WEIGHT = {"critical": 100, "high": 30, "medium": 10, "low": 3, "info": 1}
+NAME_CHECKS = {"person_name_metadata", "name_near_photo", "document_metadata"}
+
+
+def mask_name(name: str) -> str:
+    """``Mary Jones`` → ``M*** J****``: enough to match a record, not enough to identify a child."""
+    return " ".join(w[0] + "*" * (len(w) - 1) if w[:1].isalpha() else w for w in name.split())
+
+
+def mask_names_in(text: str, names: list[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(re.escape(name), mask_name(name), text, flags=re.IGNORECASE)
+    return text
+
+
+def _redacted_evidence(finding: dict[str, Any], show_names: bool) -> dict[str, Any]:
+    evidence = dict(finding["evidence"])
+    if show_names or finding["check"] not in NAME_CHECKS:
+        return evidence
+    if finding["check"] == "name_near_photo":
+        names = evidence.get("names", [])
+        evidence["names"] = [mask_name(n) for n in names]
+        evidence["matches"] = [{**m, "text": mask_names_in(m["text"], m["names"]),
+                                "names": [mask_name(n) for n in m["names"]]} for m in evidence.get("matches", [])]
+    else:
+        evidence["fields"] = {k: mask_name(str(v)) for k, v in evidence.get("fields", {}).items()}
+        if "usernames_in_paths" in evidence:
+            evidence["usernames_in_paths"] = {k: mask_name(v) for k, v in evidence["usernames_in_paths"].items()}
+    return evidence
+
+
+def _evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in evidence.items():
+        if key == "faces" and isinstance(value, list):
+            classes = Counter(f.get("class", "?") for f in value)
+            value = ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in sorted(classes.items()))
+        elif isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        rows.append((key.replace("_", " "), "" if value is None else str(value)))
+    return rows
+
+
+def _finding_view(finding: dict[str, Any], show_names: bool) -> dict[str, Any]:
+    return {**finding, "evidence_rows": _evidence_rows(_redacted_evidence(finding, show_names)),
+            "check_name": CHECKS.get(finding["check"], {}).get("name", finding["check"]),
+            "status": finding.get("status", "")}
+
+
+def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
+    """The fixes that remove the most risk: findings grouped by what to fix (the asset or page), scored by the
+    severity of everything that fix would resolve."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        groups[f["asset"] or f["page"] or f["id"]].append(f)
+    scored = sorted(groups.items(), key=lambda kv: (-sum(WEIGHT[f["severity"]] for f in kv[1]), kv[0]))
+    out = []
+    for target, group in scored[:limit]:
+        worst = min(group, key=lambda f: SEVERITIES.index(f["severity"]))
+        out.append({"target": target, "severity": worst["severity"], "score": sum(WEIGHT[f["severity"]] for f in group),
+                    "checks": sorted({CHECKS.get(f["check"], {}).get("name", f["check"]) for f in group}),
+                    "advice": worst["advice"]})
+    return out
+
+
+def capture_histogram(assets: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Images by the year they were taken (EXIF capture date), for a retention review."""
+    years: Counter[str] = Counter()
+    for asset in assets:
+        date = (asset.get("metadata") or {}).get("date_taken") or ""
+        match = re.match(r"(19|20)\d\d", date)
+        if asset["type"] == "image":
+            years[match.group(0) if match else "unknown"] += 1
+    return sorted(years.items())
+
+
+def faces_per_page(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows for the consent register: each page, each image on it with faces."""
+    rows = []
+    for asset in document["assets"]:
+        faces = asset.get("faces") or []
+        if not faces:
+            continue
+        for page in asset["found_on"] or [""]:
+            rows.append({"page": page, "image": asset["url"], "faces": len(faces),
+                         "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
+                         "identifiable": sum(f["iod"] >= 30 for f in faces)})
+    return sorted(rows, key=lambda r: (r["page"], r["image"]))
+
+
+def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """One image or document: its thumbnail, where and how it was found, its findings and file facts."""
+    oversized = next((f for f in findings if f["check"] == "oversized_image"), None)
+    facts = asset.get("metadata") or {}
+    return {**asset, "thumbnail": thumbnails.get(asset["url"]), "findings": findings,
+            "largest": oversized["evidence"].get("largest_url") if oversized else None,
+            "metadata_rows": sorted((k.replace("_", " "), str(v)) for k, v in facts.items() if v not in (None, False))}
+
+
+def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: bool = False,
+          redacted: bool = True, csv_name: str = "faces-per-page.csv") -> dict[str, Any]:
+    findings = [_finding_view(f, show_names) for f in document["findings"]]
+    by_severity = Counter(f["severity"] for f in findings)
+    worst = next((s for s in SEVERITIES if by_severity.get(s)), "none")
+    by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_asset: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_page: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        by_check[f["check"]].append(f)
+        if f["asset"]:
+            by_asset[f["asset"]].append(f)
+        if f["page"]:
+            by_page[f["page"]].append(f)
+    sections = [{"check": c, **CHECKS[c], "findings": by_check[c]} for c in ORDER if by_check.get(c)]
+    cards = [_card(a, thumbnails, by_asset.get(a["url"], [])) for a in document["assets"]
+             if a["url"] in by_asset or a.get("faces")]
+    cards.sort(key=lambda c: (min((SEVERITIES.index(f["severity"]) for f in c["findings"]), default=9), c["url"]))
+    faces = [f for a in document["assets"] for f in (a.get("faces") or [])]
+    history = document.get("history") or {}
+    return {
+        "tool": document["tool"], "scan": document["scan"], "risk": worst, "redacted": redacted,
+        "show_names": show_names,
+        "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
+        "check_counts": [(CHECKS.get(c, {}).get("name", c), c, len(by_check[c])) for c in ORDER if by_check.get(c)],
+        "top_fixes": top_fixes(document["findings"]),
+        "trend": history,
+        "sections": sections,
+        "pages": [{**p, "findings": by_page.get(p["final_url"], [])} for p in document["pages"]],
+        "page_filter": sorted(by_page),
+        "checks_present": [c for c in ORDER if by_check.get(c)],
+        "cards": cards,
+        "share_links": by_check.get("public_share_link", []),
+        "ai_signals": by_check.get("ai_training_not_reserved", []),
+        "errors": document["errors"],
+        "not_rendered": [e for e in document["errors"] if e["stage"] == "render"],
+        "config_rows": sorted((k, json.dumps(v)) for k, v in document["scan"].get("config", {}).items()),
+        "dpia": {
+            "pages": len(document["pages"]), "images": sum(a["type"] == "image" for a in document["assets"]),
+            "documents": sum(a["type"] == "document" for a in document["assets"]),
+            "images_with_faces": sum(bool(a.get("faces")) for a in document["assets"]),
+            "faces": len(faces),
+            "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
+            "gps": len(by_check.get("gps_location", [])), "names": len(by_check.get("name_near_photo", [])),
+            "share_links": len(by_check.get("public_share_link", [])),
+        },
+        "histogram": capture_histogram(document["assets"]),
+        "csv_name": csv_name,
+    }

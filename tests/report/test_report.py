@@ -1,0 +1,151 @@
+"""The report as a person sees it (real Chromium on file://), its exports, re-rendering, history and the gate."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from auditor.cli import main
+from auditor.pipeline import run_scan
+from auditor.report.thumbnails import thumbnail_uri
+from tests.analyze import images
+from tests.server import Route, Site
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def demo_scan(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    from auditor.config import ScanConfig
+
+    out = tmp_path_factory.mktemp("demo-report")
+    config = ScanConfig(seeds=(demo_url,), out=out, rate=200.0, render="never", link_check=False,
+                        site_location=(51.50135, -0.14189))
+    return out, run_scan(config).document
+
+
+def _energy(img: Image.Image) -> float:
+    """High-frequency energy: mean absolute difference between neighbouring pixels."""
+    a = np.asarray(img.convert("L"), dtype=np.float32)
+    return float(np.abs(np.diff(a, axis=0)).mean() + np.abs(np.diff(a, axis=1)).mean())
+
+
+@pytest.mark.browser
+def test_report_in_a_real_browser(demo_scan: tuple[Path, dict[str, Any]], browser: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out, document = demo_scan
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser, args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((out / "report.html").as_uri())
+        counts = {s: int(page.locator(f'#severity-counts td[data-severity="{s}"]').inner_text())
+                  for s in ("critical", "high", "medium", "low", "info")}
+        expected = {s: sum(f["severity"] == s for f in document["findings"]) for s in counts}
+        assert counts == expected
+        assert page.locator("tr.finding").count() == len(document["findings"])
+        for section in ("summary", "checks", "assets", "pages", "share-links", "ai", "scan", "compliance"):
+            assert page.locator(f"#{section}").count() == 1, section
+        page.select_option("#filter-severity", "critical")
+        assert page.locator("tr.finding:not(.hidden)").count() == expected["critical"] > 0
+        page.select_option("#filter-severity", "")
+        page.select_option("#filter-check", "public_share_link")
+        assert page.locator("tr.finding:not(.hidden)").count() == 4
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.select_option("#filter-check", "")
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        team = page.locator('.card[data-url$="office-team.jpg"] img.thumb').get_attribute("src")
+        chromium.close()
+    assert all(u.startswith(("file:", "data:")) for u in requests), [u for u in requests if not u.startswith("data:")]
+    assert errors == []
+    # Every face in the embedded thumbnail is blurred: compare with an unredacted thumbnail of the same image.
+    asset = next(a for a in document["assets"] if a["url"].endswith("office-team.jpg"))
+    assert team and team.startswith("data:image/jpeg;base64,")
+    shown = Image.open(io.BytesIO(base64.b64decode(team.split(",", 1)[1])))
+    clear_uri = thumbnail_uri(out / "blobs" / asset["sha256"][:2] / asset["sha256"], asset["faces"], redact=False)
+    assert clear_uri
+    clear = Image.open(io.BytesIO(base64.b64decode(clear_uri.split(",", 1)[1])))
+    scale = shown.width / 1400
+    for face in asset["faces"]:
+        x, y, w, h = (round(v * scale) for v in face["box"])
+        box = (x, y, x + max(w, 2), y + max(h, 2))
+        assert _energy(shown.crop(box)) < 0.5 * _energy(clear.crop(box)), face
+
+
+def test_exports_and_rerender(demo_scan: tuple[Path, dict[str, Any]]) -> None:
+    out, document = demo_scan
+    rows = (out / "findings.csv").read_text().splitlines()
+    assert rows[0].startswith("id,status,severity,check") and len(rows) == len(document["findings"]) + 1
+    consent = (out / "faces-per-page.csv").read_text().splitlines()
+    assert consent[0] == "page,image,faces,possible_minors,identifiable" and "office-team.jpg" in consent[1]
+    for name in ("report.html", "findings.json", "findings.csv", "faces-per-page.csv"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600, name
+    before = (out / "findings.json").read_text()
+    result = CliRunner().invoke(main, ["report", "--out", str(out), "--show-names"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "findings.json").read_text())["findings"] == json.loads(before)["findings"]
+    assert "Isla Brown" in (out / "report.html").read_text()
+    CliRunner().invoke(main, ["report", "--out", str(out)])
+    assert "Isla Brown" not in (out / "report.html").read_text() and "I*** B****" in (out / "report.html").read_text()
+
+
+@pytest.mark.browser
+def test_pdf_export(demo_scan: tuple[Path, dict[str, Any]], browser: str) -> None:
+    out, _ = demo_scan
+    result = CliRunner().invoke(main, ["report", "--out", str(out), "--pdf", "--browser", browser])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def _site(photos: dict[str, bytes]) -> Site:
+    page = "".join(f'<img src="/p/{name}">' for name in photos)
+    routes = {"/": Route(f"<title>School</title>{page}")}
+    routes.update({f"/p/{name}": Route(data, content_type="image/jpeg") for name, data in photos.items()})
+    return Site(routes)
+
+
+def test_rescans_report_new_and_resolved_and_the_gate(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    calm, gps_a, gps_b = (images.jpeg(images.scene(seed=1)), images.jpeg(images.scene(seed=2), lat=51.5, lon=-0.1),
+                          images.jpeg(images.scene(seed=3), lat=52.5, lon=-1.1))
+    first = _site({"calm.jpg": calm, "trip.jpg": gps_a})
+    with first.serve() as base:
+        command = ["scan", base + "/", "--render", "never", "--no-link-check", "--state", str(state), "--rate", "100"]
+        one = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "one"), "--fail-on", "critical"])
+        assert one.exit_code == 1, one.output  # a precise GPS position is critical
+        # The site changes: trip.jpg is taken down, a new GPS photo goes up; calm.jpg is renamed.
+        first.routes.clear()
+        first.routes.update(_site({"renamed-calm.jpg": calm, "fair.jpg": gps_b}).routes)
+        two = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "two"), "--fail-on-new", "high"])
+        assert two.exit_code == 1 and "--fail-on-new" in two.output
+        again = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "three"), "--fail-on-new", "high"])
+        assert again.exit_code == 0, again.output  # nothing new the third time
+    document = json.loads((tmp_path / "two" / "findings.json").read_text())
+    status = {(f["check"], f["asset"].rsplit("/", 1)[1]): f["status"] for f in document["findings"] if f["asset"]}
+    assert status[("gps_location", "fair.jpg")] == "new"
+    assert document["history"]["resolved"] >= 1
+    assert any(f["asset"].endswith("trip.jpg") for f in document["history"]["resolved_findings"])
+    diff = CliRunner().invoke(main, ["diff", str(tmp_path / "one"), str(tmp_path / "two")])
+    assert diff.exit_code == 0 and "fair.jpg" in diff.output and "trip.jpg" in diff.output
+
+
+def test_exit_status_3_when_the_page_limit_cuts_the_crawl(tmp_path: Path) -> None:
+    site = Site({"/": Route("<a href='/a'>a</a><a href='/b'>b</a>"), "/a": Route("a"), "/b": Route("b")})
+    with site.serve() as base:
+        result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--render", "never",
+                                           "--max-pages", "2", "--no-state"])
+    assert result.exit_code == 3 and "incomplete" in result.output
