@@ -108,7 +108,7 @@ def test_sigkill_then_same_command_resumes_to_the_same_result(tmp_path: Path) ->
     site = _slow_site(40)
     with site.serve() as base:
         command = [sys.executable, "-m", "auditor", "scan", base + "/", "--render", "never", "--rate", "20",
-                   "--concurrency", "2", "--no-link-check"]
+                   "--concurrency", "2", "--no-link-check", "--no-state"]
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=120)
         interrupted = tmp_path / "interrupted"
         process = subprocess.Popen([*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL,
