@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import mimetypes
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,7 +151,9 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
                     (path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0]),
                 )
         progress.log(f"checking {len(files)} files")
+        started = time.monotonic()
         analyze(store, config)
+        store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2)})
         return _finish(store, config, resumed=False)
     finally:
         store.close()
@@ -197,10 +200,14 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
     store = Store(config.out)
     try:
         resumed = _open(config, store, fresh, progress)
+        started = time.monotonic()
         asyncio.run(_crawl(config, store, progress, share_transport))
+        crawled = time.monotonic()
         progress.log("analysing documents and images")
         analyze(store, config)
         run_site_checks(store)
+        store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
+                                   "analysis_s": round(time.monotonic() - crawled, 2)})
         return _finish(store, config, resumed)
     finally:
         store.close()

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS resources (url TEXT PRIMARY KEY, status INTEGER, payl
 CREATE TABLE IF NOT EXISTS assets (
   url TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', status INTEGER,
   final_url TEXT, content_type TEXT, bytes INTEGER, sha256 TEXT, noai INTEGER NOT NULL DEFAULT 0,
-  speculative INTEGER NOT NULL DEFAULT 0, derived_from TEXT);
+  speculative INTEGER NOT NULL DEFAULT 0, derived_from TEXT, last_modified TEXT);
 CREATE TABLE IF NOT EXISTS sources (
   asset_url TEXT NOT NULL, page_url TEXT NOT NULL, via TEXT NOT NULL, rendered_w INTEGER, rendered_h INTEGER,
   declared_w INTEGER, declared_h INTEGER, PRIMARY KEY (asset_url, page_url, via));

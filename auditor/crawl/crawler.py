@@ -411,9 +411,10 @@ class Crawler:
         noai = any(t in response.headers.get("x-robots-tag", "").lower() for t in ("noai", "noimageai"))
         db.execute(
             """UPDATE assets SET state = 'done', status = ?, final_url = ?, content_type = ?, bytes = ?, sha256 = ?,
-               noai = ? WHERE url = ?""",
+               noai = ?, last_modified = ? WHERE url = ?""",
             (response.status, try_normalize(response.final_url), response.content_type,
-             response.size if ok else None, response.sha256 if ok else None, int(noai), url),
+             response.size if ok else None, response.sha256 if ok else None, int(noai),
+             response.headers.get("last-modified"), url),
         )
         self.store.clear_error(url, "fetch", db)
 

@@ -39,13 +39,13 @@ def _pages(store: Store) -> list[dict[str, Any]]:
 
 def _assets(store: Store) -> list[dict[str, Any]]:
     rows = store.db.execute(
-        """SELECT url, type, status, final_url, content_type, bytes, sha256, state FROM assets
+        """SELECT url, type, status, final_url, content_type, bytes, sha256, state, last_modified FROM assets
            WHERE NOT (speculative = 1 AND (status IS NULL OR status >= 300)) ORDER BY url"""
     ).fetchall()
     facts = {u: json.loads(f) for u, f in store.db.execute("SELECT url, facts FROM asset_info")}
     faces = {u: json.loads(f) for u, f in store.db.execute("SELECT url, faces FROM faces")}
     out = []
-    for url, kind, status, final, ctype, size, sha, state in rows:
+    for url, kind, status, final, ctype, size, sha, state, modified in rows:
         sources = store.db.execute(
             "SELECT page_url, via, rendered_w, rendered_h FROM sources WHERE asset_url = ? ORDER BY page_url, via",
             (url,),
@@ -58,6 +58,7 @@ def _assets(store: Store) -> list[dict[str, Any]]:
             "found_via": sorted({v for _, v, *_ in sources}),
             "rendered_sizes": [{"width": w, "height": h} for w, h in sizes],
             "metadata": facts.get(url),
+            "last_modified": modified,
             "faces": faces.get(url),
         })
     return out
@@ -94,6 +95,7 @@ def build(store: Store) -> dict[str, Any]:
             },
             "config": store.get_meta("config") or {},
             "checks_skipped": store.get_meta("checks_skipped") or {},
+            "timings": store.get_meta("timings") or {},
         },
         "pages": pages,
         "assets": assets,

@@ -78,11 +78,11 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
 
 
 def capture_histogram(assets: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """Images by the year they were taken (EXIF capture date), for a retention review."""
+    """Images by the year they were taken (EXIF capture date, else the server's Last-Modified), for retention."""
     years: Counter[str] = Counter()
     for asset in assets:
         date = (asset.get("metadata") or {}).get("date_taken") or ""
-        match = re.match(r"(19|20)\d\d", date)
+        match = re.match(r"(19|20)\d\d", date) or re.search(r"\b(19|20)\d\d\b", asset.get("last_modified") or "")
         if asset["type"] == "image":
             years[match.group(0) if match else "unknown"] += 1
     return sorted(years.items())

@@ -149,3 +149,30 @@ def test_exit_status_3_when_the_page_limit_cuts_the_crawl(tmp_path: Path) -> Non
         result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--render", "never",
                                            "--max-pages", "2", "--no-state"])
     assert result.exit_code == 3 and "incomplete" in result.output
+
+
+def test_demo_site_changes_between_scans(tmp_path: Path) -> None:
+    """Scan a copy of the demo site, take one GPS photo down and upload another, scan again."""
+    import shutil
+
+    from auditor.demo import serve_directory
+    from auditor.resources import demo_site_dir
+
+    site = tmp_path / "site"
+    shutil.copytree(demo_site_dir(), site)
+    state = tmp_path / "state"
+    with serve_directory(site) as base:
+        command = ["scan", base, "--render", "never", "--no-link-check", "--state", str(state), "--rate", "200"]
+        first = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "one")])
+        assert first.exit_code == 0, first.output
+        (site / "uploads/2024/05/sports-day-1.jpg").unlink()
+        (site / "uploads/2024/05/residential-trip.jpg").write_bytes(
+            images.jpeg(images.scene(seed=9), lat=53.4, lon=-2.9))
+        second = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "two")])
+        assert second.exit_code == 0, second.output
+    document = json.loads((tmp_path / "two" / "findings.json").read_text())
+    new = {(f["check"], f["asset"].rsplit("/", 1)[1]) for f in document["findings"] if f["status"] == "new"}
+    assert ("gps_location", "residential-trip.jpg") in new
+    resolved = {(f["check"], (f["asset"] or "").rsplit("/", 1)[-1]) for f in document["history"]["resolved_findings"]}
+    assert ("gps_location", "sports-day-1.jpg") in resolved
+    assert "new, " in second.output and "resolved since the last scan" in second.output
