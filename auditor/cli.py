@@ -344,6 +344,50 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
 
 
 @main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the safe copies (same relative names) and fix-manifest.json.")
+@click.option("--from-scan", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Fix the images a finished scan fetched (its --out folder); copies are named host/path.")
+@click.option("--max-side", type=click.IntRange(64), help="Shrink so the longer side is at most this many pixels.")
+@click.option("--max-face-iod", type=click.FloatRange(8), help="Shrink until every face's eye distance is below this "
+              "many pixels (60 is recognition grade; 30 keeps faces hard to recognise).")
+@click.option("--blur", type=click.Choice(["none", "minors", "all"]), default="none", show_default=True,
+              help="Blur faces: those that look like possible minors (and faces too small to judge), or all.")
+def fix(sources: tuple[Path, ...], out: Path, from_scan: Path | None, max_side: int | None,
+        max_face_iod: float | None, blur: str) -> None:
+    """Write safe copies of photos: metadata removed without re-encoding where the format allows (JPEG, PNG,
+    WebP), shrunk and blurred on request. Originals are never changed.
+
+    Ends by checking every copy with the same reader the audit uses and prints what remains (exit status 1 if
+    anything remains or a file could not be fixed).
+    """
+    from auditor.fix.run import Policy, local_sources, scan_sources
+    from auditor.fix.run import fix as run_fix
+
+    if not sources and from_scan is None:
+        raise UserError("give files or folders to fix, or --from-scan OUT")
+    policy = Policy(max_side=max_side, max_face_iod=max_face_iod, blur=blur)  # type: ignore[arg-type]
+    try:
+        items = (scan_sources(from_scan) if from_scan else []) + local_sources(list(sources))
+        manifest = run_fix(items, out, policy)
+    except (ConfigError, StoreError) as exc:
+        raise UserError(str(exc)) from exc
+    remaining = [(f["output"], r) for f in manifest["files"] for r in f["remaining"]]
+    failed = [f for f in manifest["files"] if f["status"] == "failed"]
+    lossless = sum(f["lossless"] for f in manifest["files"])
+    click.echo(f"{manifest['fixed']} fixed ({lossless} without re-encoding), {len(failed)} could not be fixed; "
+               f"manifest: {out / 'fix-manifest.json'}", err=True)
+    for f in failed:
+        click.echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
+    click.echo("remaining after fixing: " + ("nothing" if not remaining else ""), err=True)
+    for output, what in remaining:
+        click.echo(f"  {output}: {what}", err=True)
+    if remaining or failed:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
