@@ -264,8 +264,11 @@ def main() -> None:
 @click.option("--max-bytes", default=50 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
               help="Largest asset downloaded, in bytes.")
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
+@click.option("--allow-private", is_flag=True,
+              help="Allow requests to private, loopback and link-local addresses (an internal site). Allowed "
+                   "anyway when a URL you gave is on such an address.")
 def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link_check: bool, fresh: bool,
-         **options: Any) -> None:
+         allow_private: bool, **options: Any) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
 
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
@@ -274,7 +277,7 @@ def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link
     fields, gate = _analysis(options)
     config = ScanConfig(seeds=tuple(dict.fromkeys(_seed(u) for u in urls)), out=out,
                         allow_hosts=tuple(h.strip().lower() for h in allow_hosts), link_check=not no_link_check,
-                        **fields)
+                        allow_private=allow_private, **fields)
     _run(config, gate, fresh)
 
 

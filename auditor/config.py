@@ -49,6 +49,7 @@ class ScanConfig:
     face_context: Literal["auto", "school", "general"] = "auto"
     face_model: Literal["default", "insightface"] = "default"
     minor_below: float = 29.0
+    allow_private: bool = False
     state_dir: Path | None = None  # scan history (None: no history kept)
     redact: bool = True
     show_names: bool = False  # flag faces whose age estimate is below this (see benchmarks/faces.py)

@@ -23,6 +23,7 @@ from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
 from auditor.crawl.crawler import Crawler
 from auditor.crawl.fetch import Fetcher
+from auditor.crawl.netguard import NetGuard
 from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
 from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
@@ -74,7 +75,8 @@ def make_renderer(config: ScanConfig) -> Renderer | None:
 
 
 async def _crawl(config: ScanConfig, store: Store, progress: Progress,
-                 share_transport: httpx.AsyncBaseTransport | None) -> None:
+                 share_transport: httpx.AsyncBaseTransport | None, fetch_transport: httpx.AsyncBaseTransport | None,
+                 guard: NetGuard | None) -> None:
     renderer = make_renderer(config)
     try:
         if renderer is not None and config.render == "always":
@@ -82,7 +84,9 @@ async def _crawl(config: ScanConfig, store: Store, progress: Progress,
                 await renderer.start()
             except BrowserUnavailable as exc:
                 raise ConfigError(f"--render always: {exc}") from exc
-        async with Fetcher(config, store.tmp) as fetcher:
+        guard = guard or NetGuard(allow_private=config.allow_private)
+        await guard.allow_seeds(config.seeds)
+        async with Fetcher(config, store.tmp, transport=fetch_transport, guard=guard) as fetcher:
             crawler = Crawler(config, store, fetcher, renderer, progress, share_transport)
             if renderer is not None:
                 renderer.scope = crawler.scope  # hosts adopted during the crawl are loaded by the browser too
@@ -193,7 +197,8 @@ def rerender(out: Path, options: ReportOptions) -> ScanOutcome:
 
 
 def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: bool = False,
-             share_transport: httpx.AsyncBaseTransport | None = None) -> ScanOutcome:
+             share_transport: httpx.AsyncBaseTransport | None = None,
+             fetch_transport: httpx.AsyncBaseTransport | None = None, guard: NetGuard | None = None) -> ScanOutcome:
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
     progress = progress or NullProgress()
     check_models(config)
@@ -201,7 +206,7 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
     try:
         resumed = _open(config, store, fresh, progress)
         started = time.monotonic()
-        asyncio.run(_crawl(config, store, progress, share_transport))
+        asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
         crawled = time.monotonic()
         progress.log("analysing documents and images")
         analyze(store, config)

@@ -8,6 +8,7 @@ files are owner-only: they hold photos of the organization's pupils.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -101,6 +102,9 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(Exception):
+                self.db.close()
+            self._lock.close()
             raise StoreError(f"{path}: not a usable scan store ({exc})") from exc
 
     def close(self) -> None:

@@ -27,6 +27,8 @@ class Route:
     delay: float = 0.0
     # Called with the request count for this path; returns a Route to use instead (flapping, 429 then 200...).
     dynamic: Callable[[int], Route] | None = None
+    # Misbehaviour: "drip" (one byte every `delay` seconds), "stall" (headers, then silence), "reset" (RST).
+    mode: str | None = None
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -53,7 +55,14 @@ class _Handler(SimpleHTTPRequestHandler):
             else:
                 self.send_error(404)
             return
-        if route.delay:
+        if route.mode == "reset":
+            import socket
+            import struct
+
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            return
+        if route.delay and route.mode is None:
             time.sleep(route.delay)
         body = route.body.encode() if isinstance(route.body, str) else route.body
         self.send_response(route.status)
@@ -62,8 +71,19 @@ class _Handler(SimpleHTTPRequestHandler):
         for key, value in route.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        if head:
+            return
+        if route.mode == "stall":
+            self.wfile.flush()
+            time.sleep(route.delay)
+            return
+        if route.mode == "drip":
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(route.delay)
+            return
+        self.wfile.write(body)
 
 
 class Site:

@@ -22,7 +22,7 @@ from auditor.crawl.fetch import Fetcher, Response
 from auditor.crawl.originals import guess_originals
 from auditor.crawl.render import Renderer
 from auditor.crawl.scope import Scope
-from auditor.crawl.sharelinks import classify, match_provider
+from auditor.crawl.sharelinks import Classification, classify, match_provider
 from auditor.crawl.site import HostFacts
 from auditor.crawl.sitemaps import parse_sitemap
 from auditor.crawl.urls import classify as classify_url
@@ -430,7 +430,9 @@ class Crawler:
         async with httpx.AsyncClient(headers={"User-Agent": self.config.user_agent}, timeout=self.config.timeout,
                                      follow_redirects=False, transport=self.share_transport) as client:
             for (url,) in rows:
-                result = await classify(client, url)
+                refusal = await self.fetcher.guard.refusal(url)
+                result = (Classification("unknown", None, None, refusal) if refusal
+                          else await classify(client, url))
                 self.store.db.execute(
                     "UPDATE share_links SET access = ?, status = ?, redirect = ?, detail = ? WHERE url = ?",
                     (result.access, result.status, result.redirect, result.detail, url),

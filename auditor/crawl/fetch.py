@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import httpx
 
 from auditor.config import ScanConfig
+from auditor.crawl.netguard import NetGuard
 from auditor.crawl.urls import try_normalize
 from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError
 
@@ -108,9 +109,11 @@ def retry_after_seconds(value: str | None) -> float | None:
 class Fetcher:
     """The one place that talks HTTP for the crawl. One instance per scan; use as an async context manager."""
 
-    def __init__(self, config: ScanConfig, tmp_dir: Path, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, config: ScanConfig, tmp_dir: Path, transport: httpx.AsyncBaseTransport | None = None,
+                 guard: NetGuard | None = None):
         self.config = config
         self.tmp_dir = tmp_dir
+        self.guard = guard or NetGuard(allow_private=True)
         self._limiters: dict[str, HostLimiter] = {}
         self._delays: dict[str, float] = {}
         self._client = httpx.AsyncClient(
@@ -150,6 +153,9 @@ class Fetcher:
         chain = [url]
         current = url
         while True:
+            refusal = await self.guard.refusal(current)
+            if refusal is not None:
+                raise FetchError(url, refusal if current == url else f"redirected to {current}: {refusal}")
             response = await self._get_with_retries(current, max_bytes, accept, method)
             location = response.headers.get("location")
             if not (300 <= response.status < 400 and location):
@@ -223,7 +229,7 @@ class Fetcher:
                                     digest.hexdigest(), path)
         except TimeoutError as exc:
             path.unlink(missing_ok=True)
-            raise FetchTimeout(url, f"no complete answer within {self.config.timeout * 3:.0f}s") from exc
+            raise FetchTimeout(url, f"timed out: no complete answer within {self.config.timeout * 3:.0f}s") from exc
         except httpx.TimeoutException as exc:
             path.unlink(missing_ok=True)
             raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc

@@ -1,0 +1,69 @@
+"""The one place that decides whether an address may be contacted: never a private, loopback, link-local or
+otherwise reserved address (cloud metadata at 169.254.169.254, the office router at 10.x) unless the scan itself
+starts there (a seed that resolves into such a range: an intranet, or a test server on 127.0.0.1) or
+``--allow-private`` is given.
+
+Each host is resolved and checked before every request, redirect hops included. ``resolve`` can be replaced
+(tests map made-up host names to public-looking addresses); the check itself is the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+Resolver = Callable[[str], Awaitable[list[str]]]
+
+
+async def system_resolve(host: str) -> list[str]:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return [host.strip("[]")]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return []  # unresolvable: the request itself will fail with a clear error
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def is_private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return bool(ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+                or ip.is_unspecified)
+
+
+class NetGuard:
+    """Allows private addresses only when a seed is private or the user said so."""
+
+    def __init__(self, resolve: Resolver = system_resolve, allow_private: bool = False) -> None:
+        self.resolve = resolve
+        self.allow_private = allow_private
+        self._cache: dict[str, list[str]] = {}
+
+    async def addresses(self, host: str) -> list[str]:
+        if host not in self._cache:
+            self._cache[host] = await self.resolve(host)
+        return self._cache[host]
+
+    async def allow_seeds(self, seeds: tuple[str, ...] | list[str]) -> None:
+        """A scan that starts on a private address (intranet, loopback) may fetch private addresses."""
+        for seed in seeds:
+            if any(is_private(a) for a in await self.addresses(urlsplit(seed).hostname or "")):
+                self.allow_private = True
+
+    async def refusal(self, url: str) -> str | None:
+        """Why ``url`` may not be contacted, or ``None`` when it may."""
+        if self.allow_private:
+            return None
+        host = urlsplit(url).hostname or ""
+        private = [a for a in await self.addresses(host) if is_private(a)]
+        if private:
+            return (f"refused: {host} resolves to a private or reserved address ({', '.join(private)}); "
+                    "use --allow-private to audit an internal site")
+        return None
