@@ -200,8 +200,10 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
         return 1
     seeds = set(document["scan"]["seeds"])
     seed_failed = any(e["url"] in seeds and e["stage"] == "fetch" for e in document["errors"])
-    if document["scan"].get("skipped", {}).get("max_pages") or seed_failed:
-        click.echo("incomplete: the page limit cut the crawl or a starting URL failed (exit status 3)", err=True)
+    skipped = document["scan"].get("skipped", {})
+    if skipped.get("max_pages") or skipped.get("time_budget") or seed_failed:
+        click.echo("incomplete: a page or time limit cut the crawl, or a starting URL failed (exit status 3)",
+                   err=True)
         return 3
     return 0
 
@@ -264,11 +266,13 @@ def main() -> None:
 @click.option("--max-bytes", default=50 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
               help="Largest asset downloaded, in bytes.")
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
+@click.option("--max-duration", default=6 * 3600.0, show_default=True, type=click.FloatRange(1),
+              help="Seconds of crawling in one run; what is left is reported as skipped (exit status 3).")
 @click.option("--allow-private", is_flag=True,
               help="Allow requests to private, loopback and link-local addresses (an internal site). Allowed "
                    "anyway when a URL you gave is on such an address.")
 def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link_check: bool, fresh: bool,
-         allow_private: bool, **options: Any) -> None:
+         allow_private: bool, max_duration: float, **options: Any) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
 
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
@@ -277,7 +281,7 @@ def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link
     fields, gate = _analysis(options)
     config = ScanConfig(seeds=tuple(dict.fromkeys(_seed(u) for u in urls)), out=out,
                         allow_hosts=tuple(h.strip().lower() for h in allow_hosts), link_check=not no_link_check,
-                        allow_private=allow_private, **fields)
+                        allow_private=allow_private, max_duration=max_duration, **fields)
     _run(config, gate, fresh)
 
 

@@ -41,6 +41,7 @@ class ScanConfig:
     retries: int = 3
     max_redirects: int = 10
     max_retry_after: float = 60.0
+    max_duration: float = 6 * 3600.0  # seconds of crawling in one run; the rest is left for the next run
     link_check: bool = True
     render_timeout: float = 30.0
     probe_directories: bool = True

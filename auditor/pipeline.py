@@ -6,9 +6,13 @@ The CLI calls :func:`run_scan`; tests call it too, with a loopback server and so
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import mimetypes
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,30 +141,56 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
     files = collect_files(paths)
     store = Store(config.out)
     try:
-        store.reset()
-        store.set_meta("seeds", [p.resolve().as_uri() for p in paths])
-        store.set_meta("config", config.public_dict())
-        store.set_meta("started_at", _now())
-        with store.transaction() as db:
-            for path in files:
-                try:
-                    sha, size = _sha256(path)
-                except OSError as exc:
-                    store.add_error(path.as_uri(), "analyze", f"cannot read {path}: {exc.strerror}", db)
-                    continue
-                kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
-                db.execute(
-                    """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, content_type)
-                       VALUES (?, ?, 'done', ?, ?, ?)""",
-                    (path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0]),
-                )
-        progress.log(f"checking {len(files)} files")
-        started = time.monotonic()
-        analyze(store, config)
-        store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2)})
-        return _finish(store, config, resumed=False)
+        with _disk_errors(config.out):
+            return _check(store, files, paths, config, progress)
     finally:
         store.close()
+
+
+def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfig, progress: Progress) -> ScanOutcome:
+    store.reset()
+    store.set_meta("seeds", [p.resolve().as_uri() for p in paths])
+    store.set_meta("config", config.public_dict())
+    store.set_meta("started_at", _now())
+    with store.transaction() as db:
+        for path in files:
+            try:
+                sha, size = _sha256(path)
+            except OSError as exc:
+                store.add_error(path.as_uri(), "analyze", f"cannot read {path}: {exc.strerror}", db)
+                continue
+            kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
+            db.execute(
+                """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, content_type)
+                   VALUES (?, ?, 'done', ?, ?, ?)""",
+                (path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0]),
+            )
+    progress.log(f"checking {len(files)} files")
+    started = time.monotonic()
+    analyze(store, config)
+    store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2)})
+    return _finish(store, config, resumed=False)
+
+
+_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+@contextmanager
+def _disk_errors(out: Path) -> Iterator[None]:
+    """A full disk (or a file-size limit) mid-scan becomes one clear error; SQLite's transactions keep the store
+    consistent, so the same command resumes once there is room."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StoreError(f"{out}: the disk is full ({exc.strerror}); free some space and run the same command "
+                             "to resume") from exc
+        raise
+    except sqlite3.OperationalError as exc:
+        if "full" in str(exc) or "disk" in str(exc) or "too big" in str(exc):
+            raise StoreError(f"{out}: the disk is full ({exc}); free some space and run the same command "
+                             "to resume") from exc
+        raise
 
 
 def _finish(store: Store, config: ScanConfig, resumed: bool) -> ScanOutcome:
@@ -204,15 +234,22 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
     check_models(config)
     store = Store(config.out)
     try:
-        resumed = _open(config, store, fresh, progress)
-        started = time.monotonic()
-        asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
-        crawled = time.monotonic()
-        progress.log("analysing documents and images")
-        analyze(store, config)
-        run_site_checks(store)
-        store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
-                                   "analysis_s": round(time.monotonic() - crawled, 2)})
-        return _finish(store, config, resumed)
+        with _disk_errors(config.out):
+            return _scan(config, store, progress, fresh, share_transport, fetch_transport, guard)
     finally:
         store.close()
+
+
+def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
+          share_transport: httpx.AsyncBaseTransport | None, fetch_transport: httpx.AsyncBaseTransport | None,
+          guard: NetGuard | None) -> ScanOutcome:
+    resumed = _open(config, store, fresh, progress)
+    started = time.monotonic()
+    asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
+    crawled = time.monotonic()
+    progress.log("analysing documents and images")
+    analyze(store, config)
+    run_site_checks(store)
+    store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
+                               "analysis_s": round(time.monotonic() - crawled, 2)})
+    return _finish(store, config, resumed)

@@ -105,6 +105,8 @@ class Store:
             with contextlib.suppress(Exception):
                 self.db.close()
             self._lock.close()
+            if "disk" in str(exc) or "full" in str(exc):
+                raise StoreError(f"{path}: cannot write the scan store; the disk is full ({exc})") from exc
             raise StoreError(f"{path}: not a usable scan store ({exc})") from exc
 
     def close(self) -> None:

@@ -243,3 +243,18 @@ def test_findings_json_of_the_hostile_scan_validates(make_config) -> None:  # ty
     with site.serve() as base:
         outcome = run_scan(make_config(base + "/"))
     jsonschema.Draft202012Validator(schema()).validate(json.loads(outcome.findings_path.read_text()))
+
+
+def test_time_budget_stops_the_crawl_and_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    routes = {f"/p{i}": Route(f"<a href='/p{i + 1}'>next</a><img src='/i{i}.jpg'>", delay=0.4) for i in range(30)}
+    site = Site({"/": Route("<a href='/p0'>start</a>"), **routes})
+    with site.serve() as base:
+        result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--render", "never",
+                                           "--no-state", "--max-duration", "2", "--rate", "100"])
+    assert result.exit_code == 3 and "time budget" in result.output
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assert document["scan"]["skipped"]["time_budget"] > 0 and document["scan"]["pages"] < 31

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from auditor.pipeline import run_scan
 from auditor.report.findings_json import schema
@@ -136,3 +137,82 @@ def test_sigkill_then_same_command_resumes_to_the_same_result(tmp_path: Path) ->
     # Pages finished before the kill were not fetched again.
     refetched = [p for p in ("/", "/p1", "/p2") if site.hits[p] > before.get(p, 0)]
     assert refetched == []
+
+
+def _run_and_kill(command: list[str], out: Path, ready: Any) -> None:
+    """Start ``command``, SIGKILL it as soon as ``ready(out)`` is true, and check it really was cut short."""
+    process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if ready(out):
+                break
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not (out / "findings.json").exists(), "the kill must land before the scan finished"
+
+
+def _query(out: Path, sql: str) -> int:
+    db = out / "scan.sqlite3"
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigkill_during_analysis_then_resume(demo_url: str, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "auditor", "scan", demo_url, "--render", "never", "--no-link-check",
+               "--no-state", "--rate", "200"]
+    subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
+    # Analysis has begun once the crawl marked every asset fetched and the analysis wrote its first derived asset.
+    _run_and_kill(command, tmp_path / "cut", lambda out: _query(
+        out, "SELECT COUNT(*) FROM assets WHERE derived_from IS NOT NULL") > 0)
+    result = subprocess.run([*command, "--out", str(tmp_path / "cut")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "resuming" in result.stderr, result.stderr
+    assert _comparable(tmp_path / "cut") == _comparable(tmp_path / "whole")
+
+
+@pytest.mark.browser
+def test_sigkill_during_rendering_then_resume(browser: str, tmp_path: Path) -> None:
+    shells = {f"/app{i}": Route(f'<div id="app"></div><script>var a=document.getElementById("app");'
+                                f'a.innerHTML="<a href=/app{i + 1}>next</a><img src=/img/{i}.png>";</script>',
+                                delay=0.2) for i in range(8)}
+    shells.update({f"/img/{i}.png": Route(png_bytes(10 + i, 10), content_type="image/png") for i in range(9)})
+    site = Site({"/": Route('<a href="/app0">gallery</a>'), **shells})
+    with site.serve() as base:
+        command = [sys.executable, "-m", "auditor", "scan", base + "/", "--render", "auto", "--browser", browser,
+                   "--no-link-check", "--no-state", "--rate", "50", "--concurrency", "1"]
+        subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
+        _run_and_kill(command, tmp_path / "cut", lambda out: _query(
+            out, "SELECT COUNT(*) FROM pages WHERE rendered = 1") >= 2)
+        result = subprocess.run([*command, "--out", str(tmp_path / "cut")], capture_output=True, text=True,
+                                timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert _comparable(tmp_path / "cut") == _comparable(tmp_path / "whole")
+    assert sum(p["rendered"] for p in json.loads((tmp_path / "cut" / "findings.json").read_text())["pages"]) == 8
+
+
+def test_a_full_disk_is_a_clear_error_and_the_scan_resumes(demo_url: str, tmp_path: Path) -> None:
+    """A file-size limit stands in for a full disk (the same EFBIG/ENOSPC path): exit status 2, one clear line,
+    a store the same command then resumes to the uninterrupted result."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    command = [sys.executable, "-m", "auditor", "scan", demo_url, "--render", "never", "--no-link-check",
+               "--no-state", "--rate", "200"]
+    subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
+    full = subprocess.run([*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit)
+    assert full.returncode == 2, full.stderr
+    assert "disk is full" in full.stderr and "Traceback" not in full.stderr
+    again = subprocess.run([*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert _comparable(tmp_path / "full") == _comparable(tmp_path / "whole")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 
 import httpx
@@ -68,6 +69,7 @@ class Crawler:
         self.hosts = HostFacts(store, fetcher)
         self.counters = Counters()
         self._claimed: set[str] = set()
+        self._started = time.monotonic()
         self._render_warned = False
 
     # -- the loop -----------------------------------------------------------------------------------------------
@@ -81,11 +83,24 @@ class Crawler:
             async with semaphore:
                 await self._page(item)
 
-        while items := self.store.next_level(self.config.max_pages):
+        while not self._out_of_time() and (items := self.store.next_level(self.config.max_pages)):
             await asyncio.gather(*(one(item) for item in items))
             await self._fetch_assets_and_originals()
+        if self._out_of_time():
+            self._stop_for_time()
+            return
         await self._fetch_assets_and_originals()
         await self._check_share_links()
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() - self._started > self.config.max_duration
+
+    def _stop_for_time(self) -> None:
+        """The time budget is spent: what is left is recorded as skipped (the report says so; exit status 3)."""
+        with self.store.transaction() as db:
+            db.execute("UPDATE pages SET state = 'time' WHERE state = 'pending'")
+            db.execute("UPDATE assets SET state = 'time' WHERE state = 'pending'")
+        self.progress.log(f"time budget of {self.config.max_duration:.0f}s spent; the rest is skipped")
 
     async def _fetch_assets_and_originals(self) -> None:
         await self._fetch_pending_assets()
@@ -340,7 +355,8 @@ class Crawler:
 
         async def one(url: str) -> None:
             async with semaphore:
-                await self._asset(url)
+                if not self._out_of_time():
+                    await self._asset(url)
 
         await asyncio.gather(*(one(u) for (u,) in rows))
 

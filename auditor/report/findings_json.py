@@ -92,6 +92,7 @@ def build(store: Store) -> dict[str, Any]:
                 "max_pages": store.count("pages", "state = 'skipped'"),
                 "robots_txt": store.count("pages", "state = 'robots' AND probe = 0") + store.count(
                     "assets", "state = 'robots'"),
+                "time_budget": store.count("pages", "state = 'time'") + store.count("assets", "state = 'time'"),
             },
             "config": store.get_meta("config") or {},
             "checks_skipped": store.get_meta("checks_skipped") or {},
