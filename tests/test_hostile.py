@@ -41,7 +41,7 @@ def png_declaring(width: int, height: int) -> bytes:
 HOSTILE_LINKS = ["/bomb.png", "/gzip-bomb.html", "/bomb.docx", "/truncated.jpg", "/not-an-image.jpg", "/zero.jpg",
                  "/loop1", "/chain/0", "/calendar?month=1", "/huge.html", "/links.html", "/deep.html",
                  "/latin1.html", "/drip.html", "/stall.html", "/reset.html", "/busy.html", "/script.svg",
-                 "/good.jpg"]
+                 "/good.jpg", "/br-bomb.html", "/r/a/"]
 
 
 def hostile_site() -> Site:
@@ -78,6 +78,11 @@ def hostile_site() -> Site:
     for i in range(12):
         routes[f"/chain/{i}"] = Route("", status=302, headers={"Location": f"/chain/{i + 1}"})
     routes["/calendar"] = Route(dynamic=lambda n: Route(f'<a href="/calendar?month={n + 1}&x={"y" * n}">next</a>'))
+    # Deep path recursion: every folder page links one level deeper, forever.
+    for depth in range(1, 40):
+        routes["/r/" + "a/" * depth] = Route("<a href='a/'>deeper</a>")
+    # A body labelled with an encoding the client never asked for: passed through as bytes, never inflated.
+    routes["/br-bomb.html"] = Route(bytes(range(256)) * 4000, headers={"Content-Encoding": "br"})
     return Site(routes)
 
 
@@ -104,6 +109,8 @@ def test_a_scan_of_a_hostile_server_finishes_and_keeps_every_other_finding(make_
     assert document["scan"]["pages"] <= 40 and document["scan"]["skipped"]["max_pages"] > 0
     assert any(f["check"] == "gps_location" and f["asset"] == base + "/good.jpg" for f in document["findings"])
     assert any(p["url"].endswith("/latin1.html") and p["title"] == "Caf\xe9" for p in document["pages"])
+    assert max(p["url"].count("/a/") for p in document["pages"]) < 6  # max-depth 4 ends the recursion
+    assert site.hits["/br-bomb.html"] >= 1
 
 
 def test_redirects_and_dns_answers_into_private_ranges_are_refused(make_config) -> None:  # type: ignore[no-untyped-def]
