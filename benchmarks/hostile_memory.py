@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor.demo import serve_directory  # noqa: E402
-from auditor.resources import demo_site_dir  # noqa: E402
-from tests.test_hostile import hostile_site  # noqa: E402
+from auditor.demo import serve_directory
+from auditor.resources import demo_site_dir
+from tests.test_hostile import hostile_site
 
 
 def peak_rss_of(args: list[str]) -> tuple[float, float]:
