@@ -22,7 +22,7 @@ from auditor.analyze.metadata import UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 from auditor.crawl.urls import IMAGE_EXTENSIONS
 from auditor.errors import ConfigError
-from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp
+from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
 from auditor.fix.transform import Policy, transform
 from auditor.report.findings_json import write_atomic
 from auditor.store import Store
@@ -96,14 +96,19 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
         entry.error = f"not a readable image: {exc}"
         return entry, None
     try:
-        result = transform(data, policy, force=fmt not in STRIPPABLE)
+        turned = upright_losslessly(strip_jpeg(data).data, orientation) if orientation not in (0, 1) else None
+        sideways = orientation not in (0, 1) and turned is None  # needs the one high-quality re-encode
+        result = transform(data, policy, force=fmt not in STRIPPABLE or sideways)
         if result is None:
-            stripped: Stripped = (strip_jpeg(data, orientation) if fmt == "JPEG"
+            stripped: Stripped = (strip_jpeg(data) if fmt == "JPEG"
                                   else strip_png(data) if fmt == "PNG" else strip_webp(data))
             out, entry.lossless, entry.removed = stripped.data, True, stripped.removed
             entry.size_after = entry.size_before
-            if orientation not in (0, 1):
-                entry.changes.append(f"kept only the EXIF Orientation tag ({orientation}) so it displays upright")
+            if turned is not None:
+                out = turned
+                width, height = entry.size_before or [0, 0]
+                entry.size_after = [height, width] if orientation >= 5 else [width, height]
+                entry.changes.append(f"turned upright without re-encoding (jpegtran, EXIF orientation {orientation})")
         else:
             out, entry.changes, entry.faces_blurred = result.data, result.changes, result.faces_blurred
             entry.removed, entry.size_after = ["all metadata (new file written without any)"], list(result.size)

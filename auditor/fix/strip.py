@@ -1,16 +1,33 @@
 """Remove metadata without touching the pixels: JPEG segments, PNG chunks and WebP chunks are dropped by
-rewriting the container; the compressed image data is copied byte for byte.
+rewriting the container; the compressed image data is copied byte for byte. A sideways JPEG is turned upright in
+the compressed domain by ``jpegtran -perfect`` (libjpeg-turbo) when it is installed and the image allows it.
 
 What is kept: JPEG JFIF (APP0), ICC colour profiles (APP2), Adobe colour-transform info (APP14) and every
 structural segment; PNG critical chunks and colour/physical chunks (iCCP, sRGB, gAMA, cHRM, sBIT, pHYs, tRNS, bKGD,
-PLTE, acTL/fcTL/fdAT); WebP image, alpha, animation and ICC chunks. A JPEG's EXIF orientation is kept as a
-one-tag EXIF block (Orientation only), so the picture still displays the right way up with its pixels untouched.
+PLTE, acTL/fcTL/fdAT); WebP image, alpha, animation and ICC chunks.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+
+_JPEGTRAN_OPS = {2: ["-flip", "horizontal"], 3: ["-rotate", "180"], 4: ["-flip", "vertical"],
+                 5: ["-transpose"], 6: ["-rotate", "90"], 7: ["-transverse"], 8: ["-rotate", "270"]}
+
+
+def upright_losslessly(jpeg: bytes, orientation: int) -> bytes | None:
+    """The JPEG turned upright without re-encoding (``jpegtran -perfect``), or ``None`` when jpegtran is missing
+    or the image's size is not a whole number of blocks (a perfect transform is impossible)."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("jpegtran")
+    if tool is None or orientation not in _JPEGTRAN_OPS:
+        return None
+    result = subprocess.run([tool, "-copy", "icc", "-perfect", *_JPEGTRAN_OPS[orientation]], input=jpeg,
+                            capture_output=True, check=False)
+    return result.stdout if result.returncode == 0 and result.stdout[:2] == b"\xff\xd8" else None
 
 
 class CannotStrip(Exception):
@@ -28,22 +45,12 @@ _JPEG_NAMES = {0xE1: "APP1 (EXIF/XMP)", 0xED: "APP13 (IPTC/Photoshop)", 0xFE: "C
                0xEB: "APP11 (JUMBF/C2PA)", 0xEC: "APP12 (PictureInfo/Ducky)"}
 
 
-def orientation_only_exif(orientation: int) -> bytes:
-    """An APP1 payload holding IFD0 with the Orientation tag and nothing else."""
-    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
-    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", 0)
-    return b"Exif\x00\x00" + tiff
-
-
-def strip_jpeg(data: bytes, orientation: int = 1) -> Stripped:
+def strip_jpeg(data: bytes) -> Stripped:
     if data[:2] != b"\xff\xd8":
         raise CannotStrip("not a JPEG (no SOI marker)")
     out = bytearray(data[:2])
     removed: list[str] = []
     pos = 2
-    if orientation not in (0, 1):
-        payload = orientation_only_exif(orientation)
-        out += b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
     while pos < len(data):
         if data[pos] != 0xFF:
             raise CannotStrip(f"damaged JPEG: expected a marker at byte {pos}")
