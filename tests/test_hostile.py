@@ -189,7 +189,8 @@ def test_unwritable_out_is_a_clear_error(tmp_path: Path, make_config) -> None:  
             run_scan(make_config("http://127.0.0.1:9/", out=locked / "o"))
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same examples every run, so CI is reproducible; raise max_examples locally to search harder.
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 SCOPE = Scope(["https://school.example/"])
 
 

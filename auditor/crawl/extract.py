@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.builder import ParserRejectedMarkup
 
 from auditor.crawl.scope import Scope
@@ -321,7 +322,11 @@ def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, st
     # Without a charset in the headers, let Beautiful Soup read <meta charset> and sniff the bytes.
     markup: str | bytes = _decode(body, encoding) if encoding else body
     try:
-        soup = BeautifulSoup(markup, "lxml")
+        with warnings.catch_warnings():
+            # A page whose whole text looks like a file name or like XML is still just a (strange) page.
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(markup, "lxml")
     except (ParserRejectedMarkup, RecursionError):
         soup = BeautifulSoup("", "lxml")
     base_tag = soup.find("base", href=True)
@@ -336,7 +341,10 @@ def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, st
     for noscript in soup.find_all("noscript"):  # lxml may keep <noscript> content as text
         inner = noscript.get_text()
         if "<" in inner:
-            for tag in BeautifulSoup(inner, "lxml").find_all(True):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+                inner_soup = BeautifulSoup(inner, "lxml")
+            for tag in inner_soup.find_all(True):
                 _tag_urls(tag, c)
     visible = soup.body.get_text(" ", strip=True) if soup.body else ""
     for url in share_links_in_text(visible):
