@@ -17,6 +17,7 @@ from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
+from auditor.analyze.face_pool import faces_for
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
@@ -156,22 +157,21 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
     except FaceModelUnavailable as exc:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
         return
-    cache: dict[str, list[Face]] = {}
     with_faces: dict[str, list[Face]] = {}
     thresholds = Thresholds(minor=config.minor_below)
-    for url, sha256 in store.db.execute(
-            "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall():
-        if url not in results.sizes:
-            continue  # unreadable: already an error
-        if sha256 not in cache:
-            pixels = load_image(store.asset_path(url, sha256).read_bytes(), config.max_pixels)
-            try:
-                cache[sha256] = [] if pixels is None else analyse(pixels, thresholds, choice)
-            except FaceModelUnavailable as exc:
-                results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
-                return
+    rows = [(url, sha) for url, sha in store.db.execute(
+        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
+        if url in results.sizes]  # unreadable images are already errors
+    jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
+    cache = faces_for(jobs, config.max_pixels, thresholds, choice)
+    failure = next((v for v in cache.values() if isinstance(v, str)), None)
+    if failure is not None:
+        results.skipped["minor_face"] = results.skipped["identifiable_face"] = failure
+        return
+    for url, sha256 in rows:
         context = _context(store, config, url)
         faces = cache[sha256]
+        assert not isinstance(faces, str)
         if context == "school" and faces:
             faces = reclassify(faces, thresholds.for_context("school"))
         results.faces.append((url, json.dumps([f.as_dict() for f in faces])))

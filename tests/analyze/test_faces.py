@@ -170,3 +170,20 @@ def test_faces_in_a_mismatched_thumbnail(tmp_path: Path, make_config) -> None:  
     document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
     mismatch = next(f for f in document["findings"] if f["check"] == "thumbnail_mismatch")
     assert mismatch["evidence"]["faces_in_thumbnail"] == 1
+
+
+def test_the_worker_pool_gives_the_same_faces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.analyze import face_pool
+    from auditor.analyze.face_models import FaceModelChoice
+
+    jobs = []
+    for i, pixels in enumerate([portrait(), np.asarray(images.scene(seed=2)), portrait()[::-1].copy()]):
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(jpeg_bytes(pixels))
+        jobs.append((f"sha{i}", path))
+    choice = FaceModelChoice("default")
+    alone = face_pool.faces_for(jobs, 10**8, Thresholds(), choice)
+    monkeypatch.setattr(face_pool, "POOL_MIN_IMAGES", 1)
+    monkeypatch.setattr(face_pool, "workers", lambda: 2)
+    pooled = face_pool.faces_for(jobs, 10**8, Thresholds(), choice)
+    assert pooled == alone and len(pooled["sha0"]) == 1 and pooled["sha1"] == []  # type: ignore[arg-type]

@@ -1,0 +1,53 @@
+"""Face analysis on every core: one worker process per CPU, each loading the models once.
+
+Small jobs stay in this process (starting workers costs a few seconds). Workers are spawned, not forked: the
+parent may already hold ONNX Runtime and OpenCV thread pools, which do not survive a fork. Each worker runs its
+models single-threaded so the workers, not the libraries, use the cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
+from auditor.analyze.faces import Face, Thresholds, analyse, load_image
+
+POOL_MIN_IMAGES = 24
+
+
+def _single_threaded() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - cv2 comes with the face detector
+        pass
+
+
+def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[str, list[Face] | str]:
+    sha256, path, max_pixels, thresholds, choice = job
+    pixels = load_image(Path(path).read_bytes(), max_pixels)
+    try:
+        return sha256, [] if pixels is None else analyse(pixels, thresholds, choice)
+    except FaceModelUnavailable as exc:
+        return sha256, str(exc)
+
+
+def workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def faces_for(jobs: list[tuple[str, Path]], max_pixels: int, thresholds: Thresholds,
+              choice: FaceModelChoice) -> dict[str, list[Face] | str]:
+    """Faces per content hash (or the reason the models could not run), using every core for large jobs."""
+    tasks = [(sha, str(path), max_pixels, thresholds, choice) for sha, path in jobs]
+    count = workers()
+    if len(tasks) < POOL_MIN_IMAGES or count < 2:
+        return dict(_faces_of(task) for task in tasks)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_single_threaded) as pool:
+        return dict(pool.map(_faces_of, tasks, chunksize=4))
