@@ -126,10 +126,12 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list[
         tuple[tuple[int, int, int, int], float, np.ndarray]]:
     """Boxes (x, y, w, h), scores and landmarks (5x2) in the coordinates of ``pixels``. Images more than twice
-    the detection size are also searched in four overlapping tiles; duplicates are merged (highest score kept)."""
+    the detection size that show people (the first pass found a face) are also searched in four overlapping tiles,
+    for the small faces of a crowd; duplicates are merged (highest score kept). Skipping the tiles for pictures
+    with no face at all saves about three quarters of the time on large landscapes and documents."""
     height, width = pixels.shape[:2]
     found = _detect_scaled(pixels, choice)
-    if max(height, width) > 2 * DETECT_LONG_SIDE:
+    if max(height, width) > 2 * DETECT_LONG_SIDE and found:
         for top, left, bottom, right in _tiles(height, width):
             for (x1, y1, x2, y2), score, lms in _detect_scaled(pixels[top:bottom, left:right], choice):
                 found.append(((x1 + left, y1 + top, x2 + left, y2 + top), score, lms + np.array([left, top])))
