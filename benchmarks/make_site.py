@@ -23,8 +23,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.analyze.documents import pdf_with_jpeg  # noqa: E402
-from tests.analyze.images import exif, scene  # noqa: E402
+from tests.analyze.documents import pdf_with_jpeg
+from tests.analyze.images import exif, scene
 
 SIZES = [((400, 300), 0.55), ((1600, 1200), 0.35), ((4000, 3000), 0.10)]
 FACES = [np.asarray(skimage.data.astronaut()), np.stack([skimage.data.camera()] * 3, axis=-1)]

@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor.demo import serve_directory  # noqa: E402
+from auditor.demo import serve_directory
 
 HERE = Path(__file__).resolve().parent
 
