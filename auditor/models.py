@@ -1,8 +1,8 @@
 """The small typed values that stages hand to each other. Nothing else crosses a stage boundary.
 
-The crawl stage produces :class:`Discovery` (a URL seen on a page, and how), :class:`FetchedPage` and
-:class:`AssetRecord`; checks turn stored data into :class:`Finding`; the report reads findings, pages, assets and
-:class:`ErrorEntry`. ``findings.json`` is these values serialized (see ``auditor/schema/findings.schema.json``).
+The crawl stage turns pages into :class:`Extraction` (each :class:`Discovery` is a URL seen on a page, and how)
+and stores them; checks turn stored data into :class:`Finding`, which the report and ``findings.json`` serialize
+(see ``auditor/schema/findings.schema.json``). Faces are :class:`auditor.analyze.faces.Face`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-AssetType = Literal["image", "document"]
 UrlKind = Literal["page", "image", "document", "resource", "other"]
 # How an asset or link was found. ``listing`` = an open directory index; ``rendered`` = the browser's DOM or
 # network log; ``sitemap`` includes image sitemaps; ``document`` = embedded in a PDF or Office file;
 # ``guessed`` = a full-size original derived from a thumbnail's URL (WordPress, Drupal, Squarespace, Wix).
 Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing", "document", "guessed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
-Stage = Literal["fetch", "render", "analyze"]
 ShareAccess = Literal["public", "login_required", "gone", "unknown", "unchecked"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
@@ -63,43 +61,6 @@ class Extraction:
     title: str | None = None
     is_directory_listing: bool = False
     looks_script_built: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PageRecord:
-    """A crawled page as it appears in ``findings.json``."""
-
-    url: str
-    final_url: str
-    status: int | None
-    rendered: bool
-    depth: int
-    title: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AssetRecord:
-    """A fetched image or document as it appears in ``findings.json``."""
-
-    url: str
-    final_url: str | None
-    type: AssetType
-    status: int | None
-    content_type: str | None
-    bytes: int | None
-    sha256: str | None
-    found_on: tuple[str, ...]
-    found_via: tuple[Via, ...]
-    rendered_sizes: tuple[tuple[int, int], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorEntry:
-    """Something the scan could not do, with the URL it concerns."""
-
-    url: str
-    stage: Stage
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
