@@ -1,7 +1,8 @@
 """Scan history: every finished scan of the same seeds, kept in SQLite under ``--state DIR`` (default: the user's
 data folder), so each scan can say what is new, unchanged and resolved since the previous one.
 
-Only findings are kept (ids, checks, severities, titles, URLs, evidence), never images.
+Only findings are kept (ids, checks, severities, titles, URLs, evidence) and, per content hash, the faces found
+(boxes, landmarks, ages: what a re-scan would compute again), never images, crops or embeddings.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from auditor.analyze.faces import Face
 from auditor.errors import StoreError
 
 SCHEMA = """
@@ -19,6 +21,8 @@ CREATE TABLE IF NOT EXISTS scans (id INTEGER PRIMARY KEY, key TEXT NOT NULL, fin
 CREATE TABLE IF NOT EXISTS findings (scan_id INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
   PRIMARY KEY (scan_id, id));
 CREATE INDEX IF NOT EXISTS scans_key ON scans (key, id);
+CREATE TABLE IF NOT EXISTS face_cache (sha256 TEXT NOT NULL, key TEXT NOT NULL, faces TEXT NOT NULL,
+  PRIMARY KEY (sha256, key));
 """
 
 
@@ -46,6 +50,16 @@ class History:
 
     def close(self) -> None:
         self.db.close()
+
+    def get(self, sha256: str, key: str) -> list[Face] | None:
+        """Faces the same models found in this exact picture during an earlier scan (boxes and ages, no pixels)."""
+        row = self.db.execute("SELECT faces FROM face_cache WHERE sha256 = ? AND key = ?", (sha256, key)).fetchone()
+        return [Face.from_cache(f) for f in json.loads(row[0])] if row else None
+
+    def put(self, sha256: str, key: str, faces: list[Face]) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
+                            (sha256, key, json.dumps([f.to_cache() for f in faces])))
 
     def previous(self, key: str) -> dict[str, Any]:
         """The last recorded scan with this key: its finding ids and findings (empty when there is none)."""

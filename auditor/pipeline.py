@@ -167,9 +167,10 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
             )
     progress.log(f"checking {len(files)} files")
     started = time.monotonic()
-    analyze(store, config)
-    store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2)})
-    return _finish(store, config, resumed=False)
+    with _history(config) as history:
+        analyze(store, config, history)
+        store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2)})
+        return _finish(store, config, False, history)
 
 
 _FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
@@ -193,22 +194,28 @@ def _disk_errors(out: Path) -> Iterator[None]:
         raise
 
 
-def _finish(store: Store, config: ScanConfig, resumed: bool) -> ScanOutcome:
+@contextmanager
+def _history(config: ScanConfig) -> Iterator[History | None]:
+    """The scan history (and face cache) under ``--state``, or ``None`` when no state is kept."""
+    history = History(config.state_dir) if config.state_dir else None
+    try:
+        yield history
+    finally:
+        if history:
+            history.close()
+
+
+def _finish(store: Store, config: ScanConfig, resumed: bool, history: History | None) -> ScanOutcome:
     """Mark the scan complete, compare with the previous scan of the same seeds, write every output."""
     store.set_meta("finished_at", _now())
     store.set_meta("complete", True)
     options = ReportOptions(redact=config.redact, show_names=config.show_names)
-    history = History(config.state_dir) if config.state_dir else None
-    try:
-        key = scan_key(store.get_meta("seeds") or [])
-        previous = history.previous(key) if history else None
-        store.set_meta("history_previous", previous)  # so `auditor report` re-renders the same statuses
-        document, report = write_all(store, config.out, options, previous)
-        if history:
-            history.record(key, document)
-    finally:
-        if history:
-            history.close()
+    key = scan_key(store.get_meta("seeds") or [])
+    previous = history.previous(key) if history else None
+    store.set_meta("history_previous", previous)  # so `auditor report` re-renders the same statuses
+    document, report = write_all(store, config.out, options, previous)
+    if history:
+        history.record(key, document)
     return ScanOutcome(document, config.out / "findings.json", report, resumed)
 
 
@@ -248,8 +255,9 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
     asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
     crawled = time.monotonic()
     progress.log("analysing documents and images")
-    analyze(store, config)
-    run_site_checks(store)
-    store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
-                               "analysis_s": round(time.monotonic() - crawled, 2)})
-    return _finish(store, config, resumed)
+    with _history(config) as history:
+        analyze(store, config, history)
+        run_site_checks(store)
+        store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
+                                   "analysis_s": round(time.monotonic() - crawled, 2)})
+        return _finish(store, config, resumed, history)

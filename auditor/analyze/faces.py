@@ -61,6 +61,17 @@ class Face:
     p_under_13: float | None
     triage: TriageClass
 
+    def to_cache(self) -> dict[str, Any]:
+        """Full precision, for the re-scan cache (``as_dict`` rounds for display)."""
+        return asdict(self)
+
+    @staticmethod
+    def from_cache(data: dict[str, Any]) -> Face:
+        return Face(box=tuple(data["box"]), score=data["score"],
+                    landmarks=tuple(tuple(p) for p in data["landmarks"]), iod=data["iod"], pose=data["pose"],
+                    age=data["age"], p_under_18=data["p_under_18"], p_under_13=data["p_under_13"],
+                    triage=data["triage"])
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["box"] = list(self.box)

@@ -17,7 +17,7 @@ from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
-from auditor.analyze.face_pool import faces_for
+from auditor.analyze.face_pool import FaceCache, faces_for
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info
@@ -47,8 +47,8 @@ class _Results:
         self.thumbnails: dict[str, bytes] = {}
 
 
-def analyze(store: Store, config: ScanConfig) -> None:
-    """Run every document and image check over the store."""
+def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = None) -> None:
+    """Run every document and image check over the store (``face_cache``: faces from earlier scans)."""
     results = _Results()
     with store.transaction() as db:
         db.execute("DELETE FROM sources WHERE via = 'document'")
@@ -60,7 +60,7 @@ def analyze(store: Store, config: ScanConfig) -> None:
         results.findings.extend(name_findings(store))
     except NamesUnavailable as exc:
         results.skipped["name_near_photo"] = str(exc)
-    _faces(store, config, results)
+    _faces(store, config, results, face_cache)
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
     with store.transaction() as db:
@@ -148,7 +148,7 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
     return "school" if any(_SCHOOL_WORDS.search(t) for t in texts) else "general"
 
 
-def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
+def _faces(store: Store, config: ScanConfig, results: _Results, face_cache: FaceCache | None) -> None:
     """Faces in every readable image (once per content hash), then the face findings; oversized images that
     show faces are raised to high."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
@@ -163,7 +163,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results) -> None:
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
         if url in results.sizes]  # unreadable images are already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
-    cache = faces_for(jobs, config.max_pixels, thresholds, choice)
+    cache = faces_for(jobs, config.max_pixels, thresholds, choice, face_cache)
     failure = next((v for v in cache.values() if isinstance(v, str)), None)
     if failure is not None:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = failure

@@ -190,3 +190,30 @@ def test_the_worker_pool_gives_the_same_faces(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(face_pool, "workers", lambda: 2)
     pooled = face_pool.faces_for(jobs, 10**8, Thresholds(), choice)
     assert pooled == alone and len(pooled["sha0"]) == 1 and pooled["sha1"] == []  # type: ignore[arg-type]
+
+
+def test_a_rescan_reuses_faces_from_the_state(tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from auditor.analyze import face_pool
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "staff.jpg").write_bytes(jpeg_bytes(portrait()))
+    (tmp_path / "in" / "field.jpg").write_bytes(images.jpeg())
+    config = make_config(out=tmp_path / "out", state_dir=tmp_path / "state")
+    first = run_check([tmp_path / "in"], config).document
+    calls: list[str] = []
+    real = face_pool._faces_of
+
+    def counting(job):  # type: ignore[no-untyped-def]
+        calls.append(job[0])
+        return real(job)
+
+    monkeypatch.setattr(face_pool, "_faces_of", counting)
+    (tmp_path / "in" / "new.jpg").write_bytes(jpeg_bytes(portrait()[:, ::-1].copy()))
+    second = run_check([tmp_path / "in"], config).document
+    assert len(calls) == 1  # only the new picture went through the models
+    unchanged = {f["id"]: f for f in second["findings"] if f["status"] == "unchanged"}
+    for finding in first["findings"]:
+        assert {k: v for k, v in unchanged[finding["id"]].items() if k != "status"} == {
+            k: v for k, v in finding.items() if k != "status"}
+    assert [a["faces"] for a in second["assets"] if a["url"].endswith("staff.jpg")] == \
+        [a["faces"] for a in first["assets"] if a["url"].endswith("staff.jpg")]
