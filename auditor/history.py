@@ -15,6 +15,7 @@ from typing import Any
 
 from auditor.analyze.faces import Face
 from auditor.errors import StoreError
+from auditor.store import upgrade_columns
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scans (id INTEGER PRIMARY KEY, key TEXT NOT NULL, finished_at TEXT);
@@ -45,6 +46,7 @@ class History:
             self.db = sqlite3.connect(state_dir / "history.sqlite3")
             os.chmod(state_dir / "history.sqlite3", 0o600)
             self.db.executescript(SCHEMA)
+            upgrade_columns(self.db, SCHEMA)
         except (OSError, sqlite3.DatabaseError) as exc:
             raise StoreError(f"{state_dir}: cannot keep scan history there ({exc})") from exc
 

@@ -168,8 +168,8 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
     progress.log(f"checking {len(files)} files")
     started = time.monotonic()
     with _history(config) as history:
-        analyze(store, config, history)
-        store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2)})
+        parts = analyze(store, config, history)
+        store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2), **parts})
         return _finish(store, config, False, history)
 
 
@@ -256,8 +256,8 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
     crawled = time.monotonic()
     progress.log("analysing documents and images")
     with _history(config) as history:
-        analyze(store, config, history)
+        parts = analyze(store, config, history)
         run_site_checks(store)
         store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
-                                   "analysis_s": round(time.monotonic() - crawled, 2)})
+                                   "analysis_s": round(time.monotonic() - crawled, 2), **parts})
         return _finish(store, config, resumed, history)

@@ -62,6 +62,24 @@ CREATE TABLE IF NOT EXISTS findings (
 """
 
 
+def upgrade_columns(db: sqlite3.Connection, schema: str) -> None:
+    """Add the columns a newer version of the schema has to a store written by an older version, so an existing
+    ``--out`` (or history) keeps working after an upgrade. The expected columns are read from ``schema`` built in
+    memory, so there is no second list to keep in step."""
+    expected = sqlite3.connect(":memory:")
+    expected.executescript(schema)
+    tables = [name for (name,) in expected.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for _, name, kind, notnull, default, _pk in expected.execute(f"PRAGMA table_info({table})"):
+            if name in have:
+                continue
+            clause = f" NOT NULL DEFAULT {default}" if notnull and default is not None else (
+                f" DEFAULT {default}" if default is not None else "")
+            db.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}{clause}')
+    expected.close()
+
+
 @dataclass(frozen=True, slots=True)
 class FrontierItem:
     url: str
@@ -101,6 +119,7 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            upgrade_columns(self.db, SCHEMA)
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(Exception):
                 self.db.close()

@@ -100,6 +100,8 @@ def main() -> None:
             row["fetch_only_s"] = round(asyncio.run(fetch_only(base, site)), 1)
         exif_s = exiftool_seconds(site)
         row["exiftool_s"] = None if exif_s is None else round(exif_s, 1)
+        if exif_s and row.get("metadata_s"):
+            row["metadata_vs_exiftool"] = round(exif_s / row["metadata_s"], 1)  # >1: our metadata stage is faster
         rows.append(row)
         print(json.dumps(row))
     print(f"\n{'images':>7} {'wall s':>7} {'img/s':>6} {'MP/s':>6} {'crawl s':>8} {'analysis s':>10} {'RSS MiB':>8} "
