@@ -177,8 +177,8 @@ def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
         options["redact"] = False
     else:
         options["redact"] = True
-    state = None if options.pop("no_state") else options.pop("state_dir", None) or default_state_dir()
-    options.pop("state_dir", None)
+    chosen, no_state = options.pop("state_dir", None), options.pop("no_state")
+    state = None if no_state else chosen or default_state_dir()
     gate = Gate(options.pop("fail_on"), options.pop("fail_on_new"))
     options["site_location"] = _site_location(options["site_location"])
     return {**options, "state_dir": state}, gate

@@ -13,8 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
+from auditor.analyze import face_models, faces
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
-from auditor.analyze.faces import Face, Thresholds, analyse, load_image
+from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 
 POOL_MIN_IMAGES = 24
 
@@ -52,8 +53,6 @@ class FaceCache(Protocol):
 
 def cache_key(choice: FaceModelChoice, max_pixels: int) -> str:
     """Everything that changes what the models would find: the models and the detection settings."""
-    from auditor.analyze import face_models, faces
-
     parts = ("faces-1", choice.backend, choice.pack, faces.DETECT_LONG_SIDE, face_models.DETECT_THRESHOLD, max_pixels)
     return "|".join(str(p) for p in parts)
 
@@ -62,8 +61,6 @@ def faces_for(jobs: list[tuple[str, Path]], max_pixels: int, thresholds: Thresho
               cache: FaceCache | None = None) -> dict[str, list[Face] | str]:
     """Faces per content hash (or the reason the models could not run), using every core for large jobs and the
     cache for pictures seen by an earlier scan. Cached faces are re-triaged with the current thresholds."""
-    from auditor.analyze.faces import reclassify
-
     key = cache_key(choice, max_pixels)
     found: dict[str, list[Face] | str] = {}
     if cache is not None:

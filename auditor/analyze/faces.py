@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -194,8 +194,6 @@ def triage(age: float | None, iod: float, thresholds: Thresholds) -> TriageClass
 
 def reclassify(faces: list[Face], thresholds: Thresholds) -> list[Face]:
     """The same faces under other thresholds (the school context), without running any model again."""
-    from dataclasses import replace
-
     return [replace(f, triage=triage(f.age, f.iod, thresholds)) for f in faces]
 
 

@@ -258,23 +258,22 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
     return meta
 
 
+def _copy_tags(ifd: Any, table: dict[int, str], target: dict[str, str], prefix: str) -> None:
+    """Non-blank text values of ``table``'s tags, under their field names (the first source found wins)."""
+    for tag, name in table.items():
+        if (value := _text(ifd.get(tag))) is not None:
+            target.setdefault(prefix + name, value)
+
+
 def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian: str, prefix: str = "") -> None:
-    for tag, name in IFD0_NAMES.items():
-        if (value := _text(exif.get(tag))) is not None:
-            meta.names.setdefault(prefix + name, value)
-    for tag, name in IFD0_SERIALS.items():
-        if (value := _text(exif.get(tag))) is not None:
-            meta.serials.setdefault(prefix + name, value)
+    _copy_tags(exif, IFD0_NAMES, meta.names, prefix)
+    _copy_tags(exif, IFD0_SERIALS, meta.serials, prefix)
     meta.software = meta.software or _text(exif.get(0x0131))
     if (description := _text(exif.get(0x010E))) is not None:
         meta.captions.setdefault(prefix + "EXIF:ImageDescription", [description])
     sub = exif.get_ifd(EXIF_IFD)
-    for tag, name in EXIF_SERIALS.items():
-        if (value := _text(sub.get(tag))) is not None:
-            meta.serials.setdefault(prefix + name, value)
-    for tag, name in EXIF_NAMES.items():
-        if (value := _text(sub.get(tag))) is not None:
-            meta.names.setdefault(prefix + name, value)
+    _copy_tags(sub, EXIF_SERIALS, meta.serials, prefix)
+    _copy_tags(sub, EXIF_NAMES, meta.names, prefix)
     meta.date_taken = meta.date_taken or _text(sub.get(0x9003)) or _text(exif.get(0x0132))
     gps = exif.get_ifd(GPS_IFD)
     if gps:

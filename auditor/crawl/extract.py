@@ -150,8 +150,8 @@ def _page_signals(soup: BeautifulSoup, headers: dict[str, str]) -> PageSignals:
             tokens.update(t.strip() for t in content.split(","))
         if name == "tdm-reservation" and content.strip() == "1":
             tdm = True
-    for value in [headers.get("x-robots-tag", "")]:
-        tokens.update(t.strip().split(":")[-1].strip() for t in value.lower().split(","))
+    robots_header = headers.get("x-robots-tag", "").lower()  # "noai" or "bot-name: noai, noimageai"
+    tokens.update(t.strip().split(":")[-1].strip() for t in robots_header.split(","))
     return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens,
                        tdm_reservation=tdm)
 

@@ -183,7 +183,7 @@ class Fetcher:
             try:
                 async with limiter:
                     response = await self._get_once(url, max_bytes, accept, method)
-            except (FetchTimeout, FetchError) as exc:
+            except FetchError as exc:  # FetchTimeout included
                 if isinstance(exc, TooLargeError) or attempt > self.config.retries:
                     raise
                 await asyncio.sleep(self._backoff(attempt))

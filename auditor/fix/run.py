@@ -27,8 +27,6 @@ from auditor.fix.transform import Policy, transform
 from auditor.report.findings_json import write_atomic
 from auditor.store import Store
 
-STRIPPABLE = ("JPEG", "PNG", "WEBP")
-
 
 @dataclass(slots=True)
 class FixedFile:
@@ -96,12 +94,13 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
         entry.error = f"not a readable image: {exc}"
         return entry, None
     try:
-        turned = upright_losslessly(strip_jpeg(data).data, orientation) if orientation not in (0, 1) else None
+        stripped: Stripped | None = (strip_jpeg(data) if fmt == "JPEG" else strip_png(data) if fmt == "PNG"
+                                     else strip_webp(data) if fmt == "WEBP" else None)
+        turned = upright_losslessly(stripped.data, orientation) if stripped and orientation not in (0, 1) else None
         sideways = orientation not in (0, 1) and turned is None  # needs the one high-quality re-encode
-        result = transform(data, policy, force=fmt not in STRIPPABLE or sideways)
+        result = transform(data, policy, force=stripped is None or sideways)
         if result is None:
-            stripped: Stripped = (strip_jpeg(data) if fmt == "JPEG"
-                                  else strip_png(data) if fmt == "PNG" else strip_webp(data))
+            assert stripped is not None
             out, entry.lossless, entry.removed = stripped.data, True, stripped.removed
             entry.size_after = entry.size_before
             if turned is not None:
