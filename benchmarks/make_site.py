@@ -4,8 +4,10 @@
 
 Images are synthetic scenes in mixed formats and sizes (thumbnails, web sizes, a share of camera-sized originals),
 half carry EXIF with GPS and a serial, a share show faces composited from scikit-image's public-domain portraits,
-some galleries exist only in a JS file, and some pages link a PDF newsletter with photos inside. Deterministic:
-the same arguments give the same site.
+some galleries exist only in a JS file, and some pages link a PDF newsletter with photos inside. As a CMS does,
+a share of the large JPEGs is also published in smaller sizes (``-300x225``, ``-1024x768``) offered in a
+``srcset``; ``--images`` counts every file, variants included. Deterministic: the same arguments give the same
+site.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from tests.analyze.images import exif, scene
 
 SIZES = [((400, 300), 0.55), ((1600, 1200), 0.35), ((4000, 3000), 0.10)]
 FACES = [np.asarray(skimage.data.astronaut()), np.stack([skimage.data.camera()] * 3, axis=-1)]
+
+
+VARIANT_WIDTHS = (300, 1024)
+VARIANT_SHARE = 0.5  # of the large JPEGs
 
 
 def picture(rng: random.Random, index: int) -> tuple[bytes, str]:
@@ -54,13 +60,32 @@ def main() -> None:
     rng = random.Random(args.pages * 100_003 + args.images)
     out: Path = args.out
     (out / "photos").mkdir(parents=True, exist_ok=True)
-    names = []
-    for i in range(args.images):
+    names: list[str] = []  # one entry per photo: its markup (an <img>, with a srcset when it has variants)
+    markup: dict[str, str] = {}
+    files = i = 0
+    while files < args.images:
         data, ext = picture(rng, i)
         name = f"photos/{i // 500:03d}/img-{i:05d}.{ext}"
         (out / name).parent.mkdir(exist_ok=True)
         (out / name).write_bytes(data)
+        files += 1
         names.append(name)
+        markup[name] = f'<img src="/{name}" width="400" height="300">'
+        if ext == "jpg" and args.images - files >= len(VARIANT_WIDTHS) and rng.random() < VARIANT_SHARE:
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width >= 1600:
+                    offers = []
+                    for width in VARIANT_WIDTHS:
+                        size = (width, round(img.height * width / img.width))
+                        variant = name.removesuffix(".jpg") + f"-{size[0]}x{size[1]}.jpg"
+                        img.resize(size, Image.Resampling.LANCZOS).save(out / variant, "JPEG", quality=82)
+                        files += 1
+                        offers.append(f"/{variant} {width}w")
+                    offers.append(f"/{name} {img.width}w")
+                    small = offers[0].split()[0]
+                    markup[name] = (f'<img src="{small}" srcset="{", ".join(offers)}" sizes="400px" width="400" '
+                                    'height="300">')
+        i += 1
     per_page = max(1, len(names) // args.pages)
     links = []
     for p in range(args.pages):
@@ -72,7 +97,7 @@ def main() -> None:
             (out / f"pages/p{p:04d}.json").write_text(json.dumps({"photos": [f"/{n}" for n in batch]}))
             body = f'<div id="app"></div><script>fetch("/pages/p{p:04d}.json")</script>{nav}'
         else:
-            body = "".join(f'<figure><img src="/{n}" width="400" height="300"></figure>' for n in batch) + nav
+            body = "".join(f"<figure>{markup[n]}</figure>" for n in batch) + nav
         if p % 25 == 7:
             with (out / batch[0]).open("rb") as fh:
                 first = fh.read()
@@ -82,7 +107,7 @@ def main() -> None:
         (out / page).write_text(f"<!doctype html><title>School page {p}</title><main>{body}</main>")
         links.append(f'<a href="/{page}">{p}</a>')
     (out / "index.html").write_text(f"<!doctype html><title>Big school</title>{''.join(links)}")
-    print(f"{out}: {args.pages} pages, {len(names)} images")
+    print(f"{out}: {args.pages} pages, {files} image files ({len(names)} photos)")
 
 
 if __name__ == "__main__":
