@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from auditor.analyze.faces import Face
+from auditor.analyze.face_pool import PictureFaces
 from auditor.errors import StoreError
 from auditor.store import upgrade_columns
 
@@ -53,15 +53,19 @@ class History:
     def close(self) -> None:
         self.db.close()
 
-    def get(self, sha256: str, key: str) -> list[Face] | None:
+    def get(self, sha256: str, key: str) -> PictureFaces | None:
         """Faces the same models found in this exact picture during an earlier scan (boxes and ages, no pixels)."""
         row = self.db.execute("SELECT faces FROM face_cache WHERE sha256 = ? AND key = ?", (sha256, key)).fetchone()
-        return [Face.from_cache(f) for f in json.loads(row[0])] if row else None
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return PictureFaces.from_cache(data) if isinstance(data, dict) else None  # older entries: read again
 
-    def put(self, sha256: str, key: str, faces: list[Face]) -> None:
+    def put_all(self, key: str, found: dict[str, PictureFaces]) -> None:
+        """One transaction for a whole scan's pictures (a commit per picture costs a disk flush each)."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
-                            (sha256, key, json.dumps([f.to_cache() for f in faces])))
+            self.db.executemany("INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
+                                [(sha, key, json.dumps(r.to_cache())) for sha, r in found.items()])
 
     def previous(self, key: str) -> dict[str, Any]:
         """The last recorded scan with this key: its finding ids and findings (empty when there is none)."""

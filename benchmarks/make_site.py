@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import skimage.data
-from PIL import Image
+from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.analyze.documents import pdf_with_jpeg
-from tests.analyze.images import exif, scene
+from tests.analyze.images import exif
 
 SIZES = [((400, 300), 0.55), ((1600, 1200), 0.35), ((4000, 3000), 0.10)]
 FACES = [np.asarray(skimage.data.astronaut()), np.stack([skimage.data.camera()] * 3, axis=-1)]
@@ -34,6 +34,20 @@ FACES = [np.asarray(skimage.data.astronaut()), np.stack([skimage.data.camera()] 
 
 VARIANT_WIDTHS = (300, 1024)
 VARIANT_SHARE = 0.5  # of the large JPEGs
+
+
+def scene(width: int, height: int, seed: int) -> Image.Image:
+    """A gradient and a dozen coloured shapes, different for every seed (photos on a site are distinct pictures;
+    near-identical scenes would be grouped as variants of one photo)."""
+    shapes = random.Random(seed)
+    img = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for _ in range(12):
+        x, y = shapes.randrange(width), shapes.randrange(height)
+        w, h = shapes.randrange(width // 20, width // 3), shapes.randrange(height // 20, height // 3)
+        colour = tuple(shapes.randrange(256) for _ in range(3))
+        (draw.ellipse if shapes.random() < 0.5 else draw.rectangle)((x, y, x + w, y + h), fill=colour)
+    return img
 
 
 def picture(rng: random.Random, index: int) -> tuple[bytes, str]:

@@ -18,10 +18,10 @@ from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
-from auditor.analyze.face_pool import FaceCache, faces_for
+from auditor.analyze.face_pool import FaceCache, PictureFaces, faces_for
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
-from auditor.analyze.metadata_checks import Subject, image_findings, info
+from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference
 from auditor.analyze.name_checks import name_findings
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.resolution import oversized_findings
@@ -182,21 +182,34 @@ def _faces(store: Store, config: ScanConfig, results: _Results, face_cache: Face
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
         if url in results.sizes]  # unreadable images are already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
-    cache = faces_for(jobs, config.max_pixels, thresholds, choice, face_cache)
-    failure = next((v for v in cache.values() if isinstance(v, str)), None)
+    found = faces_for(jobs, config.max_pixels, thresholds, choice, face_cache)
+    failure = next((v for v in found.values() if isinstance(v, str)), None)
     if failure is not None:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = failure
         return
+    source = _sources(rows, found)
+    groups: dict[str, list[tuple[str, str]]] = {}
     for url, sha256 in rows:
-        context = _context(store, config, url)
-        faces = cache[sha256]
-        assert not isinstance(faces, str)
+        groups.setdefault(source[sha256], []).append((url, sha256))
+    contexts = {url: _context(store, config, url) for url, _ in rows}
+    for url, sha256 in rows:
+        picture = found[sha256]
+        assert not isinstance(picture, str)
+        group = groups[source[sha256]]
+        context = "school" if any(contexts[u] == "school" for u, _ in group) else "general"
+        faces = picture.faces
         if context == "school" and faces:
             faces = reclassify(faces, thresholds.for_context("school"))
         results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
         with_faces[url] = faces
-        results.findings.extend(face_findings(Subject(url, store.first_page(url), sha256), faces, url in named,
-                                              context))
+        if source[sha256] != sha256:
+            continue  # a smaller size of a photo published here larger: its faces are kept (the report blurs
+            # them), the photo's findings are reported once, on the largest size, listing this one
+        smaller = sorted(u for u, s in group if s != sha256)
+        for finding in face_findings(Subject(url, store.first_page(url), sha256), faces,
+                                     any(u in named for u, _ in group), context):
+            results.findings.append(replace(finding, evidence={**finding.evidence, "smaller_copies": smaller})
+                                    if smaller else finding)
     for i, finding in enumerate(results.findings):
         faces = with_faces.get(finding.asset or "", [])
         if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
@@ -209,36 +222,58 @@ def _faces(store: Store, config: ScanConfig, results: _Results, face_cache: Face
                 "possible_minors_in_thumbnail": sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)})
 
 
+def _sources(rows: list[tuple[str, str]], found: dict[str, PictureFaces | str]) -> dict[str, str]:
+    """Content hash → the content hash of the largest size of the same photo on this site (itself when it is the
+    largest). A copy whose larger size is no longer published stands on its own."""
+    present = {sha for _, sha in rows}
+    out = {}
+    for sha in present:
+        picture = found[sha]
+        copy_of = None if isinstance(picture, str) else picture.copy_of
+        out[sha] = copy_of if copy_of in present and copy_of is not None else sha
+    return out
+
+
 def _images(store: Store, config: ScanConfig, results: _Results) -> None:
+    """Metadata of every image, read once per content hash. Only the parsed metadata is kept between the two
+    passes (captions are read in one batch), never the files' bytes: memory stays flat with the site's size."""
     rows = store.db.execute(
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
     cache: dict[str, ImageMetadata | str] = {}
-    readable: list[tuple[str, str, ImageMetadata, bytes]] = []
+    readable: list[tuple[str, str, ImageMetadata]] = []
     for url, sha256 in rows:
-        path = store.asset_path(url, sha256)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
-            continue
         if sha256 not in cache:
+            path = store.asset_path(url, sha256)
             try:
-                cache[sha256] = read(data)
+                data = path.read_bytes()
+            except OSError as exc:
+                results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
+                continue
+            try:
+                parsed = read(data)
             except UnreadableImage as exc:
                 cache[sha256] = f"not a readable image ({exc}); it was not checked"
+            else:
+                if parsed.thumbnail and thumbnail_difference(data, parsed.thumbnail, config.max_pixels) is None:
+                    # Compared now, while the bytes are in hand, so that 10,000 thumbnails are not held until
+                    # the second pass. Empty, not None: the file still has one (``has_thumbnail``).
+                    parsed = replace(parsed, thumbnail=b"")
+                cache[sha256] = parsed
         meta = cache[sha256]
         if isinstance(meta, str):
             results.errors.append((url, meta))
             continue
-        readable.append((url, sha256, meta, data))
-        if meta.thumbnail:
-            results.thumbnails[url] = meta.thumbnail
-    in_captions = _caption_names([m for _, _, m, _ in readable], results.skipped)
-    for url, sha256, meta, data in readable:
+        readable.append((url, sha256, meta))
+    in_captions = _caption_names([m for _, _, m in readable], results.skipped)
+    for url, sha256, meta in readable:
         names = {field: list(dict.fromkeys(n for t in texts for n in in_captions.get(t, [])))
                  for field, texts in meta.captions.items()}
         subject = Subject(url, store.first_page(url), sha256)
-        results.findings.extend(image_findings(subject, meta, data, config.site_location, config.max_pixels, names))
+        data = store.asset_path(url, sha256).read_bytes() if meta.thumbnail else b""  # a differing thumbnail
+        found = image_findings(subject, meta, data, config.site_location, config.max_pixels, names)
+        results.findings.extend(found)
+        if meta.thumbnail and any(f.check == "thumbnail_mismatch" for f in found):
+            results.thumbnails[url] = meta.thumbnail
         results.facts.append((url, json.dumps(info(meta))))
         if meta.width and meta.height:
             results.sizes[url] = (meta.width, meta.height)

@@ -189,7 +189,7 @@ def test_the_worker_pool_gives_the_same_faces(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(face_pool, "POOL_MIN_IMAGES", 1)
     monkeypatch.setattr(face_pool, "workers", lambda: 2)
     pooled = face_pool.faces_for(jobs, 10**8, Thresholds(), choice)
-    assert pooled == alone and len(pooled["sha0"]) == 1 and pooled["sha1"] == []  # type: ignore[arg-type]
+    assert pooled == alone and len(pooled["sha0"].faces) == 1 and pooled["sha1"].faces == []  # type: ignore[union-attr]
 
 
 def test_a_rescan_reuses_faces_from_the_state(tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,86 @@
+"""Near-identical pictures: the same photo published in several sizes.
+
+A CMS turns every upload into four or five sizes (WordPress: ``-150x150``, ``-300x200``, ``-1024x683``, the
+original). Looking for faces in each of them costs five times the work and reports one photo five times, so
+faces are read once, on the largest size, and carried over to the smaller ones by scaling.
+
+Two pictures are sizes of one photo when the smaller has strictly fewer pixels, the same aspect ratio (within
+2 %), and their 32x32 grey thumbnails differ by at most :data:`MAX_DIFFERENCE` grey levels on average. Measured on
+the shared WIDER subset (``benchmarks/faces.py`` prints it): a photo and its 150/300/768-pixel JPEG copies differ by
+0.6-5.2 levels; the closest two distinct photos by 34. Pictures of the same size are never grouped (burst shots,
+re-encodes): only resized copies are. Only a thumbnail of grey levels is kept, never pixels of a face.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+__all__ = ["MAX_DIFFERENCE", "Fingerprint", "fingerprint", "largest_copies"]
+
+SIDE = 32
+MAX_DIFFERENCE = 8.0  # mean absolute grey-level difference of the 32x32 thumbnails
+MAX_ASPECT_CHANGE = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """The upright size of a picture and a 32x32 grey thumbnail of it."""
+
+    width: int
+    height: int
+    grey: bytes  # SIDE * SIDE bytes
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+def fingerprint(data: bytes, max_pixels: int) -> Fingerprint | None:
+    """The picture's fingerprint, decoded at a fraction of its size where the format allows (JPEG), or ``None``
+    when it cannot be read or is larger than ``max_pixels``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size  # before ``draft`` shrinks it
+                if width * height > max_pixels:
+                    return None
+                img.draft("L", (SIDE * 4, SIDE * 4))
+                reduced = img.size
+                upright = ImageOps.exif_transpose(img)
+                if upright.size != reduced:  # turned a quarter
+                    width, height = height, width
+                grey = upright.convert("L").resize((SIDE, SIDE), Image.Resampling.BOX)
+                return Fingerprint(width, height, grey.tobytes())
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def largest_copies(prints: dict[str, Fingerprint]) -> dict[str, str]:
+    """For every key, the key of the largest picture it is a smaller copy of (itself when there is none)."""
+    keys = sorted(prints, key=lambda k: (-prints[k].pixels, k))
+    if not keys:
+        return {}
+    grey = np.stack([np.frombuffer(prints[k].grey, dtype=np.uint8) for k in keys]).astype(np.int16)
+    coarse = grey.reshape(len(keys), 4, SIDE // 4, 4, SIDE // 4).mean(axis=(2, 4)).reshape(len(keys), 16)
+    aspect = np.array([math.log(prints[k].width / max(prints[k].height, 1)) for k in keys])
+    pixels = np.array([prints[k].pixels for k in keys])
+    largest = np.arange(len(keys))
+    for i in range(1, len(keys)):
+        earlier = slice(0, i)
+        # The coarse 4x4 difference never exceeds the 32x32 one (block means), so it filters without misses.
+        candidates = np.flatnonzero((pixels[earlier] > pixels[i])
+                                    & (np.abs(aspect[earlier] - aspect[i]) <= MAX_ASPECT_CHANGE)
+                                    & (np.abs(coarse[earlier] - coarse[i]).mean(axis=1) <= MAX_DIFFERENCE))
+        if candidates.size:
+            differences = np.abs(grey[candidates] - grey[i]).mean(axis=1)
+            best = candidates[int(np.argmin(differences))]
+            if differences.min() <= MAX_DIFFERENCE:
+                largest[i] = largest[best]
+    return {k: keys[int(largest[i])] for i, k in enumerate(keys)}
