@@ -8,6 +8,7 @@ models single-threaded so the workers, not the libraries, use the cores.
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify, rescaled
 from auditor.analyze.variants import Fingerprint, fingerprint
+from auditor.report.thumbnails import redacted_thumbnail
 
 POOL_MIN_IMAGES = 24
 J = TypeVar("J")
@@ -36,13 +38,17 @@ def _single_threaded() -> None:
         pass
 
 
-def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[str, list[Face] | str]:
+def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[str, PictureFaces | str]:
+    """Faces in one picture and, while its pixels are decoded, the report's redacted thumbnail of it."""
     sha256, path, max_pixels, thresholds, choice = job
     pixels = load_image(Path(path).read_bytes(), max_pixels)
+    if pixels is None:
+        return sha256, PictureFaces([])
     try:
-        return sha256, [] if pixels is None else analyse(pixels, thresholds, choice)
+        found = analyse(pixels, thresholds, choice)
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
+    return sha256, PictureFaces(found, thumbnail=redacted_thumbnail(pixels, [f.box for f in found]))
 
 
 def _fingerprint_of(job: tuple[str, str, int]) -> tuple[str, Fingerprint | None]:
@@ -57,17 +63,22 @@ def workers() -> int:
 @dataclass(frozen=True, slots=True)
 class PictureFaces:
     """The faces in one picture (by content hash). ``copy_of``: the content hash of the larger copy of the same
-    photo they were read from, scaled to this picture's size (``None`` when read from this picture itself)."""
+    photo they were read from, scaled to this picture's size (``None`` when read from this picture itself).
+    ``thumbnail``: the report's thumbnail with every face pixelated and blurred (JPEG), never an unredacted one."""
 
     faces: list[Face]
     copy_of: str | None = None
+    thumbnail: bytes | None = None
 
     def to_cache(self) -> dict[str, Any]:
-        return {"faces": [f.to_cache() for f in self.faces], "copy_of": self.copy_of}
+        thumbnail = None if self.thumbnail is None else base64.b64encode(self.thumbnail).decode("ascii")
+        return {"faces": [f.to_cache() for f in self.faces], "copy_of": self.copy_of, "thumbnail": thumbnail}
 
     @staticmethod
     def from_cache(data: dict[str, Any]) -> PictureFaces:
-        return PictureFaces([Face.from_cache(f) for f in data["faces"]], data.get("copy_of"))
+        thumbnail = data.get("thumbnail")
+        return PictureFaces([Face.from_cache(f) for f in data["faces"]], data.get("copy_of"),
+                            None if thumbnail is None else base64.b64decode(thumbnail))
 
 
 class FaceCache(Protocol):
@@ -110,10 +121,10 @@ def faces_for(jobs: list[tuple[str, Path]], max_pixels: int, thresholds: Thresho
         source = largest.get(sha, sha)
         result = read[source]
         if isinstance(result, str) or source == sha:
-            computed[sha] = result if isinstance(result, str) else PictureFaces(result)
-        else:
-            scaled = rescaled(result, prints[sha].width / prints[source].width, thresholds)
-            computed[sha] = PictureFaces(scaled, copy_of=source)
+            computed[sha] = result
+        else:  # the same photo, so the same thumbnail
+            scaled = rescaled(result.faces, prints[sha].width / prints[source].width, thresholds)
+            computed[sha] = PictureFaces(scaled, copy_of=source, thumbnail=result.thumbnail)
     if cache is not None:
         cache.put_all(key, {sha: r for sha, r in computed.items() if not isinstance(r, str)})
     return {**found, **computed}

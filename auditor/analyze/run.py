@@ -45,7 +45,8 @@ class _Results:
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
         self.faces: list[tuple[str, str]] = []
-        self.thumbnails: dict[str, bytes] = {}
+        self.thumbnails: dict[str, bytes] = {}  # EXIF thumbnails that differ from their image, by URL
+        self.redacted: dict[str, bytes] = {}  # the report's face-redacted thumbnails, by content hash
 
 
 def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = None) -> dict[str, float]:
@@ -75,6 +76,8 @@ def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = Non
         db.execute("DELETE FROM asset_info")
         db.execute("DELETE FROM faces")
         db.executemany("INSERT INTO faces VALUES (?, ?)", results.faces)
+        db.execute("DELETE FROM thumbnails")
+        db.executemany("INSERT INTO thumbnails VALUES (?, ?)", results.redacted.items())
         db.execute("DELETE FROM errors WHERE stage = 'analyze'")
         db.executemany(
             "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -197,6 +200,8 @@ def _faces(store: Store, config: ScanConfig, results: _Results, face_cache: Face
         assert not isinstance(picture, str)
         group = groups[source[sha256]]
         context = "school" if any(contexts[u] == "school" for u, _ in group) else "general"
+        if picture.thumbnail is not None:
+            results.redacted[sha256] = picture.thumbnail
         faces = picture.faces
         if context == "school" and faces:
             faces = reclassify(faces, thresholds.for_context("school"))

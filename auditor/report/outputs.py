@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.report import exports, findings_json, html
-from auditor.report.thumbnails import thumbnail_uri
+from auditor.report.thumbnails import data_uri, thumbnail_uri
 from auditor.store import Store
 
 
@@ -19,11 +19,16 @@ class ReportOptions:
 
 
 def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[str, str]:
-    """Thumbnails for the images the report shows a card for (those with findings or faces)."""
+    """Thumbnails for the images the report shows a card for (those with findings or faces): the redacted ones
+    the face stage made, else made here from the stored file (``--no-redact``, or faces not analysed)."""
     wanted = {f["asset"] for f in document["findings"] if f["asset"]}
+    made = dict(store.db.execute("SELECT sha256, jpeg FROM thumbnails").fetchall()) if redact else {}
     out = {}
     for asset in document["assets"]:
         if asset["type"] != "image" or not asset["sha256"] or not (asset["url"] in wanted or asset.get("faces")):
+            continue
+        if asset["sha256"] in made and asset.get("faces") is not None:
+            out[asset["url"]] = data_uri(made[asset["sha256"]])
             continue
         uri = thumbnail_uri(store.asset_path(asset["url"], asset["sha256"]), asset.get("faces"), redact)
         if uri:

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 THUMB_SIDE = 240
@@ -47,11 +48,26 @@ def thumbnail_uri(path: Path, faces: list[dict[str, Any]] | None, redact: bool) 
                 img = ImageOps.exif_transpose(src).convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
+    return data_uri(_finish(img, faces, full_width, redact))
+
+
+def redacted_thumbnail(pixels: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> bytes:
+    """The redacted thumbnail of an upright image already decoded (the face stage makes it while it holds the
+    pixels, so the report does not decode every image a second time). ``boxes``: the faces, (x, y, w, h)."""
+    img = Image.fromarray(pixels)
+    return _finish(img, [{"box": list(b)} for b in boxes], img.width, True)
+
+
+def data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def _finish(img: Image.Image, faces: list[dict[str, Any]] | None, full_width: int, redact: bool) -> bytes:
     img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     if redact and faces is None:
         img = img.filter(ImageFilter.GaussianBlur(8))
     elif redact and faces:
         img = _redact_faces(img, faces, img.width / max(full_width, 1))
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=80)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    img.convert("RGB").save(buf, "JPEG", quality=80)
+    return buf.getvalue()

@@ -4,6 +4,7 @@ three sizes (real crawler, real loopback server, real face models on scikit-imag
 from __future__ import annotations
 
 import io
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from auditor.analyze import faces
 from auditor.analyze.faces import Thresholds, detect, rescaled
 from auditor.analyze.variants import fingerprint, largest_copies
 from auditor.pipeline import run_scan
+from auditor.store import Store
 from tests.analyze import images
 from tests.server import Route, Site
 
@@ -102,3 +104,9 @@ def test_a_cms_site_reports_each_photo_once_with_its_smaller_copies(make_config,
     assert len(boxes["staff.jpg"]) == len(boxes["staff-300x300.jpg"]) == len(boxes["staff-768x768.jpg"]) == 1
     assert abs(boxes["staff-300x300.jpg"][0][2] - boxes["staff.jpg"][0][2] * 300 / 1600) <= 1
     assert boxes["field.jpg"] == []
+    # The report's thumbnails were made by the face stage, redacted, one per picture (copies share the photo's).
+    with sqlite3.connect(tmp_path / "out" / Store.DB_NAME) as db:
+        made = dict(db.execute("SELECT sha256, jpeg FROM thumbnails").fetchall())
+    sha = {a["url"].rsplit("/", 1)[1]: a["sha256"] for a in document["assets"]}
+    assert set(made) == set(sha.values())
+    assert made[sha["staff-300x300.jpg"]] == made[sha["staff.jpg"]]
