@@ -209,6 +209,7 @@ def _finish(store: Store, config: ScanConfig, resumed: bool, history: History | 
     """Mark the scan complete, compare with the previous scan of the same seeds, write every output."""
     store.set_meta("finished_at", _now())
     store.set_meta("complete", True)
+    store.remove_unused_blobs()
     options = ReportOptions(redact=config.redact, show_names=config.show_names)
     key = scan_key(store.get_meta("seeds") or [])
     previous = history.previous(key) if history else None

@@ -13,7 +13,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +38,11 @@ CREATE TABLE IF NOT EXISTS resources (url TEXT PRIMARY KEY, status INTEGER, payl
 CREATE TABLE IF NOT EXISTS assets (
   url TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', status INTEGER,
   final_url TEXT, content_type TEXT, bytes INTEGER, sha256 TEXT, noai INTEGER NOT NULL DEFAULT 0,
-  speculative INTEGER NOT NULL DEFAULT 0, derived_from TEXT, last_modified TEXT);
+  speculative INTEGER NOT NULL DEFAULT 0, derived_from TEXT, last_modified TEXT, etag TEXT,
+  not_modified INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS previous_assets (
+  url TEXT PRIMARY KEY, final_url TEXT, content_type TEXT, bytes INTEGER, sha256 TEXT NOT NULL, noai INTEGER,
+  last_modified TEXT, etag TEXT);
 CREATE TABLE IF NOT EXISTS sources (
   asset_url TEXT NOT NULL, page_url TEXT NOT NULL, via TEXT NOT NULL, rendered_w INTEGER, rendered_h INTEGER,
   declared_w INTEGER, declared_h INTEGER, PRIMARY KEY (asset_url, page_url, via));
@@ -152,12 +155,37 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def reset(self) -> None:
-        """Forget the previous scan in this folder (tables and blobs) so a new one starts clean."""
+        """Forget the previous scan in this folder so a new one starts clean, except what lets the new scan ask
+        the server "has it changed?": each fetched file's validators (ETag, Last-Modified) and its stored copy.
+        Files of the previous scan that are not among them are deleted."""
         with self.transaction() as db:
+            db.execute("DELETE FROM previous_assets")
+            db.execute("""INSERT INTO previous_assets SELECT url, final_url, content_type, bytes, sha256, noai,
+                          last_modified, etag FROM assets WHERE state = 'done' AND sha256 IS NOT NULL
+                          AND derived_from IS NULL AND status BETWEEN 200 AND 299
+                          AND (etag IS NOT NULL OR last_modified IS NOT NULL)""")
             for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-                db.execute(f"DELETE FROM {table}")
-        shutil.rmtree(self.blobs, ignore_errors=True)
-        self.blobs.mkdir(mode=0o700)
+                if table != "previous_assets":
+                    db.execute(f"DELETE FROM {table}")
+        self.remove_unused_blobs("previous_assets")
+
+    def remove_unused_blobs(self, table: str = "assets") -> None:
+        """Delete stored files that no row of ``table`` refers to (a photo gone from the site leaves no copy
+        behind here after the scan that noticed)."""
+        used = {sha for (sha,) in self.db.execute(f"SELECT sha256 FROM {table} WHERE sha256 IS NOT NULL")}
+        for folder in self.blobs.iterdir() if self.blobs.is_dir() else []:
+            for blob in folder.iterdir() if folder.is_dir() else [folder]:
+                if blob.name not in used:
+                    blob.unlink(missing_ok=True)
+
+    def previous_asset(self, url: str) -> dict[str, Any] | None:
+        """What the previous scan in this folder fetched at ``url``, when its stored copy is still here."""
+        cursor = self.db.execute("SELECT * FROM previous_assets WHERE url = ?", (url,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        found = dict(zip([c[0] for c in cursor.description], row, strict=True))
+        return found if self.blob_path(found["sha256"]).is_file() else None
 
     # -- blobs --------------------------------------------------------------------------------------------------
     def blob_path(self, sha256: str) -> Path:

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -368,8 +369,15 @@ class Crawler:
                                      "that ignore robots.txt can still download it", db)
             self._tick(errors=1)
             return
+        previous = self.store.previous_asset(url)
+        validators = {}
+        if previous is not None and previous["etag"]:
+            validators["If-None-Match"] = previous["etag"]
+        if previous is not None and previous["last_modified"]:
+            validators["If-Modified-Since"] = previous["last_modified"]
         try:
-            response = await self.fetcher.get(url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True)
+            response = await self.fetcher.get(url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True,
+                                              validators=validators)
         except FetchError as exc:
             speculative = self.store.db.execute("SELECT speculative FROM assets WHERE url = ?", (url,)).fetchone()
             with self.store.transaction() as db:
@@ -380,7 +388,7 @@ class Crawler:
             return
         try:
             with self.store.transaction() as db:
-                self._store_asset_response(db, url, response)
+                self._store_asset_response(db, url, response, previous)
         finally:
             response.discard()
         self._tick(assets=1)
@@ -418,7 +426,17 @@ class Crawler:
 
         await asyncio.gather(*(one(u, o) for u, o in rows))
 
-    def _store_asset_response(self, db: sqlite3.Connection, url: str, response: Response) -> None:
+    def _store_asset_response(self, db: sqlite3.Connection, url: str, response: Response,
+                              previous: dict[str, Any] | None = None) -> None:
+        if response.status == 304 and previous is not None:  # unchanged since the last scan: its copy is kept
+            db.execute(
+                """UPDATE assets SET state = 'done', status = 200, final_url = ?, content_type = ?, bytes = ?,
+                   sha256 = ?, noai = ?, last_modified = ?, etag = ?, not_modified = 1 WHERE url = ?""",
+                (previous["final_url"], previous["content_type"], previous["bytes"], previous["sha256"],
+                 previous["noai"], response.headers.get("last-modified", previous["last_modified"]),
+                 response.headers.get("etag", previous["etag"]), url))
+            self.store.clear_error(url, "fetch", db)
+            return
         ok = 200 <= response.status < 300 and response.path is not None
         if ok:
             assert response.path is not None
@@ -427,10 +445,10 @@ class Crawler:
         noai = any(t in response.headers.get("x-robots-tag", "").lower() for t in ("noai", "noimageai"))
         db.execute(
             """UPDATE assets SET state = 'done', status = ?, final_url = ?, content_type = ?, bytes = ?, sha256 = ?,
-               noai = ?, last_modified = ? WHERE url = ?""",
+               noai = ?, last_modified = ?, etag = ? WHERE url = ?""",
             (response.status, try_normalize(response.final_url), response.content_type,
              response.size if ok else None, response.sha256 if ok else None, int(noai),
-             response.headers.get("last-modified"), url),
+             response.headers.get("last-modified"), response.headers.get("etag"), url),
         )
         self.store.clear_error(url, "fetch", db)
 

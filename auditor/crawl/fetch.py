@@ -144,8 +144,9 @@ class Fetcher:
         return self._limiters[host]
 
     async def get(self, url: str, *, max_bytes: int, allow_redirect: Callable[[str], bool] | None = None,
-                  accept: str = "*/*", method: str = "GET") -> Response:
+                  accept: str = "*/*", method: str = "GET", validators: dict[str, str] | None = None) -> Response:
         """GET ``url`` following redirects that ``allow_redirect`` accepts; retry transient failures.
+        ``validators``: ``If-None-Match`` / ``If-Modified-Since`` from an earlier fetch (a 304 has no body).
 
         Raises :class:`FetchError` (or a subclass) with the URL in the message; HTTP error statuses are returned,
         not raised, once retries are spent.
@@ -156,7 +157,8 @@ class Fetcher:
             refusal = await self.guard.refusal(current)
             if refusal is not None:
                 raise FetchError(url, refusal if current == url else f"redirected to {current}: {refusal}")
-            response = await self._get_with_retries(current, max_bytes, accept, method)
+            response = await self._get_with_retries(current, max_bytes, {"Accept": accept, **(validators or {})},
+                                                    method)
             location = response.headers.get("location")
             if not (300 <= response.status < 400 and location):
                 response.url, response.redirects = url, chain[1:]
@@ -174,7 +176,7 @@ class Fetcher:
             chain.append(target)
             current = target
 
-    async def _get_with_retries(self, url: str, max_bytes: int, accept: str, method: str) -> Response:
+    async def _get_with_retries(self, url: str, max_bytes: int, headers: dict[str, str], method: str) -> Response:
         host = httpx.URL(url).host
         limiter = self._limiter(host)
         attempt = 0
@@ -182,7 +184,7 @@ class Fetcher:
             attempt += 1
             try:
                 async with limiter:
-                    response = await self._get_once(url, max_bytes, accept, method)
+                    response = await self._get_once(url, max_bytes, headers, method)
             except FetchError as exc:  # FetchTimeout included
                 if isinstance(exc, TooLargeError) or attempt > self.config.retries:
                     raise
@@ -203,7 +205,7 @@ class Fetcher:
     def _backoff(attempt: int) -> float:
         return float(min(30.0, 0.5 * 2 ** (attempt - 1)) + random.uniform(0, 0.25))
 
-    async def _get_once(self, url: str, max_bytes: int, accept: str, method: str) -> Response:
+    async def _get_once(self, url: str, max_bytes: int, headers: dict[str, str], method: str) -> Response:
         self.requests += 1
         digest = hashlib.sha256()
         size = 0
@@ -211,7 +213,7 @@ class Fetcher:
         path = Path(name)
         try:
             async with asyncio.timeout(self.config.timeout * 3):
-                async with self._client.stream(method, url, headers={"Accept": accept}) as response:
+                async with self._client.stream(method, url, headers=headers) as response:
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > max_bytes and method != "HEAD":
                         raise TooLargeError(url, f"Content-Length {int(declared):,} bytes > limit {max_bytes:,}")

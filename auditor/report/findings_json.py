@@ -97,6 +97,7 @@ def build(store: Store) -> dict[str, Any]:
             "config": store.get_meta("config") or {},
             "checks_skipped": store.get_meta("checks_skipped") or {},
             "timings": store.get_meta("timings") or {},
+            "not_modified": store.count("assets", "not_modified = 1"),
         },
         "pages": pages,
         "assets": assets,

@@ -202,3 +202,40 @@ def test_a_react_style_bundle_with_relative_media_paths(make_config) -> None:  #
     assert [a["url"].removeprefix(base) for a in document["assets"]] == [
         "/static/media/fair.77aa01.png", "/static/media/trip.4f3a9b.jpg"]
     assert document["errors"] == []
+
+
+def test_a_rescan_into_the_same_out_asks_before_downloading(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Unchanged files answer 304 to the validators kept from the previous scan and their kept copy is
+    analysed; a changed file is downloaded; a file gone from the site leaves no copy behind."""
+    first, second = jpeg_bytes(64, 48), png_bytes(32, 32)
+    routes = {
+        "/": Route("<img src='/etag.jpg'><img src='/dated.png'><img src='/plain.png'><img src='/gone.png'>"),
+        "/etag.jpg": Route(first, content_type="image/jpeg", headers={"ETag": '"v1"'}),
+        "/dated.png": Route(second, content_type="image/png",
+                            headers={"Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"}),
+        "/plain.png": Route(png_bytes(40, 40), content_type="image/png"),  # no validators: fetched again
+        "/gone.png": Route(png_bytes(20, 20, (1, 2, 3)), content_type="image/png", headers={"ETag": '"g"'}),
+    }
+    site = Site(routes)
+    with site.serve() as base:
+        config = make_config(base + "/", out=tmp_path / "out")
+        before = run_scan(config).document
+        site.request_headers.clear()
+        routes["/"] = Route("<img src='/etag.jpg'><img src='/dated.png'><img src='/plain.png'>")
+        after = run_scan(config).document
+        routes["/etag.jpg"] = Route(jpeg_bytes(80, 60), content_type="image/jpeg", headers={"ETag": '"v2"'})
+        changed = run_scan(config).document
+    asked = {path: headers for path, headers in site.request_headers}
+    assert asked["/etag.jpg"].get("If-None-Match") == '"v1"'
+    assert asked["/dated.png"].get("If-Modified-Since") == "Mon, 02 Nov 2026 10:00:00 GMT"
+    assert "If-None-Match" not in asked["/plain.png"] and "If-Modified-Since" not in asked["/plain.png"]
+    assert after["scan"]["not_modified"] == 2 and changed["scan"]["not_modified"] == 1
+    sha = {a["url"].removeprefix(base): a["sha256"] for a in before["assets"]}
+    assert {a["url"].removeprefix(base): a["sha256"] for a in after["assets"]} == {
+        k: v for k, v in sha.items() if k != "/gone.png"}
+    assert [a["status"] for a in after["assets"]] == [200, 200, 200]
+    assert {f["id"] for f in after["findings"]} <= {f["id"] for f in before["findings"]}
+    new_sha = next(a["sha256"] for a in changed["assets"] if a["url"].endswith("/etag.jpg"))
+    assert new_sha != sha["/etag.jpg"]
+    blobs = {p.name for p in (tmp_path / "out" / "blobs").rglob("*") if p.is_file()}
+    assert sha["/gone.png"] not in blobs and sha["/etag.jpg"] not in blobs and new_sha in blobs
