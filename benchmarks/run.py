@@ -1,8 +1,13 @@
 """The performance harness: generate sites of two sizes, serve each on 127.0.0.1, audit it, and print wall time,
 throughput, time per stage, peak RSS and CPU use, with the peers measured in the same run on the same files
-(``exiftool -j -r`` for metadata, a plain concurrent httpx fetch for the network). Results go to a JSON file.
+(``exiftool -j -r`` for metadata, a plain concurrent httpx fetch for the network). Then it audits the unchanged
+site again into the same ``--out`` with the same ``--state`` (conditional requests, cached faces and thumbnails)
+and checks that the findings are identical. Results go to a JSON file.
 
-    python benchmarks/run.py --sizes 200,1000 [--render never|auto] [--json results.json]
+    python benchmarks/run.py --sizes 1000,10000 [--render never|auto] [--json results.json] [--profile]
+
+``--profile`` records the first audit of each size with py-spy (``pip install py-spy``; all processes, the face
+workers included) and prints where the time goes, by stage and by function.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -36,28 +43,64 @@ def make(size: int, cache: Path) -> Path:
     return site
 
 
-def audit(base: str, render: str, state: str | None = None) -> dict[str, float]:
+def audit(base: str, render: str, out: str, state: str, profile: Path | None = None) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        history = ["--state", state] if state else ["--no-state"]
-        result = subprocess.run([sys.executable, "-m", "auditor", "scan", base, "--out", out, *history,
-                                 "--render", render, "--no-link-check", "--rate", "1000", "--concurrency", "16",
-                                 "--max-pages", "100000"], capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        if result.returncode not in (0, 1, 3):
-            raise SystemExit(result.stderr[-2000:])
-        document = json.loads((Path(out) / "findings.json").read_text())
+    command = [sys.executable, "-m", "auditor", "scan", base, "--out", out, "--state", state, "--render", render,
+               "--no-link-check", "--rate", "1000", "--concurrency", "16", "--max-pages", "100000"]
+    if profile is not None:
+        command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate", "50", "-o", str(profile),
+                   "--", *command]
+    result = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if result.returncode not in (0, 1, 3):
+        raise SystemExit(result.stderr[-2000:])
+    document = json.loads((Path(out) / "findings.json").read_text())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     images = [a for a in document["assets"] if a["type"] == "image" and a["fetched"]]
     megapixels = sum((a["metadata"] or {}).get("width", 0) * (a["metadata"] or {}).get("height", 0)
                      for a in images) / 1e6
+    timings = document["scan"]["timings"]
     return {"wall_s": round(wall, 1), "pages": document["scan"]["pages"], "images": len(images),
             "pages_per_s": round(document["scan"]["pages"] / wall, 1), "images_per_s": round(len(images) / wall, 1),
             "megapixels_per_s": round(megapixels / wall, 1), "peak_rss_mib": round(after.ru_maxrss / 1024),
-            "cpu_utilisation": round(cpu / wall / (os.cpu_count() or 1), 2), **document["scan"]["timings"],
-            "findings": len(document["findings"])}
+            "cpu_utilisation": round(cpu / wall / (os.cpu_count() or 1), 2), **timings,
+            # start-up (imports, models) and writing findings.json, the CSVs and report.html
+            "startup_and_report_s": round(wall - timings.get("crawl_s", 0) - timings.get("analysis_s", 0), 1),
+            "not_modified": document["scan"].get("not_modified", 0), "findings": len(document["findings"]),
+            "finding_ids": sorted(f["id"] for f in document["findings"])}
+
+
+# In priority order: a stack is counted in the first stage one of whose functions it passes through.
+STAGES = [("faces: detection and ages", ("analyse",)), ("faces: decoding", ("load_image",)),
+          ("faces: report thumbnails", ("redacted_thumbnail",)), ("faces: fingerprints", ("_fingerprint_of",)),
+          ("faces: worker start-up", ("_process_worker", "spawn_main")), ("faces: grouping", ("largest_copies",)),
+          ("report", ("write_all",)), ("crawl", ("_crawl",)), ("metadata", ("_images",)),
+          ("names", ("name_findings", "_caption_names")), ("documents", ("_documents",)),
+          ("imports", ("_find_and_load",))]
+
+
+def summarise_profile(path: Path) -> dict[str, Any]:
+    """py-spy's raw output (one ``frame;frame;... count`` line per stack) → share of samples per stage (the
+    first matching marker, outermost frame first) and the functions with the most samples of their own."""
+    stages: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        names = {frame.split(" (", 1)[0] for frame in frames}
+        stage = next((name for name, markers in STAGES if any(m in names for m in markers)), "other")
+        stages[stage] += n
+        name, _, where = frames[-1].partition(" (")
+        leaves[f"{name} ({where.rstrip(')').rsplit('/', 1)[-1]})"] += n
+    return {"samples": total, "stages": {k: round(v / total, 3) for k, v in stages.most_common()},
+            "top_self": [(k, round(v / total, 3)) for k, v in leaves.most_common(12)]}
 
 
 async def fetch_only(base: str, site: Path) -> float:
@@ -89,14 +132,31 @@ def main() -> None:
     parser.add_argument("--render", default="never")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "auditor-bench")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json")
+    parser.add_argument("--profile", action="store_true", help="record the first audit of each size with py-spy")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         site = make(size, args.cache)
-        with serve_directory(site) as base, tempfile.TemporaryDirectory() as state:
-            row = {"size": size, **audit(base, args.render, state)}
-            row["rescan_s"] = audit(base, args.render, state)["wall_s"]  # unchanged site, faces from the cache
+        with (serve_directory(site) as base, tempfile.TemporaryDirectory() as state,
+              tempfile.TemporaryDirectory() as out):
+            profile = args.json.parent / f"profile-{size}.txt" if args.profile else None
+            row: dict[str, Any] = {"size": size, **audit(base, args.render, out, state, profile)}
+            if profile is not None:
+                row["profile"] = summarise_profile(profile)
+                print(f"profile of the first audit of {size} images (py-spy, all processes, "
+                      f"{row['profile']['samples']} samples):")
+                for name, share in row["profile"]["stages"].items():
+                    print(f"  {share:6.1%}  {name}")
+                print("  functions with the most samples of their own:")
+                for name, share in row["profile"]["top_self"]:
+                    print(f"  {share:6.1%}  {name}")
+            again = audit(base, args.render, out, state)  # the unchanged site, same --out and --state
+            row |= {"rescan_s": again["wall_s"], "rescan_speedup": round(row["wall_s"] / again["wall_s"], 1),
+                    "rescan_not_modified": again["not_modified"],
+                    "rescan_same_findings": again["finding_ids"] == row["finding_ids"],
+                    "rescan_timings": {k: again[k] for k in ("crawl_s", "analysis_s", "startup_and_report_s")}}
+            del row["finding_ids"]
             row["fetch_only_s"] = round(asyncio.run(fetch_only(base, site)), 1)
         exif_s = exiftool_seconds(site)
         row["exiftool_s"] = None if exif_s is None else round(exif_s, 1)
@@ -104,12 +164,21 @@ def main() -> None:
             row["metadata_vs_exiftool"] = round(exif_s / row["metadata_s"], 1)  # >1: our metadata stage is faster
         rows.append(row)
         print(json.dumps(row))
-    print(f"\n{'images':>7} {'wall s':>7} {'img/s':>6} {'MP/s':>6} {'crawl s':>8} {'analysis s':>10} {'RSS MiB':>8} "
-          f"{'CPU':>5} {'re-scan s':>9} {'fetch-only s':>12} {'exiftool s':>10}")
+    print(f"\n{'images':>7} {'pages':>6} {'wall s':>7} {'img/s':>6} {'MP/s':>6} {'RSS MiB':>8} {'CPU':>5} "
+          f"{'re-scan s':>9} {'speed-up':>8} {'304s':>6} {'same':>5}")
     for r in rows:
-        print(f"{r['images']:>7} {r['wall_s']:>7} {r['images_per_s']:>6} {r['megapixels_per_s']:>6} "
-              f"{r.get('crawl_s', '-'):>8} {r.get('analysis_s', '-'):>10} {r['peak_rss_mib']:>8} "
-              f"{r['cpu_utilisation']:>5} {r['rescan_s']:>9} {r['fetch_only_s']:>12} {r['exiftool_s'] or '-':>10}")
+        print(f"{r['images']:>7} {r['pages']:>6} {r['wall_s']:>7} {r['images_per_s']:>6} {r['megapixels_per_s']:>6} "
+              f"{r['peak_rss_mib']:>8} {r['cpu_utilisation']:>5} {r['rescan_s']:>9} {r['rescan_speedup']:>8} "
+              f"{r['rescan_not_modified']:>6} {r['rescan_same_findings']!s:>5}")
+    print(f"\n{'images':>7} {'crawl s':>8} {'fetch-only s':>12} {'documents s':>11} {'metadata s':>10} "
+          f"{'exiftool s':>10} {'names s':>7} {'faces s':>7} {'start-up+report s':>17}")
+    for r in rows:
+        print(f"{r['images']:>7} {r.get('crawl_s', '-'):>8} {r['fetch_only_s']:>12} {r.get('documents_s', '-'):>11} "
+              f"{r.get('metadata_s', '-'):>10} {r['exiftool_s'] or '-':>10} {r.get('names_s', '-'):>7} "
+              f"{r.get('faces_s', '-'):>7} {r['startup_and_report_s']:>17}")
+        if r.get("metadata_vs_exiftool"):
+            print(f"{'':>7} metadata stage {r['metadata_vs_exiftool']}x exiftool's speed on the same files; crawl "
+                  f"{r['crawl_s'] / max(r['fetch_only_s'], 0.1):.2f}x the time of a plain httpx fetch of every file")
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         print(f"growth {a['images']} -> {b['images']} images: time x{b['wall_s'] / a['wall_s']:.1f}, "
