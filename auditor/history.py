@@ -43,7 +43,8 @@ class History:
     def __init__(self, state_dir: Path) -> None:
         try:
             state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.db = sqlite3.connect(state_dir / "history.sqlite3")
+            # Also read by the thread that feeds the face pool during the crawl (never at the same time).
+            self.db = sqlite3.connect(state_dir / "history.sqlite3", check_same_thread=False)
             os.chmod(state_dir / "history.sqlite3", 0o600)
             self.db.executescript(SCHEMA)
             upgrade_columns(self.db, SCHEMA)

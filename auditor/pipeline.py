@@ -6,6 +6,7 @@ The CLI calls :func:`run_scan`; tests call it too, with a loopback server and so
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import mimetypes
@@ -22,7 +23,7 @@ import httpx
 
 from auditor.analyze.face_models import FaceModelUnavailable
 from auditor.analyze.face_models import resolve as resolve_face_models
-from auditor.analyze.run import analyze
+from auditor.analyze.run import FaceFeeder, analyze, face_pool_for
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
 from auditor.crawl.crawler import Crawler
@@ -253,11 +254,18 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
           guard: NetGuard | None) -> ScanOutcome:
     resumed = _open(config, store, fresh, progress)
     started = time.monotonic()
-    asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
-    crawled = time.monotonic()
-    progress.log("analysing documents and images")
-    with _history(config) as history:
-        parts = analyze(store, config, history)
+    with _history(config) as history, face_pool_for(config, history) or contextlib.nullcontext() as pool:
+        # Faces are read while the crawl fetches (a second thread feeds the worker pool), not after it.
+        feeder = FaceFeeder(store, pool) if pool is not None else None
+        with feeder or contextlib.nullcontext():
+            asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
+        crawled = time.monotonic()
+        if feeder is not None and feeder.error is not None:
+            progress.log(f"warning: faces could not be read during the crawl ({feeder.error}); reading them now")
+        if pool is not None and pool.fed:
+            progress.log(f"{pool.fed} pictures went to the face workers during the crawl")
+        progress.log("analysing documents and images")
+        parts = analyze(store, config, history, pool)
         run_site_checks(store)
         store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
                                    "analysis_s": round(time.monotonic() - crawled, 2), **parts})

@@ -132,6 +132,12 @@ class Store:
                 raise StoreError(f"{path}: cannot write the scan store; the disk is full ({exc})") from exc
             raise StoreError(f"{path}: not a usable scan store ({exc})") from exc
 
+    def reader(self) -> sqlite3.Connection:
+        """A second, read-only connection, for a thread that watches the scan while the crawl writes (WAL mode
+        lets it read without blocking the writer)."""
+        path = (self.out / self.DB_NAME).resolve()
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10)
+
     def close(self) -> None:
         self.db.close()
         self._lock.close()

@@ -11,11 +11,10 @@ from __future__ import annotations
 import base64
 import multiprocessing
 import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
@@ -24,8 +23,6 @@ from auditor.analyze.variants import Fingerprint, fingerprint
 from auditor.report.thumbnails import redacted_thumbnail
 
 POOL_MIN_IMAGES = 24
-J = TypeVar("J")
-R = TypeVar("R")
 
 
 def _single_threaded() -> None:
@@ -98,56 +95,104 @@ def cache_key(choice: FaceModelChoice, max_pixels: int) -> str:
 
 def faces_for(jobs: list[tuple[str, Path]], max_pixels: int, thresholds: Thresholds, choice: FaceModelChoice,
               cache: FaceCache | None = None) -> dict[str, PictureFaces | str]:
-    """Faces per content hash (or the reason the models could not run), using every core for large jobs and the
-    cache for pictures seen by an earlier scan. Smaller copies of one photo are analysed once, at the largest
-    size (:mod:`auditor.analyze.variants`). Cached faces are re-triaged with the current thresholds."""
-    key = cache_key(choice, max_pixels)
-    found: dict[str, PictureFaces | str] = {}
-    if cache is not None:
-        for sha, _ in jobs:
-            hit = cache.get(sha, key)
-            if hit is not None:
-                found[sha] = replace(hit, faces=reclassify(hit.faces, thresholds))
-    todo = [(sha, path) for sha, path in jobs if sha not in found]
-    with _Workers(len(todo)) as run:
-        prints = {sha: fp for sha, fp in run(_fingerprint_of, [(sha, str(path), max_pixels) for sha, path in todo])
-                  if fp is not None}
-        largest = variants.largest_copies(prints)
-        paths = dict(todo)
-        originals = sorted({largest.get(sha, sha) for sha, _ in todo})
-        read = dict(run(_faces_of, [(sha, str(paths[sha]), max_pixels, thresholds, choice) for sha in originals]))
-    computed: dict[str, PictureFaces | str] = {}
-    for sha, _ in todo:
-        source = largest.get(sha, sha)
-        result = read[source]
-        if isinstance(result, str) or source == sha:
-            computed[sha] = result
-        else:  # the same photo, so the same thumbnail
-            scaled = rescaled(result.faces, prints[sha].width / prints[source].width, thresholds)
-            computed[sha] = PictureFaces(scaled, copy_of=source, thumbnail=result.thumbnail)
-    if cache is not None:
-        cache.put_all(key, {sha: r for sha, r in computed.items() if not isinstance(r, str)})
-    return {**found, **computed}
+    """Faces per content hash (or the reason the models could not run); see :class:`FacePool`."""
+    with FacePool(max_pixels, thresholds, choice, cache) as pool:
+        return pool.faces_for(jobs)
 
 
-class _Workers:
-    """``run(function, jobs)`` over every core for a large batch, in this process for a small one."""
+class FacePool:
+    """Face analysis for one scan, on every core for large jobs and in this process for small ones.
 
-    def __init__(self, jobs: int) -> None:
-        count = workers()
-        self._pool: ProcessPoolExecutor | None = None
-        if jobs >= POOL_MIN_IMAGES and count >= 2:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_single_threaded)
+    ``feed`` may be called while the crawl is still fetching (from another thread: the pipeline polls the store),
+    so that the cores read faces while the network is the bottleneck; ``faces_for`` then finishes the job with
+    the complete set of pictures. Either way the result is the same: smaller copies of one photo are analysed
+    once, at the largest size (:mod:`auditor.analyze.variants`), decided on the complete set (a copy read early
+    because its larger size had not arrived yet is only wasted work). Pictures seen by an earlier scan come from
+    the cache and are re-triaged with the current thresholds.
+    """
 
-    def __enter__(self) -> Callable[[Callable[[J], R], list[J]], list[R]]:
-        return self._run
+    def __init__(self, max_pixels: int, thresholds: Thresholds, choice: FaceModelChoice,
+                 cache: FaceCache | None = None) -> None:
+        self.max_pixels, self.thresholds, self.choice, self.cache = max_pixels, thresholds, choice, cache
+        self.key = cache_key(choice, max_pixels)
+        self._executor: ProcessPoolExecutor | None = None
+        self._cached: dict[str, PictureFaces] = {}
+        self._prints: dict[str, Fingerprint | None] = {}
+        self._read: dict[str, Future[tuple[str, PictureFaces | str]]] = {}
+        self.fed = 0
+
+    def __enter__(self) -> FacePool:
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
 
-    def _run(self, function: Callable[[J], R], jobs: list[J]) -> list[R]:
-        if self._pool is None:
-            return [function(job) for job in jobs]
-        return list(self._pool.map(function, jobs, chunksize=4))
+    def feed(self, jobs: list[tuple[str, Path]]) -> None:
+        """Start on pictures fetched so far (once a batch is large enough to be worth the workers)."""
+        new = [(sha, path) for sha, path in jobs if sha not in self._prints and not self._from_cache(sha)]
+        if not new or (self._executor is None and len(new) < POOL_MIN_IMAGES):
+            return
+        self.fed += len(new)
+        self._fingerprints(new)
+        largest = variants.largest_copies({k: v for k, v in self._prints.items() if v is not None})
+        for sha, path in new:
+            if largest.get(sha, sha) == sha:
+                self._submit(sha, path)
+
+    def faces_for(self, jobs: list[tuple[str, Path]]) -> dict[str, PictureFaces | str]:
+        """Faces per content hash (or the reason the models could not run) for every picture of the scan."""
+        found: dict[str, PictureFaces | str] = {sha: r for sha, _ in jobs if (r := self._from_cache(sha))}
+        todo = [(sha, path) for sha, path in jobs if sha not in found]
+        self._fingerprints([(sha, path) for sha, path in todo if sha not in self._prints])
+        prints = {sha: fp for sha, _ in todo if (fp := self._prints.get(sha)) is not None}
+        largest = variants.largest_copies(prints)
+        paths = dict(todo)
+        for source in sorted({largest.get(sha, sha) for sha, _ in todo}):
+            if source not in self._read:
+                self._submit(source, paths[source])
+        computed: dict[str, PictureFaces | str] = {}
+        for sha, _ in todo:
+            source = largest.get(sha, sha)
+            result = self._read[source].result()[1]
+            if isinstance(result, str) or source == sha:
+                computed[sha] = result
+            else:  # the same photo, so the same thumbnail
+                scaled = rescaled(result.faces, prints[sha].width / prints[source].width, self.thresholds)
+                computed[sha] = PictureFaces(scaled, copy_of=source, thumbnail=result.thumbnail)
+        if self.cache is not None:
+            self.cache.put_all(self.key, {sha: r for sha, r in computed.items() if not isinstance(r, str)})
+        return {**found, **computed}
+
+    def _from_cache(self, sha: str) -> PictureFaces | None:
+        if self.cache is None:
+            return None
+        if sha not in self._cached:
+            hit = self.cache.get(sha, self.key)
+            if hit is None:
+                return None
+            self._cached[sha] = replace(hit, faces=reclassify(hit.faces, self.thresholds))
+        return self._cached[sha]
+
+    def _pool(self, jobs: int) -> ProcessPoolExecutor | None:
+        if self._executor is None and jobs >= POOL_MIN_IMAGES and workers() >= 2:
+            context = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(max_workers=workers(), mp_context=context,
+                                                 initializer=_single_threaded)
+        return self._executor
+
+    def _fingerprints(self, jobs: list[tuple[str, Path]]) -> None:
+        tasks = [(sha, str(path), self.max_pixels) for sha, path in jobs]
+        pool = self._pool(len(tasks))
+        results = pool.map(_fingerprint_of, tasks, chunksize=8) if pool else map(_fingerprint_of, tasks)
+        self._prints.update(results)
+
+    def _submit(self, sha: str, path: Path) -> None:
+        task = (sha, str(path), self.max_pixels, self.thresholds, self.choice)
+        future: Future[tuple[str, PictureFaces | str]]
+        if self._executor is not None:
+            future = self._executor.submit(_faces_of, task)
+        else:
+            future = Future()
+            future.set_result(_faces_of(task))
+        self._read[sha] = future

@@ -9,8 +9,10 @@ becomes an ``errors`` entry (stage ``analyze``) and never counts as clean.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import time
 from dataclasses import replace
 
@@ -18,7 +20,7 @@ from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
-from auditor.analyze.face_pool import FaceCache, PictureFaces, faces_for
+from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference
@@ -49,9 +51,53 @@ class _Results:
         self.redacted: dict[str, bytes] = {}  # the report's face-redacted thumbnails, by content hash
 
 
-def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = None) -> dict[str, float]:
-    """Run every document and image check over the store (``face_cache``: faces from earlier scans). Returns the
-    seconds each part took, for ``scan.timings``."""
+def face_pool_for(config: ScanConfig, face_cache: FaceCache | None) -> FacePool | None:
+    """The scan's face pool (``None`` when the face models cannot run: the face stage says why)."""
+    try:
+        choice = resolve(config.face_model, config.models_dir)
+    except FaceModelUnavailable:
+        return None
+    return FacePool(config.max_pixels, Thresholds(minor=config.minor_below), choice, face_cache)
+
+
+class FaceFeeder:
+    """Hands the pictures fetched so far to the face pool every ``interval`` seconds while the crawl runs, so the
+    cores read faces while the network is the bottleneck. A background thread with its own read-only connection
+    to the store; ``stop`` waits for the batch in hand."""
+
+    def __init__(self, store: Store, pool: FacePool, interval: float = 1.0) -> None:
+        self.store, self.pool, self.interval = store, pool, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="face-feeder", daemon=True)
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> FaceFeeder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self._stop.set()
+        if exc_type is None:  # on an interruption the pool is shut down at once; the thread dies with it
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            db = self.store.reader()
+            try:
+                while not self._stop.wait(self.interval):
+                    rows = db.execute("SELECT url, sha256 FROM assets WHERE state = 'done' AND type = 'image' "
+                                      "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url").fetchall()
+                    self.pool.feed(list({sha: self.store.asset_path(url, sha) for url, sha in rows}.items()))
+            finally:
+                db.close()
+        except Exception as exc:  # only an optimisation: the stage reads whatever is missing
+            self.error = exc
+
+
+def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = None,
+            face_pool: FacePool | None = None) -> dict[str, float]:
+    """Run every document and image check over the store (``face_cache``: faces from earlier scans;
+    ``face_pool``: one already fed during the crawl). Returns the seconds each part took, for ``scan.timings``."""
     results = _Results()
     clock = _Clock()
     with store.transaction() as db:
@@ -67,7 +113,11 @@ def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = Non
     except NamesUnavailable as exc:
         results.skipped["name_near_photo"] = str(exc)
     clock.lap("names_s")
-    _faces(store, config, results, face_cache)
+    if face_pool is not None:
+        _faces(store, config, results, face_pool)
+    else:
+        with face_pool_for(config, face_cache) or contextlib.nullcontext() as pool:
+            _faces(store, config, results, pool)
     clock.lap("faces_s")
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
@@ -170,7 +220,7 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
     return "school" if any(_SCHOOL_WORDS.search(t) for t in texts) else "general"
 
 
-def _faces(store: Store, config: ScanConfig, results: _Results, face_cache: FaceCache | None) -> None:
+def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool | None) -> None:
     """Faces in every readable image (once per content hash), then the face findings; oversized images that
     show faces are raised to high."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
@@ -179,13 +229,14 @@ def _faces(store: Store, config: ScanConfig, results: _Results, face_cache: Face
     except FaceModelUnavailable as exc:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
         return
+    assert pool is not None  # the models resolve, so there is a pool
     with_faces: dict[str, list[Face]] = {}
     thresholds = Thresholds(minor=config.minor_below)
     rows = [(url, sha) for url, sha in store.db.execute(
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
         if url in results.sizes]  # unreadable images are already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
-    found = faces_for(jobs, config.max_pixels, thresholds, choice, face_cache)
+    found = pool.faces_for(jobs)
     failure = next((v for v in found.values() if isinstance(v, str)), None)
     if failure is not None:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = failure

@@ -4,8 +4,10 @@ three sizes (real crawler, real loopback server, real face models on scikit-imag
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from auditor.analyze import faces
 from auditor.analyze.faces import Thresholds, detect, rescaled
 from auditor.analyze.variants import fingerprint, largest_copies
 from auditor.pipeline import run_scan
+from auditor.progress import NullProgress
 from auditor.store import Store
 from tests.analyze import images
 from tests.server import Route, Site
@@ -110,3 +113,49 @@ def test_a_cms_site_reports_each_photo_once_with_its_smaller_copies(make_config,
     sha = {a["url"].rsplit("/", 1)[1]: a["sha256"] for a in document["assets"]}
     assert set(made) == set(sha.values())
     assert made[sha["staff-300x300.jpg"]] == made[sha["staff.jpg"]]
+
+
+class _Log(NullProgress):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_faces_are_read_while_the_crawl_fetches_with_the_same_result(make_config, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow site: the face workers start on the pictures fetched so far; the findings are those of a scan
+    whose faces are all read after the crawl."""
+    from auditor.analyze import run as stage
+
+    photo = Image.fromarray(skimage.data.astronaut())
+    routes = {f"/p/{i}.jpg": Route(jpeg(images.scene(320 + i, 240, seed=i)), content_type="image/jpeg", delay=0.15)
+              for i in range(26)}
+    routes |= {f"/p/staff-{img.width}.jpg": Route(jpeg(img), content_type="image/jpeg", delay=0.15)
+               for img in sizes(photo, (300, 512))}
+    routes["/"] = Route("".join(f"<img src='{path}'>" for path in sorted(routes)))
+    monkeypatch.setattr(stage.FaceFeeder, "__init__", _fast_feeder(stage.FaceFeeder.__init__))
+    with Site(routes).serve() as base:
+        log = _Log()
+        overlapped = run_scan(make_config(base + "/", out=tmp_path / "a", concurrency=2), log).document
+        monkeypatch.setattr(stage.FaceFeeder, "_run", lambda self: None)  # nothing read during the crawl
+        after = run_scan(make_config(base + "/", out=tmp_path / "b", concurrency=2)).document
+    fed = [line for line in log.lines if "during the crawl" in line]
+    assert fed and int(fed[0].split()[0]) >= 24
+
+    def faces(document: dict[str, Any]) -> tuple[Any, Any]:
+        return (sorted((f["id"], f["severity"], json.dumps(f["evidence"], sort_keys=True))
+                       for f in document["findings"] if f["check"] in ("minor_face", "identifiable_face")),
+                sorted((a["url"].rsplit("/", 1)[1], json.dumps(a["faces"])) for a in document["assets"]))
+
+    assert faces(overlapped) == faces(after)
+    assert [f["evidence"]["smaller_copies"] for f in overlapped["findings"] if f["check"] == "identifiable_face"] \
+        == [[base + "/p/staff-300.jpg"]]
+
+
+def _fast_feeder(init: Any) -> Any:
+    def fast(self: Any, store: Any, pool: Any, interval: float = 1.0) -> None:
+        init(self, store, pool, 0.2)
+
+    return fast
