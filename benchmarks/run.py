@@ -140,7 +140,7 @@ def main() -> None:
         site = make(size, args.cache)
         with (serve_directory(site) as base, tempfile.TemporaryDirectory() as state,
               tempfile.TemporaryDirectory() as out):
-            profile = args.json.parent / f"profile-{size}.txt" if args.profile else None
+            profile = args.cache / f"profile-{size}.txt" if args.profile else None
             row: dict[str, Any] = {"size": size, **audit(base, args.render, out, state, profile)}
             if profile is not None:
                 row["profile"] = summarise_profile(profile)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -103,12 +105,13 @@ def faces_for(jobs: list[tuple[str, Path]], max_pixels: int, thresholds: Thresho
 class FacePool:
     """Face analysis for one scan, on every core for large jobs and in this process for small ones.
 
-    ``feed`` may be called while the crawl is still fetching (from another thread: the pipeline polls the store),
-    so that the cores read faces while the network is the bottleneck; ``faces_for`` then finishes the job with
-    the complete set of pictures. Either way the result is the same: smaller copies of one photo are analysed
-    once, at the largest size (:mod:`auditor.analyze.variants`), decided on the complete set (a copy read early
-    because its larger size had not arrived yet is only wasted work). Pictures seen by an earlier scan come from
-    the cache and are re-triaged with the current thresholds.
+    ``feed`` is called about once a second while the crawl is still fetching (from the pipeline's feeder thread):
+    it never waits, fingerprints what arrived, and keeps at most ``cores - 1`` pictures at the face models, so
+    one core stays with the crawl while the others read faces. ``faces_for`` then finishes the job on every core
+    with the complete set of pictures. Either way the result is the same: smaller copies of one photo are
+    analysed once, at the largest size (:mod:`auditor.analyze.variants`), decided on the complete set (a copy
+    read early because its larger size had not arrived yet is only wasted work). Pictures seen by an earlier scan
+    come from the cache and are re-triaged with the current thresholds.
     """
 
     def __init__(self, max_pixels: int, thresholds: Thresholds, choice: FaceModelChoice,
@@ -117,8 +120,17 @@ class FacePool:
         self.key = cache_key(choice, max_pixels)
         self._executor: ProcessPoolExecutor | None = None
         self._cached: dict[str, PictureFaces] = {}
+        self._printing: dict[str, Future[tuple[str, Fingerprint | None]]] = {}
         self._prints: dict[str, Fingerprint | None] = {}
+        self._paths: dict[str, Path] = {}
         self._read: dict[str, Future[tuple[str, PictureFaces | str]]] = {}
+        self._largest: dict[str, str] = {}
+        self._regroup = False
+        self._clock = (time.monotonic(), time.process_time())
+        self._lock = threading.RLock()  # the feeder thread and the pool's result thread both submit
+        self._queue: list[str] = []  # photos waiting for the face models during the crawl, in arrival order
+        self._limit = 0  # how many may be at the models at once during the crawl
+        self._running = 0
         self.fed = 0
 
     def __enter__(self) -> FacePool:
@@ -129,22 +141,69 @@ class FacePool:
             self._executor.shutdown(cancel_futures=True)
 
     def feed(self, jobs: list[tuple[str, Path]]) -> None:
-        """Start on pictures fetched so far (once a batch is large enough to be worth the workers)."""
-        new = [(sha, path) for sha, path in jobs if sha not in self._prints and not self._from_cache(sha)]
-        if not new or (self._executor is None and len(new) < POOL_MIN_IMAGES):
+        """Start on the pictures fetched so far, without waiting for anything."""
+        new = [(sha, path) for sha, path in jobs
+               if sha not in self._paths and self._from_cache(sha) is None]
+        if self._executor is None and len(new) < POOL_MIN_IMAGES:
             return
-        self.fed += len(new)
-        self._fingerprints(new)
-        largest = variants.largest_copies({k: v for k, v in self._prints.items() if v is not None})
+        executor = self._pool(len(new))
+        if executor is None:
+            return
         for sha, path in new:
-            if largest.get(sha, sha) == sha:
-                self._submit(sha, path)
+            self._paths[sha] = path
+            self._printing[sha] = executor.submit(_fingerprint_of, (sha, str(path), self.max_pixels))
+        self.fed += len(new)
+        for sha, future in list(self._printing.items()):
+            if future.done():
+                self._prints[sha] = future.result()[1]
+                del self._printing[sha]
+                self._regroup = True
+        if self._regroup:
+            self._largest = variants.largest_copies({k: v for k, v in self._prints.items() if v is not None})
+            self._regroup = False
+        with self._lock:
+            self._queue = [sha for sha in self._prints if self._largest.get(sha, sha) == sha and sha not in self._read]
+            self._limit = self._room()
+            self._pump()
+
+    def _pump(self) -> None:
+        """Keep ``_limit`` photos at the models: called each tick and whenever one finishes, so a worker never
+        waits for the next tick."""
+        with self._lock:
+            while self._running < self._limit and self._queue:
+                sha = self._queue.pop(0)
+                if sha in self._read:
+                    continue
+                self._running += 1
+                self._submit(sha, self._paths[sha])
+                self._read[sha].add_done_callback(self._finished)
+
+    def _finished(self, _: Future[tuple[str, PictureFaces | str]]) -> None:
+        with self._lock:
+            self._running -= 1
+            self._pump()
+
+    def _room(self) -> int:
+        """How many pictures may be at the face models during the crawl: every core while the crawl mostly waits
+        on the network, all but one while it is busy itself (this process used over a third of a core since the
+        last call), so the crawl is not slowed down by the work meant to overlap it."""
+        now = (time.monotonic(), time.process_time())
+        wall, cpu = now[0] - self._clock[0], now[1] - self._clock[1]
+        self._clock = now
+        return workers() if wall > 0 and cpu / wall < 0.33 else max(1, workers() - 1)
 
     def faces_for(self, jobs: list[tuple[str, Path]]) -> dict[str, PictureFaces | str]:
         """Faces per content hash (or the reason the models could not run) for every picture of the scan."""
+        with self._lock:
+            self._queue, self._limit = [], 0  # the crawl is over: from here on every core, no feeding
         found: dict[str, PictureFaces | str] = {sha: r for sha, _ in jobs if (r := self._from_cache(sha))}
         todo = [(sha, path) for sha, path in jobs if sha not in found]
-        self._fingerprints([(sha, path) for sha, path in todo if sha not in self._prints])
+        for sha, future in self._printing.items():
+            self._prints[sha] = future.result()[1]
+        self._printing.clear()
+        missing = [(sha, str(path), self.max_pixels) for sha, path in todo if sha not in self._prints]
+        pool = self._pool(len(missing))
+        self._prints.update(pool.map(_fingerprint_of, missing, chunksize=8) if pool else map(_fingerprint_of, missing))
         prints = {sha: fp for sha, _ in todo if (fp := self._prints.get(sha)) is not None}
         largest = variants.largest_copies(prints)
         paths = dict(todo)
