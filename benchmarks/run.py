@@ -43,11 +43,13 @@ def make(size: int, cache: Path) -> Path:
     return site
 
 
-def audit(base: str, render: str, out: str, state: str, profile: Path | None = None) -> dict[str, Any]:
+def audit(base: str, render: str, out: str, state: str | None, profile: Path | None = None,
+          rate: float = 1000) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    command = [sys.executable, "-m", "auditor", "scan", base, "--out", out, "--state", state, "--render", render,
-               "--no-link-check", "--rate", "1000", "--concurrency", "16", "--max-pages", "100000"]
+    history = ["--state", state] if state else ["--no-state"]
+    command = [sys.executable, "-m", "auditor", "scan", base, "--out", out, *history, "--render", render,
+               "--no-link-check", "--rate", str(rate), "--concurrency", "16", "--max-pages", "100000"]
     if profile is not None:
         command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate", "50", "-o", str(profile),
                    "--", *command]
@@ -133,10 +135,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "auditor-bench")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--profile", action="store_true", help="record the first audit of each size with py-spy")
+    parser.add_argument("--network-rate", type=float, default=30.0,
+                        help="also audit the smallest site at this many requests/s (0: skip)")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for size in sizes:
         site = make(size, args.cache)
         with (serve_directory(site) as base, tempfile.TemporaryDirectory() as state,
               tempfile.TemporaryDirectory() as out):
@@ -158,6 +163,13 @@ def main() -> None:
                     "rescan_timings": {k: again[k] for k in ("crawl_s", "analysis_s", "startup_and_report_s")}}
             del row["finding_ids"]
             row["fetch_only_s"] = round(asyncio.run(fetch_only(base, site)), 1)
+            if args.network_rate and size == sizes[0]:
+                # A crawl bound by the network (here: by the request rate): faces are read while it fetches.
+                with tempfile.TemporaryDirectory() as slow_out:
+                    slow = audit(base, args.render, slow_out, None, rate=args.network_rate)
+                row["network_bound"] = {"rate": args.network_rate, "wall_s": slow["wall_s"],
+                                        "crawl_s": slow["crawl_s"], "analysis_after_crawl_s": slow["analysis_s"],
+                                        "one_after_the_other_s": round(slow["crawl_s"] + row["analysis_s"], 1)}
         exif_s = exiftool_seconds(site)
         row["exiftool_s"] = None if exif_s is None else round(exif_s, 1)
         if exif_s and row.get("metadata_s"):
@@ -179,6 +191,12 @@ def main() -> None:
         if r.get("metadata_vs_exiftool"):
             print(f"{'':>7} metadata stage {r['metadata_vs_exiftool']}x exiftool's speed on the same files; crawl "
                   f"{r['crawl_s'] / max(r['fetch_only_s'], 0.1):.2f}x the time of a plain httpx fetch of every file")
+    for r in rows:
+        if "network_bound" in r:
+            n = r["network_bound"]
+            print(f"\nat {n['rate']:g} requests/s ({r['images']} images): {n['wall_s']} s in all, "
+                  f"crawl {n['crawl_s']} s with faces read meanwhile, {n['analysis_after_crawl_s']} s of analysis "
+                  f"after it; one stage after the other would take about {n['one_after_the_other_s']} s")
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         print(f"growth {a['images']} -> {b['images']} images: time x{b['wall_s'] / a['wall_s']:.1f}, "
