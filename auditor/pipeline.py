@@ -81,7 +81,8 @@ def make_renderer(config: ScanConfig) -> Renderer | None:
 
 async def _crawl(config: ScanConfig, store: Store, progress: Progress,
                  share_transport: httpx.AsyncBaseTransport | None, fetch_transport: httpx.AsyncBaseTransport | None,
-                 guard: NetGuard | None) -> None:
+                 guard: NetGuard | None) -> float:
+    """The crawl; returns the seconds spent rendering pages (summed over pages rendered at once)."""
     renderer = make_renderer(config)
     try:
         if renderer is not None and config.render == "always":
@@ -96,6 +97,7 @@ async def _crawl(config: ScanConfig, store: Store, progress: Progress,
             if renderer is not None:
                 renderer.scope = crawler.scope  # hosts adopted during the crawl are loaded by the browser too
             await crawler.run()
+            return crawler.render_seconds
     finally:
         if renderer is not None:
             await renderer.close()
@@ -258,7 +260,7 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
         # Faces are read while the crawl fetches (a second thread feeds the worker pool), not after it.
         feeder = FaceFeeder(store, pool) if pool is not None else None
         with feeder or contextlib.nullcontext():
-            asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
+            render_s = asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
         crawled = time.monotonic()
         if feeder is not None and feeder.error is not None:
             progress.log(f"warning: faces could not be read during the crawl ({feeder.error}); reading them now")
@@ -267,6 +269,6 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
         progress.log("analysing documents and images")
         parts = analyze(store, config, history, pool)
         run_site_checks(store)
-        store.set_meta("timings", {"crawl_s": round(crawled - started, 2),
+        store.set_meta("timings", {"crawl_s": round(crawled - started, 2), "render_s": round(render_s, 2),
                                    "analysis_s": round(time.monotonic() - crawled, 2), **parts})
         return _finish(store, config, resumed, history)

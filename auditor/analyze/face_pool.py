@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
-from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify, rescaled
+from auditor.analyze.faces import Face, Thresholds, analyse_picture, load_image, reclassify, rescaled
 from auditor.analyze.variants import Fingerprint, fingerprint
 from auditor.report.thumbnails import redacted_thumbnail
 
@@ -44,10 +44,11 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
     if pixels is None:
         return sha256, PictureFaces([])
     try:
-        found = analyse(pixels, thresholds, choice)
+        found, preview = analyse_picture(pixels, thresholds, choice)
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
-    return sha256, PictureFaces(found, thumbnail=redacted_thumbnail(pixels, [f.box for f in found]))
+    return sha256, PictureFaces(found, thumbnail=redacted_thumbnail(preview, [f.box for f in found],
+                                                                    full_width=pixels.shape[1]))
 
 
 def _fingerprint_of(job: tuple[str, str, int]) -> tuple[str, Fingerprint | None]:

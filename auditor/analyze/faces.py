@@ -20,12 +20,14 @@ import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
 from auditor.analyze.face_models import Detection, FaceModelChoice, age_model, detector
 
-__all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Thresholds", "analyse", "detect", "load_image",
+__all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Thresholds", "analyse", "analyse_picture", "detect",
+           "load_image",
            "reclassify", "rescaled", "triage"]
 
 DETECT_LONG_SIDE = 1280
@@ -95,9 +97,10 @@ def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
             with Image.open(io.BytesIO(data)) as img:
                 if img.width * img.height > max_pixels:
                     return None
-                img.draft("RGB", (img.width, img.height))
-                upright = ImageOps.exif_transpose(img)
-                return np.asarray(upright.convert("RGB"))
+                img.draft("RGB", (img.width, img.height))  # a JPEG decodes straight to RGB, at full size
+                img.load()
+                ImageOps.exif_transpose(img, in_place=True)  # no copy of a 12 MP picture when none is needed
+                return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
 
@@ -110,14 +113,24 @@ def _pose(lms: np.ndarray) -> Literal["frontal", "three_quarter", "profile"]:
     return "frontal" if offset < 0.25 else "three_quarter" if offset < 0.6 else "profile"
 
 
-def _detect_scaled(pixels: np.ndarray, choice: FaceModelChoice, long_side: int) -> list[Detection]:
-    """Detection on a copy at most ``long_side`` long, mapped back to ``pixels``' coordinates."""
+def _shrunk(pixels: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    """A copy at most ``long_side`` long and its scale. OpenCV's area resampling straight from the array: about
+    half the time of a Pillow round trip (which copies the whole picture first) on a 12 MP photo."""
     height, width = pixels.shape[:2]
     scale = min(1.0, long_side / max(height, width))
-    small = pixels
-    if scale < 1.0:
-        small = np.asarray(Image.fromarray(pixels).resize((round(width * scale), round(height * scale)),
-                                                          Image.Resampling.BILINEAR))
+    if scale >= 1.0:
+        return pixels, 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), size[0] / width
+
+
+def _detect_scaled(pixels: np.ndarray, choice: FaceModelChoice, long_side: int) -> list[Detection]:
+    """Detection on a copy at most ``long_side`` long, mapped back to ``pixels``' coordinates."""
+    small, scale = _shrunk(pixels, long_side)
+    return _detect_at(small, scale, choice)
+
+
+def _detect_at(small: np.ndarray, scale: float, choice: FaceModelChoice) -> list[Detection]:
     return [((x1 / scale, y1 / scale, x2 / scale, y2 / scale), score, lms / scale)
             for (x1, y1, x2, y2), score, lms in detector(choice)(small)]
 
@@ -146,11 +159,20 @@ def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list
     Duplicates are merged (highest score kept). On the shared WIDER subset the cascade finds what a single pass
     at DETECT_LONG_SIDE finds (recall 0.446 against 0.447; 0.795 for faces of 32 px and more) and a picture with
     nobody in it costs a quarter as much (``benchmarks/faces.py`` prints both)."""
+    return _cascade(pixels, choice)[0]
+
+
+def _cascade(pixels: np.ndarray, choice: FaceModelChoice) -> tuple[list[
+        tuple[tuple[int, int, int, int], float, np.ndarray]], np.ndarray]:
+    """``detect``, plus the first look's copy (at most COARSE_LONG_SIDE long), which the report's thumbnail is
+    made from. The search copy is made first and the first look's from it: one pass over the full picture."""
     height, width = pixels.shape[:2]
     long_side = max(height, width)
-    found = _detect_scaled(pixels, choice, min(COARSE_LONG_SIDE, DETECT_LONG_SIDE))
+    search, search_scale = _shrunk(pixels, max(COARSE_LONG_SIDE, DETECT_LONG_SIDE))
+    first, first_scale = _shrunk(search, min(COARSE_LONG_SIDE, DETECT_LONG_SIDE))
+    found = _detect_at(first, search_scale * first_scale, choice)
     if found and long_side > COARSE_LONG_SIDE and DETECT_LONG_SIDE > COARSE_LONG_SIDE:
-        found = _detect_scaled(pixels, choice, DETECT_LONG_SIDE)
+        found = _detect_at(search, search_scale, choice)
     if long_side > 2 * DETECT_LONG_SIDE and found:
         for top, left, bottom, right in _tiles(height, width):
             for (x1, y1, x2, y2), score, lms in _detect_scaled(pixels[top:bottom, left:right], choice,
@@ -164,7 +186,7 @@ def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list
     for (x1, y1, x2, y2), score, lms in kept:
         if y2 - y1 >= MIN_FACE_HEIGHT:
             out.append(((max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1)), score, lms))
-    return out
+    return out, first
 
 
 def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float]:
@@ -225,10 +247,17 @@ def rescaled(faces: list[Face], factor: float, thresholds: Thresholds) -> list[F
 
 def analyse(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice = DEFAULT_MODELS) -> list[Face]:
     """Every face in an upright RGB image, largest first."""
+    return analyse_picture(pixels, thresholds, choice)[0]
+
+
+def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice = DEFAULT_MODELS
+                    ) -> tuple[list[Face], np.ndarray]:
+    """``analyse``, plus a copy of the picture at most COARSE_LONG_SIDE long (for the report's thumbnail)."""
     if min(pixels.shape[:2]) < MIN_IMAGE_SIDE:
-        return []
+        return [], pixels
     faces = []
-    for box, score, lms in detect(pixels, choice):
+    detections, preview = _cascade(pixels, choice)
+    for box, score, lms in detections:
         iod = float(np.linalg.norm(lms[0] - lms[1]))
         age: float | None = None
         p18 = p13 = None
@@ -238,4 +267,4 @@ def analyse(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice 
                 age = p18 = p13 = None
         faces.append(Face(box, score, tuple((float(x), float(y)) for x, y in lms), iod, _pose(lms), age, p18, p13,
                           triage(age, iod, thresholds)))
-    return sorted(faces, key=lambda f: (-f.iod, f.box))
+    return sorted(faces, key=lambda f: (-f.iod, f.box)), preview

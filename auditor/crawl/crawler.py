@@ -72,6 +72,7 @@ class Crawler:
         self._claimed: set[str] = set()
         self._started = time.monotonic()
         self._render_warned = False
+        self.render_seconds = 0.0  # summed over pages (several render at once)
 
     # -- the loop -----------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -222,6 +223,7 @@ class Crawler:
         wanted = self.config.render == "always" or (self.config.render == "auto" and extraction.looks_script_built)
         if not wanted or self.renderer is None:
             return False
+        started = time.monotonic()
         try:
             result = await self.renderer.render(url)
         except BrowserUnavailable as exc:
@@ -235,6 +237,8 @@ class Crawler:
         except RenderError as exc:
             self.store.add_error(url, "render", exc.reason)
             return False
+        finally:
+            self.render_seconds += time.monotonic() - started
         rendered = extract_html(result.html, try_normalize(result.final_url) or url, self.scope)
         await self._resources(rendered, url)
         sizes = {img.url: (img.width, img.height) for img in result.images}
