@@ -75,10 +75,10 @@ def audit(base: str, render: str, out: str, state: str | None, profile: Path | N
 
 
 # In priority order: a stack is counted in the first stage one of whose functions it passes through.
-STAGES = [("faces: detection and ages", ("analyse",)), ("faces: decoding", ("load_image",)),
+STAGES = [("faces: detection and ages", ("analyse_picture", "analyse")), ("faces: decoding", ("load_image",)),
           ("faces: report thumbnails", ("redacted_thumbnail",)), ("faces: fingerprints", ("_fingerprint_of",)),
           ("faces: worker start-up", ("_process_worker", "spawn_main")), ("faces: grouping", ("largest_copies",)),
-          ("report", ("write_all",)), ("crawl", ("_crawl",)), ("metadata", ("_images",)),
+          ("report", ("write_all",)), ("crawl", ("_crawl", "run_until_complete")), ("metadata", ("_images",)),
           ("names", ("name_findings", "_caption_names")), ("documents", ("_documents",)),
           ("imports", ("_find_and_load",))]
 
