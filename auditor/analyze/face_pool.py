@@ -127,6 +127,7 @@ class FacePool:
         self._read: dict[str, Future[tuple[str, PictureFaces | str]]] = {}
         self._largest: dict[str, str] = {}
         self._regroup = False
+        self._grouped = 0  # pictures fingerprinted when the grouping was last computed
         self._clock = (time.monotonic(), time.process_time())
         self._lock = threading.RLock()  # the feeder thread and the pool's result thread both submit
         self._queue: list[str] = []  # photos waiting for the face models during the crawl, in arrival order
@@ -159,9 +160,12 @@ class FacePool:
                 self._prints[sha] = future.result()[1]
                 del self._printing[sha]
                 self._regroup = True
-        if self._regroup:
+        waiting_before = any(sha not in self._read for sha in self._queue)
+        if self._regroup and (not waiting_before or len(self._prints) >= 1.25 * self._grouped):
+            # Grouping costs more as the site grows: redone when the workers run dry or the pictures grew by a
+            # quarter, so over a whole crawl it costs a few times the final grouping.
             self._largest = variants.largest_copies({k: v for k, v in self._prints.items() if v is not None})
-            self._regroup = False
+            self._regroup, self._grouped = False, len(self._prints)
         with self._lock:
             self._queue = [sha for sha in self._prints if self._largest.get(sha, sha) == sha and sha not in self._read]
             self._limit = self._room()

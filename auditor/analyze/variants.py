@@ -63,7 +63,12 @@ def fingerprint(data: bytes, max_pixels: int) -> Fingerprint | None:
 
 
 def largest_copies(prints: dict[str, Fingerprint]) -> dict[str, str]:
-    """For every key, the key of the largest picture it is a smaller copy of (itself when there is none)."""
+    """For every key, the key of the largest picture it is a smaller copy of (itself when there is none).
+
+    Pictures are taken largest first; each is compared only with larger ones of the same aspect ratio whose mean
+    grey level is within MAX_DIFFERENCE of its own (a copy's mean cannot differ by more than its mean absolute
+    difference), found by a window over the means sorted, then with a 4x4 and the 32x32 thumbnail. Real photos
+    spread over the grey levels, so each is compared with a small share of the site."""
     keys = sorted(prints, key=lambda k: (-prints[k].pixels, k))
     if not keys:
         return {}
@@ -71,16 +76,20 @@ def largest_copies(prints: dict[str, Fingerprint]) -> dict[str, str]:
     coarse = grey.reshape(len(keys), 4, SIDE // 4, 4, SIDE // 4).mean(axis=(2, 4)).reshape(len(keys), 16)
     aspect = np.array([math.log(prints[k].width / max(prints[k].height, 1)) for k in keys])
     pixels = np.array([prints[k].pixels for k in keys])
+    means = coarse.mean(axis=1)
+    by_mean = np.argsort(means, kind="stable")
+    sorted_means = means[by_mean]
     largest = np.arange(len(keys))
     for i in range(1, len(keys)):
-        earlier = slice(0, i)
+        low, high = np.searchsorted(sorted_means, [means[i] - MAX_DIFFERENCE, means[i] + MAX_DIFFERENCE + 1e-9])
+        window = by_mean[low:high]
         # The coarse 4x4 difference never exceeds the 32x32 one (block means), so it filters without misses.
-        candidates = np.flatnonzero((pixels[earlier] > pixels[i])
-                                    & (np.abs(aspect[earlier] - aspect[i]) <= MAX_ASPECT_CHANGE)
-                                    & (np.abs(coarse[earlier] - coarse[i]).mean(axis=1) <= MAX_DIFFERENCE))
-        if candidates.size:
-            differences = np.abs(grey[candidates] - grey[i]).mean(axis=1)
-            best = candidates[int(np.argmin(differences))]
-            if differences.min() <= MAX_DIFFERENCE:
-                largest[i] = largest[best]
+        window = window[(pixels[window] > pixels[i]) & (np.abs(aspect[window] - aspect[i]) <= MAX_ASPECT_CHANGE)]
+        if window.size:
+            window = window[np.abs(coarse[window] - coarse[i]).mean(axis=1) <= MAX_DIFFERENCE]
+        if window.size:
+            differences = np.abs(grey[window] - grey[i]).mean(axis=1)
+            best = int(np.argmin(differences))
+            if differences[best] <= MAX_DIFFERENCE:
+                largest[i] = largest[window[best]]
     return {k: keys[int(largest[i])] for i, k in enumerate(keys)}
