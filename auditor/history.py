@@ -57,10 +57,7 @@ class History:
     def get(self, sha256: str, key: str) -> PictureFaces | None:
         """Faces the same models found in this exact picture during an earlier scan (boxes and ages, no pixels)."""
         row = self.db.execute("SELECT faces FROM face_cache WHERE sha256 = ? AND key = ?", (sha256, key)).fetchone()
-        if row is None:
-            return None
-        data = json.loads(row[0])
-        return PictureFaces.from_cache(data) if isinstance(data, dict) else None  # older entries: read again
+        return PictureFaces.from_cache(json.loads(row[0])) if row else None
 
     def put_all(self, key: str, found: dict[str, PictureFaces]) -> None:
         """One transaction for a whole scan's pictures (a commit per picture costs a disk flush each)."""

@@ -23,6 +23,7 @@ import httpx
 
 from auditor.analyze.face_models import FaceModelUnavailable
 from auditor.analyze.face_models import resolve as resolve_face_models
+from auditor.analyze.face_pool import FacePool
 from auditor.analyze.run import FaceFeeder, analyze, face_pool_for
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
@@ -197,6 +198,14 @@ def _disk_errors(out: Path) -> Iterator[None]:
         raise
 
 
+def _face_pool(config: ScanConfig, history: History | None) -> FacePool | None:
+    """The face pool the crawl feeds; ``None`` when the models cannot run (the analysis stage says why)."""
+    try:
+        return face_pool_for(config, history)
+    except FaceModelUnavailable:
+        return None
+
+
 @contextmanager
 def _history(config: ScanConfig) -> Iterator[History | None]:
     """The scan history (and face cache) under ``--state``, or ``None`` when no state is kept."""
@@ -256,7 +265,7 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
           guard: NetGuard | None) -> ScanOutcome:
     resumed = _open(config, store, fresh, progress)
     started = time.monotonic()
-    with _history(config) as history, face_pool_for(config, history) or contextlib.nullcontext() as pool:
+    with _history(config) as history, _face_pool(config, history) or contextlib.nullcontext() as pool:
         # Faces are read while the crawl fetches (a second thread feeds the worker pool), not after it.
         feeder = FaceFeeder(store, pool) if pool is not None else None
         with feeder or contextlib.nullcontext():

@@ -51,12 +51,9 @@ class _Results:
         self.redacted: dict[str, bytes] = {}  # the report's face-redacted thumbnails, by content hash
 
 
-def face_pool_for(config: ScanConfig, face_cache: FaceCache | None) -> FacePool | None:
-    """The scan's face pool (``None`` when the face models cannot run: the face stage says why)."""
-    try:
-        choice = resolve(config.face_model, config.models_dir)
-    except FaceModelUnavailable:
-        return None
+def face_pool_for(config: ScanConfig, face_cache: FaceCache | None) -> FacePool:
+    """The scan's face pool; raises :class:`FaceModelUnavailable` when the chosen models cannot run."""
+    choice = resolve(config.face_model, config.models_dir)
     return FacePool(config.max_pixels, Thresholds(minor=config.minor_below), choice, face_cache)
 
 
@@ -113,11 +110,11 @@ def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = Non
     except NamesUnavailable as exc:
         results.skipped["name_near_photo"] = str(exc)
     clock.lap("names_s")
-    if face_pool is not None:
-        _faces(store, config, results, face_pool)
-    else:
-        with face_pool_for(config, face_cache) or contextlib.nullcontext() as pool:
+    try:
+        with contextlib.nullcontext(face_pool) if face_pool else face_pool_for(config, face_cache) as pool:
             _faces(store, config, results, pool)
+    except FaceModelUnavailable as exc:
+        results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
     clock.lap("faces_s")
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
@@ -220,18 +217,12 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
     return "school" if any(_SCHOOL_WORDS.search(t) for t in texts) else "general"
 
 
-def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool | None) -> None:
+def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) -> None:
     """Faces in every readable image (once per content hash), then the face findings; oversized images that
     show faces are raised to high."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
-    try:
-        choice = resolve(config.face_model, config.models_dir)
-    except FaceModelUnavailable as exc:
-        results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
-        return
-    assert pool is not None  # the models resolve, so there is a pool
     with_faces: dict[str, list[Face]] = {}
-    thresholds = Thresholds(minor=config.minor_below)
+    thresholds = pool.thresholds
     rows = [(url, sha) for url, sha in store.db.execute(
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
         if url in results.sizes]  # unreadable images are already errors
@@ -272,7 +263,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool |
             results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
         elif finding.check == "thumbnail_mismatch" and finding.asset in results.thumbnails:
             pixels = load_image(results.thumbnails[finding.asset], config.max_pixels)
-            in_thumb = [] if pixels is None else analyse(pixels, thresholds, choice)
+            in_thumb = [] if pixels is None else analyse(pixels, thresholds, pool.choice)
             results.findings[i] = replace(finding, evidence={
                 **finding.evidence, "faces_in_thumbnail": len(in_thumb),
                 "possible_minors_in_thumbnail": sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)})
