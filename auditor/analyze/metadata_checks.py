@@ -143,12 +143,17 @@ def image_findings(subject: Subject, meta: ImageMetadata, image_bytes: bytes,
     if meta.thumbnail:
         difference = thumbnail_difference(image_bytes, meta.thumbnail, max_pixels)
         if difference is not None:
-            out.append(_finding(
-                "thumbnail_mismatch", "high", "Embedded thumbnail differs from the published image", subject,
-                {"field": "EXIF:IFD1:ThumbnailImage", **difference},
-                "The file carries an older preview that may show what was cropped or blurred. Re-export the "
-                "image without its EXIF thumbnail and replace the published copy."))
+            out.append(thumbnail_finding(subject, difference))
     return out
+
+
+def thumbnail_finding(subject: Subject, difference: dict[str, Any]) -> Finding:
+    """``thumbnail_mismatch`` from what :func:`thumbnail_difference` found."""
+    return _finding(
+        "thumbnail_mismatch", "high", "Embedded thumbnail differs from the published image", subject,
+        {"field": "EXIF:IFD1:ThumbnailImage", **difference},
+        "The file carries an older preview that may show what was cropped or blurred. Re-export the "
+        "image without its EXIF thumbnail and replace the published copy.")
 
 
 def info(meta: ImageMetadata) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
@@ -23,7 +24,7 @@ from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
-from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference
+from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference, thumbnail_finding
 from auditor.analyze.name_checks import name_findings
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.resolution import oversized_findings
@@ -287,6 +288,7 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
     rows = store.db.execute(
         "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
     cache: dict[str, ImageMetadata | str] = {}
+    differing: dict[str, tuple[dict[str, Any], bytes]] = {}  # content hash -> how its thumbnail differs, thumbnail
     readable: list[tuple[str, str, ImageMetadata]] = []
     for url, sha256 in rows:
         if sha256 not in cache:
@@ -301,9 +303,12 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
             except UnreadableImage as exc:
                 cache[sha256] = f"not a readable image ({exc}); it was not checked"
             else:
-                if parsed.thumbnail and thumbnail_difference(data, parsed.thumbnail, config.max_pixels) is None:
-                    # Compared now, while the bytes are in hand, so that 10,000 thumbnails are not held until
-                    # the second pass. Empty, not None: the file still has one (``has_thumbnail``).
+                if parsed.thumbnail:
+                    # Compared now, while the bytes are in hand: neither the file nor 10,000 thumbnails are needed
+                    # in the second pass. Empty, not None: the file still has one (``has_thumbnail``).
+                    difference = thumbnail_difference(data, parsed.thumbnail, config.max_pixels)
+                    if difference is not None:
+                        differing[sha256] = (difference, parsed.thumbnail)
                     parsed = replace(parsed, thumbnail=b"")
                 cache[sha256] = parsed
         meta = cache[sha256]
@@ -316,11 +321,11 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         names = {field: list(dict.fromkeys(n for t in texts for n in in_captions.get(t, [])))
                  for field, texts in meta.captions.items()}
         subject = Subject(url, store.first_page(url), sha256)
-        data = store.asset_path(url, sha256).read_bytes() if meta.thumbnail else b""  # a differing thumbnail
-        found = image_findings(subject, meta, data, config.site_location, config.max_pixels, names)
-        results.findings.extend(found)
-        if meta.thumbnail and any(f.check == "thumbnail_mismatch" for f in found):
-            results.thumbnails[url] = meta.thumbnail
+        results.findings.extend(image_findings(subject, meta, b"", config.site_location, config.max_pixels, names))
+        if sha256 in differing:
+            difference, thumbnail = differing[sha256]
+            results.findings.append(thumbnail_finding(subject, difference))
+            results.thumbnails[url] = thumbnail
         results.facts.append((url, json.dumps(info(meta))))
         if meta.width and meta.height:
             results.sizes[url] = (meta.width, meta.height)
