@@ -146,10 +146,8 @@ class FacePool:
         """Start on the pictures fetched so far, without waiting for anything."""
         new = [(sha, path) for sha, path in jobs
                if sha not in self._paths and self._from_cache(sha) is None]
-        if self._executor is None and len(new) < POOL_MIN_IMAGES:
-            return
         executor = self._pool(len(new))
-        if executor is None:
+        if executor is None:  # too few pictures yet to be worth the workers
             return
         for sha, path in new:
             self._paths[sha] = path
@@ -206,9 +204,7 @@ class FacePool:
         for sha, future in self._printing.items():
             self._prints[sha] = future.result()[1]
         self._printing.clear()
-        missing = [(sha, str(path), self.max_pixels) for sha, path in todo if sha not in self._prints]
-        pool = self._pool(len(missing))
-        self._prints.update(pool.map(_fingerprint_of, missing, chunksize=8) if pool else map(_fingerprint_of, missing))
+        self._fingerprints([(sha, path) for sha, path in todo if sha not in self._prints])
         prints = {sha: fp for sha, _ in todo if (fp := self._prints.get(sha)) is not None}
         largest = variants.largest_copies(prints)
         paths = dict(todo)
