@@ -14,17 +14,16 @@ embedding: only boxes, landmarks, sizes, scores and the age estimate.
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
 from auditor.analyze.face_models import Detection, FaceModelChoice, age_model, detector
+from auditor.analyze.metadata import NOT_READABLE, open_quietly
 
 __all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Thresholds", "analyse", "analyse_picture", "detect",
            "load_image",
@@ -92,16 +91,14 @@ def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
     """RGB pixels with the EXIF orientation applied (faces are found upright), or ``None`` when too large or
     not an image."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > max_pixels:
-                    return None
-                img.draft("RGB", (img.width, img.height))  # a JPEG decodes straight to RGB, at full size
-                img.load()
-                ImageOps.exif_transpose(img, in_place=True)  # no copy of a 12 MP picture when none is needed
-                return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        with open_quietly(data) as img:
+            if img.width * img.height > max_pixels:
+                return None
+            img.draft("RGB", (img.width, img.height))  # a JPEG decodes straight to RGB, at full size
+            img.load()
+            ImageOps.exif_transpose(img, in_place=True)  # no copy of a 12 MP picture when none is needed
+            return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+    except NOT_READABLE:
         return None
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,21 @@ _PICTUREINFO_SERIAL = re.compile(rb"SerialNumber=([^\r\n\x00]+)")
 
 class UnreadableImage(Exception):
     """Pillow cannot open the file (corrupt, truncated, or a format it does not know)."""
+
+
+# What Pillow raises on a file from the web it cannot read (UnidentifiedImageError is an OSError; a decompression
+# bomb is refused before it is decoded). Every reader of untrusted pictures catches exactly these.
+NOT_READABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+@contextmanager
+def open_quietly(source: bytes | Path) -> Iterator[Image.Image]:
+    """Pillow's image for untrusted bytes or a file, with Pillow's warnings about damaged files silenced (such a
+    file is reported by whoever catches :data:`NOT_READABLE`, not warned about on the terminal)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+            yield img
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +238,7 @@ def read(source: Path | bytes) -> ImageMetadata:
         _from_xmp(meta, xmp.parse(raw))
         return meta
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(raw))
+        with open_quietly(raw) as img:
             return _read_open(img, raw)
     except Image.DecompressionBombError as exc:
         raise UnreadableImage(f"decompression bomb? {exc}") from exc

@@ -8,7 +8,6 @@ Boilerplate is not a finding: cameras write their model into Copyright ("KODAK D
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from auditor.analyze.metadata import ImageMetadata
+from auditor.analyze.metadata import NOT_READABLE, ImageMetadata, open_quietly
 from auditor.models import Finding, Severity
 
 _BOILERPLATE = [
@@ -57,14 +56,14 @@ def thumbnail_difference(image_bytes: bytes, thumbnail: bytes, max_pixels: int) 
     """How an embedded thumbnail differs from the image it belongs to, or ``None`` when it matches (or cannot
     be compared). A differing thumbnail often still shows what was cropped out or blurred in the main image."""
     try:
-        with Image.open(io.BytesIO(image_bytes)) as main, Image.open(io.BytesIO(thumbnail)) as thumb:
+        with open_quietly(image_bytes) as main, open_quietly(thumbnail) as thumb:
             if main.width * main.height > max_pixels or thumb.width * thumb.height > max_pixels:
                 return None
             main.draft("L", (main.width // 8 or 1, main.height // 8 or 1))
             main_ratio, thumb_ratio = main.width / main.height, thumb.width / thumb.height
             distance = bin(_dhash(main) ^ _dhash(thumb)).count("1")
             thumb_size = list(thumb.size)
-    except (OSError, ValueError, ZeroDivisionError, Image.DecompressionBombError):
+    except (*NOT_READABLE, ZeroDivisionError):
         return None
     ratio_change = abs(main_ratio - thumb_ratio) / main_ratio
     # Thumbnails are often letterboxed to 160x120, so compare both ways round before calling it a crop.

@@ -13,13 +13,13 @@ re-encodes): only resized copies are. Only a thumbnail of grey levels is kept, n
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from auditor.analyze.metadata import NOT_READABLE, open_quietly
 
 __all__ = ["MAX_DIFFERENCE", "Fingerprint", "fingerprint", "largest_copies"]
 
@@ -45,20 +45,18 @@ def fingerprint(data: bytes, max_pixels: int) -> Fingerprint | None:
     """The picture's fingerprint, decoded at a fraction of its size where the format allows (JPEG), or ``None``
     when it cannot be read or is larger than ``max_pixels``."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as img:
-                width, height = img.size  # before ``draft`` shrinks it
-                if width * height > max_pixels:
-                    return None
-                img.draft("L", (SIDE * 4, SIDE * 4))
-                reduced = img.size
-                upright = ImageOps.exif_transpose(img)
-                if upright.size != reduced:  # turned a quarter
-                    width, height = height, width
-                grey = upright.convert("L").resize((SIDE, SIDE), Image.Resampling.BOX)
-                return Fingerprint(width, height, grey.tobytes())
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        with open_quietly(data) as img:
+            width, height = img.size  # before ``draft`` shrinks it
+            if width * height > max_pixels:
+                return None
+            img.draft("L", (SIDE * 4, SIDE * 4))
+            reduced = img.size
+            upright = ImageOps.exif_transpose(img)
+            if upright.size != reduced:  # turned a quarter
+                width, height = height, width
+            grey = upright.convert("L").resize((SIDE, SIDE), Image.Resampling.BOX)
+            return Fingerprint(width, height, grey.tobytes())
+    except NOT_READABLE:
         return None
 
 

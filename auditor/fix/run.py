@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from auditor.analyze.faces import Thresholds, analyse, load_image
-from auditor.analyze.metadata import UnreadableImage, read
+from auditor.analyze.metadata import NOT_READABLE, UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 from auditor.crawl.urls import IMAGE_EXTENSIONS
 from auditor.errors import ConfigError
@@ -90,7 +90,7 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
         with Image.open(io.BytesIO(data)) as img:
             fmt, entry.size_before = img.format or "", list(img.size)
             orientation = int(img.getexif().get(0x0112, 1) or 1) if fmt == "JPEG" else 1
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except NOT_READABLE as exc:
         entry.error = f"not a readable image: {exc}"
         return entry, None
     try:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import io
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
+
+from auditor.analyze.metadata import NOT_READABLE, open_quietly
 
 THUMB_SIDE = 240
 MAX_SOURCE_PIXELS = 60_000_000
@@ -37,16 +38,14 @@ def thumbnail_uri(path: Path, faces: list[dict[str, Any]] | None, redact: bool) 
     """A JPEG data URI of the image at most THUMB_SIDE px, faces redacted (or all of it when faces are unknown).
     Face boxes are in the upright full-size image's coordinates (as the face stage stores them)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(path) as src:
-                if src.width * src.height > MAX_SOURCE_PIXELS:
-                    return None
-                turned = src.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-                full_width = src.height if turned else src.width
-                src.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))
-                img = ImageOps.exif_transpose(src).convert("RGB")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        with open_quietly(path) as src:
+            if src.width * src.height > MAX_SOURCE_PIXELS:
+                return None
+            turned = src.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+            full_width = src.height if turned else src.width
+            src.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))
+            img = ImageOps.exif_transpose(src).convert("RGB")
+    except NOT_READABLE:
         return None
     return data_uri(_finish(img, faces, full_width, redact))
 
