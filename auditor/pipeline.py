@@ -6,7 +6,6 @@ The CLI calls :func:`run_scan`; tests call it too, with a loopback server and so
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import hashlib
 import mimetypes
@@ -23,7 +22,6 @@ import httpx
 
 from auditor.analyze.face_models import FaceModelUnavailable
 from auditor.analyze.face_models import resolve as resolve_face_models
-from auditor.analyze.face_pool import FacePool
 from auditor.analyze.run import FaceFeeder, analyze, face_pool_for
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
@@ -198,14 +196,6 @@ def _disk_errors(out: Path) -> Iterator[None]:
         raise
 
 
-def _face_pool(config: ScanConfig, history: History | None) -> FacePool | None:
-    """The face pool the crawl feeds; ``None`` when the models cannot run (the analysis stage says why)."""
-    try:
-        return face_pool_for(config, history)
-    except FaceModelUnavailable:
-        return None
-
-
 @contextmanager
 def _history(config: ScanConfig) -> Iterator[History | None]:
     """The scan history (and face cache) under ``--state``, or ``None`` when no state is kept."""
@@ -265,15 +255,15 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
           guard: NetGuard | None) -> ScanOutcome:
     resumed = _open(config, store, fresh, progress)
     started = time.monotonic()
-    with _history(config) as history, _face_pool(config, history) or contextlib.nullcontext() as pool:
+    # check_models has already turned unavailable face models into a ConfigError, so the pool can be made.
+    with _history(config) as history, face_pool_for(config, history) as pool:
         # Faces are read while the crawl fetches (a second thread feeds the worker pool), not after it.
-        feeder = FaceFeeder(store, pool) if pool is not None else None
-        with feeder or contextlib.nullcontext():
+        with FaceFeeder(store, pool) as feeder:
             render_s = asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))
         crawled = time.monotonic()
-        if feeder is not None and feeder.error is not None:
+        if feeder.error is not None:
             progress.log(f"warning: faces could not be read during the crawl ({feeder.error}); reading them now")
-        if pool is not None and pool.fed:
+        if pool.fed:
             progress.log(f"{pool.fed} pictures went to the face workers during the crawl")
         progress.log("analysing documents and images")
         parts = analyze(store, config, history, pool)
