@@ -51,6 +51,12 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
                                                                     full_width=pixels.shape[1]))
 
 
+def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:
+    data, max_pixels, thresholds, choice = job
+    pixels = load_image(data, max_pixels)
+    return [] if pixels is None else analyse_picture(pixels, thresholds, choice)[0]
+
+
 def _fingerprint_of(job: tuple[str, str, int]) -> tuple[str, Fingerprint | None]:
     sha256, path, max_pixels = job
     return sha256, fingerprint(Path(path).read_bytes(), max_pixels)
@@ -223,6 +229,12 @@ class FacePool:
         if self.cache is not None:
             self.cache.put_all(self.key, {sha: r for sha, r in computed.items() if not isinstance(r, str)})
         return {**found, **computed}
+
+    def faces_in(self, data: bytes) -> list[Face]:
+        """Faces in a picture held in memory (an EXIF thumbnail), on a worker when there are workers, so this
+        process does not load a second copy of the models during a large scan."""
+        task = (data, self.max_pixels, self.thresholds, self.choice)
+        return self._executor.submit(_faces_in, task).result() if self._executor else _faces_in(task)
 
     def _from_cache(self, sha: str) -> PictureFaces | None:
         if self.cache is None:

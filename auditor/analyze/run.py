@@ -22,7 +22,7 @@ from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
-from auditor.analyze.faces import Face, Thresholds, analyse, load_image, reclassify
+from auditor.analyze.faces import Face, Thresholds, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference, thumbnail_finding
 from auditor.analyze.name_checks import name_findings
@@ -263,8 +263,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
         if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
             results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
         elif finding.check == "thumbnail_mismatch" and finding.asset in results.thumbnails:
-            pixels = load_image(results.thumbnails[finding.asset], config.max_pixels)
-            in_thumb = [] if pixels is None else analyse(pixels, thresholds, pool.choice)
+            in_thumb = pool.faces_in(results.thumbnails[finding.asset])
             results.findings[i] = replace(finding, evidence={
                 **finding.evidence, "faces_in_thumbnail": len(in_thumb),
                 "possible_minors_in_thumbnail": sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)})

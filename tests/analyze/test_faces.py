@@ -190,6 +190,13 @@ def test_the_worker_pool_gives_the_same_faces(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(face_pool, "workers", lambda: 2)
     pooled = face_pool.faces_for(jobs, 10**8, Thresholds(), choice)
     assert pooled == alone and len(pooled["sha0"].faces) == 1 and pooled["sha1"].faces == []  # type: ignore[union-attr]
+    # A picture held in memory (an EXIF thumbnail) goes to a worker too, with the same result as here.
+    data = jpeg_bytes(portrait())
+    with face_pool.FacePool(10**8, Thresholds(), choice) as pool:
+        pool.faces_for(jobs)
+        assert pool._executor is not None
+        in_worker = pool.faces_in(data)
+    assert len(in_worker) == 1 and in_worker == analyse(load_image(data, 10**8), Thresholds())  # type: ignore[arg-type]
 
 
 def test_a_rescan_reuses_faces_from_the_state(tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
