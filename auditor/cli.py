@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 import click
 
 from auditor import __version__
-from auditor.config import DEFAULT_USER_AGENT, ScanConfig
+from auditor.config import DEFAULT_USER_AGENT, ScanConfig, user_agent
+from auditor.crawl.seeds import with_scheme
 from auditor.crawl.urls import BadUrl, normalize
 from auditor.errors import ConfigError, StoreError
 from auditor.history import default_state_dir
@@ -80,10 +81,16 @@ class RichProgress:
         self._status.stop()
 
 
-def _seed(value: str) -> str:
+def _seed(value: str, timeout: float = 10.0, user_agent: str = DEFAULT_USER_AGENT) -> str:
+    """A starting URL; one typed without a scheme tries https, then http, and says which it used."""
     text = value.strip()
     if "://" not in text:
-        text = "https://" + text
+        try:
+            normalize("https://" + text)
+        except BadUrl as exc:
+            raise UserError(f"{value!r} is not a web address (expected e.g. https://www.school.org/)") from exc
+        text, note = with_scheme(text, min(timeout, 10.0), user_agent)
+        click.echo(note, err=True)
     try:
         return normalize(text)
     except BadUrl as exc:
@@ -107,11 +114,22 @@ def crawl_options(func: F) -> F:
                      help="Chromium executable (default: the system's, else Playwright's)."),
         click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(1),
                      help="Seconds per request."),
-        click.option("--user-agent", default=DEFAULT_USER_AGENT, show_default=False, help="User-Agent header."),
+        click.option("--contact", metavar="URL",
+                     help="A URL or e-mail address put in the User-Agent so the sites' admins can reach you."),
+        click.option("--user-agent", default=None,
+                     help="The whole User-Agent header [default: ExposureAuditor/VERSION (self-audit by the "
+                          "site's owner; +CONTACT)]."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _identity(options: dict[str, Any]) -> dict[str, Any]:
+    """``--contact`` folded into the User-Agent (unless ``--user-agent`` gives the whole string)."""
+    contact = options.pop("contact", None)
+    options["user_agent"] = options.get("user_agent") or user_agent(contact)
+    return options
 
 
 def _site_location(value: str | None) -> tuple[float, float] | None:
@@ -132,7 +150,7 @@ def analysis_options(func: F) -> F:
     options = [
         click.option("--site-location", metavar="LAT,LON",
                      help="Where the school is; a photo's GPS far from it may reveal a home."),
-        click.option("--fail-on", type=click.Choice(list(SEVERITIES)), default=None,
+        click.option("--fail-on", type=click.Choice(list(SEVERITIES), case_sensitive=False), default=None,
                      help="Exit with status 1 when a finding at or above this severity exists (for cron/CI)."),
         click.option("--face-model", type=click.Choice(["default", "insightface"]), default="default",
                      show_default=True,
@@ -150,7 +168,7 @@ def analysis_options(func: F) -> F:
         click.option("--no-redact", is_flag=True,
                      help="Do not blur faces in the report's thumbnails (warns; recorded in the report)."),
         click.option("--show-names", is_flag=True, help="Show names found in full in the report (masked by default)."),
-        click.option("--fail-on-new", type=click.Choice(list(SEVERITIES)), default=None,
+        click.option("--fail-on-new", type=click.Choice(list(SEVERITIES), case_sensitive=False), default=None,
                      help="Exit with status 1 when a finding new since the last scan is at or above this severity."),
         click.option("--context", "face_context", type=click.Choice(["auto", "school", "general"]), default="auto",
                      show_default=True,
@@ -189,7 +207,12 @@ def _worse_or_equal(severity: str, gate: str) -> bool:
 
 
 def _exit_status(document: dict[str, Any], gate: Gate) -> int:
-    """0 clean, 1 a finding at or over the gate, 3 the scan was incomplete (a limit cut it or a seed failed)."""
+    """1 a finding at or over the gate, 3 the audit is incomplete (a seed failed, a limit cut the crawl, a check
+    could not run), else 0. Every reason the audit is incomplete is printed, whatever the status."""
+    scan = document["scan"]
+    reasons = scan.get("incomplete_reasons", [])
+    for reason in reasons:
+        click.echo(f"incomplete: {reason['message']}", err=True)
     findings = document["findings"]
     if gate.fail_on and any(_worse_or_equal(f["severity"], gate.fail_on) for f in findings):
         click.echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
@@ -198,12 +221,8 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
     if gate.fail_on_new and any(_worse_or_equal(f["severity"], gate.fail_on_new) for f in new):
         click.echo(f"failing: a new finding is at or above --fail-on-new {gate.fail_on_new}", err=True)
         return 1
-    seeds = set(document["scan"]["seeds"])
-    seed_failed = any(e["url"] in seeds and e["stage"] == "fetch" for e in document["errors"])
-    skipped = document["scan"].get("skipped", {})
-    if skipped.get("max_pages") or skipped.get("time_budget") or seed_failed:
-        click.echo("incomplete: a page or time limit cut the crawl, or a starting URL failed (exit status 3)",
-                   err=True)
+    if not scan["complete"]:
+        click.echo("the audit is INCOMPLETE and must not be relied on (exit status 3)", err=True)
         return 3
     return 0
 
@@ -235,9 +254,15 @@ def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[
 
 def _summary(document: dict[str, Any]) -> None:
     scan, findings = document["scan"], document["findings"]
-    worst = findings[0]["severity"] if findings else "none"
+    worst = (findings[0]["severity"] if findings else "none") if scan["complete"] else "not assessed, incomplete"
     history = document.get("history") or {}
-    trend = f"; {history['new']} new, {history['resolved']} resolved since the last scan" if history else ""
+    trend = ""
+    if history and not history.get("first_scan"):
+        trend = f"; {history['new']} new, {history['resolved']} resolved since the last scan"
+        if history.get("not_seen"):
+            trend += f" ({history['not_seen']} not seen again, not counted as resolved: the scan is incomplete)"
+    elif history:
+        trend = "; first scan of these sites, nothing to compare with"
     click.echo(f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
                f"{scan['errors']} errors{trend}", err=True)
 
@@ -278,8 +303,9 @@ def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
     fetched wherever they are hosted. Writes OUT/findings.json, OUT/findings.csv and OUT/report.html.
     """
-    fields, gate = _analysis(options)
-    config = ScanConfig(seeds=tuple(dict.fromkeys(_seed(u) for u in urls)), out=out,
+    fields, gate = _analysis(_identity(options))
+    seeds = tuple(dict.fromkeys(_seed(u, fields["timeout"], fields["user_agent"]) for u in urls))
+    config = ScanConfig(seeds=seeds, out=out,
                         allow_hosts=tuple(h.strip().lower() for h in allow_hosts), link_check=not no_link_check,
                         allow_private=allow_private, max_duration=max_duration, **fields)
     _run(config, gate, fresh)
@@ -313,9 +339,14 @@ def demo(out: Path, **options: Any) -> None:
     from auditor.demo import serve_directory
     from auditor.resources import demo_site_dir
 
-    fields, gate = _analysis({**options, "no_state": True})
+    context = click.get_current_context()
+    if options.get("state_dir") is not None:
+        raise UserError("--state: the demo keeps no history (it is served at a new address each run); "
+                        "use auditor scan --state for scheduled scans")
+    fields, gate = _analysis({**_identity(options), "no_state": True})
     fields["site_location"] = fields["site_location"] or DEMO_SITE_LOCATION
-    fields["rate"] = max(fields["rate"], 50.0)
+    if context.get_parameter_source("rate") is not click.core.ParameterSource.COMMANDLINE:
+        fields["rate"] = 50.0  # the demo site is local: no politeness needed unless asked for
     with serve_directory(demo_site_dir()) as base:
         click.echo(f"serving the demo site at {base}", err=True)
         _run(ScanConfig(seeds=(base,), out=out, link_check=False, **fields), gate, fresh=True)
@@ -353,38 +384,52 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the safe copies (same relative names) and fix-manifest.json.")
+              help="Folder for the safe copies (same relative names); must be outside every source folder.")
 @click.option("--from-scan", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Fix the images a finished scan fetched (its --out folder); copies are named host/path.")
 @click.option("--max-side", type=click.IntRange(64), help="Shrink so the longer side is at most this many pixels.")
 @click.option("--max-face-iod", type=click.FloatRange(8), help="Shrink until every face's eye distance is below this "
               "many pixels (60 is recognition grade; 30 keeps faces hard to recognise).")
-@click.option("--blur", type=click.Choice(["none", "minors", "all"]), default="none", show_default=True,
-              help="Blur faces: those that look like possible minors (and faces too small to judge), or all.")
+@click.option("--blur", type=click.Choice(["none", "minors", "all"], case_sensitive=False), default="none",
+              show_default=True,
+              help="Cover faces with a solid patch: those that look like possible minors (and faces too small to "
+                   "judge), or all.")
+@click.option("--minor-below", type=click.FloatRange(13, 40), default=29.0, show_default=True,
+              help="With --blur minors: the same triage threshold as scan and check.")
+@click.option("--context", "face_context", type=click.Choice(["auto", "school", "general"], case_sensitive=False),
+              default="auto", show_default=True,
+              help="With --blur minors: the same triage context as scan and check (auto: school when the file's "
+                   "path speaks of pupils, classes or year groups).")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where fix-manifest.json goes [default: OUT-manifest.json beside OUT, never inside it].")
 def fix(sources: tuple[Path, ...], out: Path, from_scan: Path | None, max_side: int | None,
-        max_face_iod: float | None, blur: str) -> None:
+        max_face_iod: float | None, blur: str, minor_below: float, face_context: str, manifest: Path | None) -> None:
     """Write safe copies of photos: metadata removed without re-encoding where the format allows (JPEG, PNG,
-    WebP), shrunk and blurred on request. Originals are never changed.
+    WebP), shrunk and faces covered on request. Originals are never changed.
 
-    Ends by checking every copy with the same reader the audit uses and prints what remains (exit status 1 if
-    anything remains or a file could not be fixed).
+    Documents (PDF, Office) are not rewritten: they are listed as not fixed (exit status 1). Ends by checking
+    every copy with the same reader the audit uses and prints what remains (exit status 1 if anything remains or
+    a file could not be fixed).
     """
-    from auditor.fix.run import Policy, local_sources, scan_sources
+    from auditor.fix.run import Policy, local_sources, manifest_path, refuse_overlap, scan_sources
     from auditor.fix.run import fix as run_fix
 
     if not sources and from_scan is None:
         raise UserError("give files or folders to fix, or --from-scan OUT")
-    policy = Policy(max_side=max_side, max_face_iod=max_face_iod, blur=blur)  # type: ignore[arg-type]
+    policy = Policy(max_side=max_side, max_face_iod=max_face_iod, blur=blur.lower(),  # type: ignore[arg-type]
+                    minor_below=minor_below, context=face_context.lower())  # type: ignore[arg-type]
+    target = manifest or manifest_path(out)
     try:
+        refuse_overlap([*sources, *([from_scan] if from_scan else [])], out)
         items = (scan_sources(from_scan) if from_scan else []) + local_sources(list(sources))
-        manifest = run_fix(items, out, policy)
+        document = run_fix(items, out, policy, target)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
-    remaining = [(f["output"], r) for f in manifest["files"] for r in f["remaining"]]
-    failed = [f for f in manifest["files"] if f["status"] == "failed"]
-    lossless = sum(f["lossless"] for f in manifest["files"])
-    click.echo(f"{manifest['fixed']} fixed ({lossless} without re-encoding), {len(failed)} could not be fixed; "
-               f"manifest: {out / 'fix-manifest.json'}", err=True)
+    remaining = [(f["output"], r) for f in document["files"] for r in f["remaining"]]
+    failed = [f for f in document["files"] if f["status"] == "failed"]
+    lossless = sum(f["lossless"] for f in document["files"])
+    click.echo(f"{document['fixed']} fixed ({lossless} without re-encoding), {len(failed)} NOT fixed; "
+               f"manifest: {target}", err=True)
     for f in failed:
         click.echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
     click.echo("remaining after fixing: " + ("nothing" if not remaining else ""), err=True)

@@ -14,7 +14,13 @@ from auditor import __version__
 
 RenderMode = Literal["auto", "always", "never"]
 
-DEFAULT_USER_AGENT = f"ExposureAuditor/{__version__} (+self-audit; https://pypi.org/project/exposure-auditor/)"
+def user_agent(contact: str | None = None) -> str:
+    """The User-Agent: the project, its version, and how a server's admin reaches whoever runs the audit
+    (``--contact``, a URL or e-mail address; ``--user-agent`` replaces the whole string)."""
+    return f"ExposureAuditor/{__version__} (self-audit by the site's owner; +{contact or 'no contact given'})"
+
+
+DEFAULT_USER_AGENT = user_agent()
 # The token matched against robots.txt groups (the part of the user agent before the slash).
 ROBOTS_TOKEN = "ExposureAuditor"
 

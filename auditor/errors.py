@@ -18,6 +18,60 @@ Stages catch :class:`FetchError` and :class:`RenderError` per URL and record the
 
 from __future__ import annotations
 
+import errno
+import re
+import socket
+import ssl
+
+_INTERNALS = (
+    re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>"),  # <_io.BytesIO object at 0x7f...>
+    re.compile(r"\s*\(_ssl\.c:\d+\)"),  # (_ssl.c:1006)
+    re.compile(r"\s*\[(SSL|X509)[: A-Z_]*\]"),  # [SSL: CERTIFICATE_VERIFY_FAILED]
+)
+
+
+def plain(message: str) -> str:
+    """``message`` without the Python internals that make it differ from run to run (object addresses, OpenSSL
+    source lines): what a user reads in the report, ``findings.json`` or a manifest must be stable."""
+    for pattern in _INTERNALS:
+        message = pattern.sub("", message)
+    return re.sub(r"\s{2,}", " ", message).strip()
+
+
+def describe_network_error(exc: BaseException) -> tuple[str, bool]:
+    """A network failure in words a school's IT lead can act on, and whether retrying could help.
+
+    Walks the exception's causes (httpx wraps anyio, which wraps the socket or TLS error)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    for cause in seen:
+        if isinstance(cause, socket.gaierror):
+            return "DNS lookup failed: no such host name (check the spelling)", False
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = plain(cause.verify_message or "") or "not trusted"
+            return f"TLS error: the server's certificate is not valid ({detail})", False
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: no secure connection could be made ({plain(cause.reason or str(cause))})", False
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused: nothing is listening at that address and port", True
+    text = " ".join(str(c) for c in seen).lower()
+    if "name or service not known" in text or "name resolution" in text or "nodename nor servname" in text:
+        return "DNS lookup failed: no such host name (check the spelling)", False
+    if "certificate" in text:
+        return "TLS error: the server's certificate is not valid", False
+    if "ssl" in text or "tls" in text or "wrong version number" in text:
+        return "TLS error: no secure connection could be made", False
+    if "connection refused" in text or "all connection attempts failed" in text:
+        return "connection refused: nothing is listening at that address and port", True
+    if "reset" in text:
+        return "the server reset the connection", True
+    if "disconnected" in text or "closed" in text or "incomplete" in text or "protocol" in text:
+        return "the server closed the connection or sent a broken answer", True
+    return "network error: " + (plain(str(exc)) or "the request failed"), True
+
 
 class AuditorError(Exception):
     """Base of every error the tool raises on purpose."""
@@ -32,12 +86,14 @@ class StoreError(AuditorError):
 
 
 class FetchError(AuditorError):
-    """One URL could not be fetched. ``url`` is the URL that was asked for."""
+    """One URL could not be fetched. ``url`` is the URL that was asked for. ``transient``: trying again later
+    could help (a refused or reset connection); a missing host name or a bad certificate will not mend itself."""
 
-    def __init__(self, url: str, message: str) -> None:
+    def __init__(self, url: str, message: str, *, transient: bool = True) -> None:
         super().__init__(f"{url}: {message}")
         self.url = url
         self.reason = message
+        self.transient = transient
 
 
 class RedirectError(FetchError):

@@ -22,6 +22,7 @@ import httpx
 
 from auditor.analyze.face_models import FaceModelUnavailable
 from auditor.analyze.face_models import resolve as resolve_face_models
+from auditor.analyze.faces import canary
 from auditor.analyze.run import FaceFeeder, analyze, face_pool_for
 from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
@@ -74,7 +75,7 @@ def make_renderer(config: ScanConfig) -> Renderer | None:
         return None
     executable = find_browser(config.browser)
     if config.browser and executable is None:
-        raise ConfigError(f"--browser {config.browser}: no such executable")
+        raise ConfigError(f"--browser {config.browser}: not a browser (no executable file at that path)")
     return Renderer(Scope(config.seeds, config.allow_hosts), executable, config.render_timeout, config.user_agent)
 
 
@@ -129,9 +130,10 @@ def _sha256(path: Path) -> tuple[str, int]:
 
 
 def check_models(config: ScanConfig) -> None:
-    """A missing model is decided before the scan starts: a clear error for an explicit choice."""
+    """Before anything is crawled: the chosen models exist, and they find and read a known face (the canary).
+    Models that load but see nothing would make every photo look like it shows nobody."""
     try:
-        resolve_face_models(config.face_model, config.models_dir)
+        canary(resolve_face_models(config.face_model, config.models_dir))
     except FaceModelUnavailable as exc:
         raise ConfigError(str(exc)) from exc
 
@@ -156,12 +158,14 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
     store.set_meta("started_at", _now())
     with store.transaction() as db:
         for path in files:
+            kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
             try:
                 sha, size = _sha256(path)
-            except OSError as exc:
-                store.add_error(path.as_uri(), "analyze", f"cannot read {path}: {exc.strerror}", db)
+            except OSError as exc:  # reported as not_checked by the analysis stage
+                db.execute("INSERT OR REPLACE INTO assets (url, type, state) VALUES (?, ?, 'error')",
+                           (path.as_uri(), kind))
+                store.add_error(path.as_uri(), "read", f"cannot read {path}: {exc.strerror}", db)
                 continue
-            kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
             db.execute(
                 """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, content_type)
                    VALUES (?, ?, 'done', ?, ?, ?)""",
@@ -217,7 +221,7 @@ def _finish(store: Store, config: ScanConfig, resumed: bool, history: History | 
     previous = history.previous(key) if history else None
     store.set_meta("history_previous", previous)  # so `auditor report` re-renders the same statuses
     document, report = write_all(store, config.out, options, previous)
-    if history:
+    if history and document["scan"]["complete"]:  # an incomplete scan is no baseline for the next one
         history.record(key, document)
     return ScanOutcome(document, config.out / "findings.json", report, resumed)
 

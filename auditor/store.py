@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from auditor.errors import StoreError
+from auditor.errors import StoreError, plain
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -280,7 +280,7 @@ class Store:
 
     # -- errors -------------------------------------------------------------------------------------------------
     def add_error(self, url: str, stage: str, message: str, db: sqlite3.Connection | None = None) -> None:
-        (db or self.db).execute("INSERT OR REPLACE INTO errors VALUES (?, ?, ?)", (url, stage, message[:2000]))
+        (db or self.db).execute("INSERT OR REPLACE INTO errors VALUES (?, ?, ?)", (url, stage, plain(message)[:2000]))
 
     def clear_error(self, url: str, stage: str, db: sqlite3.Connection | None = None) -> None:
         (db or self.db).execute("DELETE FROM errors WHERE url = ? AND stage = ?", (url, stage))

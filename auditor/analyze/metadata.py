@@ -10,6 +10,7 @@ as clean.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import warnings
@@ -26,6 +27,10 @@ from auditor.analyze import xmp
 from auditor.analyze.makernotes import ciff_owner, flir_serial, infiray_serial, parse_maker_note
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF (and AVIF) through libheif, for phones' default formats
+# JPEG XL through the optional plugin (GPL-3.0, so an extra: pip install 'exposure-auditor[jxl]'); without it a
+# JPEG XL file is reported not_checked, never passed as clean.
+with contextlib.suppress(ImportError):
+    import pillow_jxl  # noqa: F401 - registers the format with Pillow on import
 
 EXIF_IFD, GPS_IFD, IFD1 = 0x8769, 0x8825, -1  # Pillow's ExifTags.IFD.IFD1 is -1
 IFD0_NAMES = {0x013B: "EXIF:Artist", 0x8298: "EXIF:Copyright", 0x9C9D: "EXIF:XPAuthor"}

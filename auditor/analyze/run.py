@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 from dataclasses import replace
@@ -22,20 +21,19 @@ from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
-from auditor.analyze.faces import Face, Thresholds, reclassify
+from auditor.analyze.faces import SCHOOL_WORDS, Face, Thresholds, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference, thumbnail_finding
 from auditor.analyze.name_checks import name_findings
 from auditor.analyze.names import NamesUnavailable, names_in
+from auditor.analyze.not_checked import not_checked_findings
 from auditor.analyze.resolution import oversized_findings
 from auditor.config import ScanConfig
 from auditor.models import Finding
 from auditor.store import Store
 
 CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata",
-          "oversized_image", "name_near_photo", "minor_face", "identifiable_face")
-_SCHOOL_WORDS = re.compile(r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
-                           r"sports day|assembly|children|kids)\b", re.IGNORECASE)
+          "oversized_image", "name_near_photo", "minor_face", "identifiable_face", "not_checked")
 
 
 class _Results:
@@ -117,6 +115,9 @@ def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = Non
     except FaceModelUnavailable as exc:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
     clock.lap("faces_s")
+    unread = [(url, why) for url, why in results.errors]
+    unread += store.db.execute("SELECT url, message FROM errors WHERE stage = 'read'").fetchall()
+    results.findings.extend(not_checked_findings([(url, why, store.first_page(url)) for url, why in unread]))
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
     with store.transaction() as db:
@@ -215,7 +216,7 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
             "WHERE s.asset_url = ?", (url,)):
         texts += [page or "", title or ""]
     texts += [t for (t,) in store.db.execute("SELECT text FROM image_context WHERE asset_url = ?", (url,))]
-    return "school" if any(_SCHOOL_WORDS.search(t) for t in texts) else "general"
+    return "school" if any(SCHOOL_WORDS.search(t) for t in texts) else "general"
 
 
 def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) -> None:
@@ -241,6 +242,9 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
     for url, sha256 in rows:
         picture = found[sha256]
         assert not isinstance(picture, str)
+        if picture.error is not None:  # reported not_checked: its faces are unknown, so no thumbnail either
+            results.errors.append((url, picture.error))
+            continue
         group = groups[source[sha256]]
         context = "school" if any(contexts[u] == "school" for u, _ in group) else "general"
         if picture.thumbnail is not None:

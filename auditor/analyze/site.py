@@ -73,6 +73,8 @@ def ai_training_findings(store: Store) -> list[Finding]:
             "SELECT robots_status, robots_text, tdmrep_status, tdmrep_text FROM hosts WHERE host = ?", (origin,)
         ).fetchone()
         robots_status, robots_text, tdm_status, tdm_text = row or (None, "", None, "")
+        if robots_status is None:
+            continue  # the site could not be reached: nothing is known of it (the seed is reported as failed)
         policy = RobotsPolicy(robots_text or "" if robots_status == 200 else "", robots_status)
         blocked, allowed = policy.ai_crawlers_blocked(origin + "/")
         tdmrep = _tdmrep_reserves(tdm_status, tdm_text)

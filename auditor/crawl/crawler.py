@@ -118,6 +118,9 @@ class Crawler:
                 origins.setdefault(_origin(seed), None)
         for origin in origins:
             robots = await self.hosts.robots(origin)
+            if robots.status is None:
+                self.progress.log(f"{origin}: {robots.refusal()}")
+                continue  # nothing else there can be fetched either; the seed is reported as failed
             await self.hosts.tdmrep(origin)
             sitemaps = robots.sitemaps() if not self.config.ignore_robots else []
             defaults = ["/sitemap.xml", "/sitemap_index.xml"]  # the second is WordPress/Yoast's
@@ -163,11 +166,14 @@ class Crawler:
     async def _page(self, item: FrontierItem) -> None:
         url = item.url
         if not await self._allowed(url):
+            refusal = (await self.hosts.robots(_origin(url))).refusal()
             with self.store.transaction() as db:
-                db.execute("UPDATE pages SET state = 'robots' WHERE url = ?", (url,))
+                # An unreachable host is a failed fetch, not a rule of the site's: the page is done, unanswered.
+                db.execute("UPDATE pages SET state = ? WHERE url = ?", ("done" if refusal else "robots", url))
                 if not item.probe:
-                    self.store.add_error(url, "fetch", "not fetched: robots.txt disallows it "
+                    self.store.add_error(url, "fetch", refusal or "not fetched: robots.txt disallows it "
                                          "(use --ignore-robots when auditing your own site)", db)
+            self._tick(errors=0 if item.probe else 1)
             return
         allow: Callable[[str], bool] = (lambda _: True) if item.depth == 0 else self.scope.page_in_scope
         try:
@@ -328,6 +334,9 @@ class Crawler:
                  int(e.signals.noai), int(e.signals.noimageai), int(e.signals.tdm_reservation), item.url),
             )
             self.store.clear_error(item.url, "fetch", db)
+            if item.depth == 0 and response.status >= 400:
+                self.store.add_error(item.url, "fetch", f"the starting page answered HTTP {response.status}; "
+                                     "nothing could be crawled from it", db)
         self._tick(pages=0 if item.probe and response.status >= 400 else 1)
 
     def _probe_parents(self, db: sqlite3.Connection, asset_url: str, item: FrontierItem, page: str) -> None:
@@ -367,10 +376,11 @@ class Crawler:
 
     async def _asset(self, url: str) -> None:
         if not await self._allowed(url):
+            refusal = (await self.hosts.robots(_origin(url))).refusal()
             with self.store.transaction() as db:
-                db.execute("UPDATE assets SET state = 'robots' WHERE url = ?", (url,))
-                self.store.add_error(url, "fetch", "not fetched: robots.txt disallows it; browsers and scrapers "
-                                     "that ignore robots.txt can still download it", db)
+                db.execute("UPDATE assets SET state = ? WHERE url = ?", ("error" if refusal else "robots", url))
+                self.store.add_error(url, "fetch", refusal or "not fetched: robots.txt disallows it; browsers and "
+                                     "scrapers that ignore robots.txt can still download it", db)
             self._tick(errors=1)
             return
         previous = self.store.previous_asset(url)

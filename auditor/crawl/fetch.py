@@ -24,7 +24,7 @@ import httpx
 from auditor.config import ScanConfig
 from auditor.crawl.netguard import NetGuard
 from auditor.crawl.urls import try_normalize
-from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError
+from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError, describe_network_error
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -186,7 +186,7 @@ class Fetcher:
                 async with limiter:
                     response = await self._get_once(url, max_bytes, headers, method)
             except FetchError as exc:  # FetchTimeout included
-                if isinstance(exc, TooLargeError) or attempt > self.config.retries:
+                if isinstance(exc, TooLargeError) or not exc.transient or attempt > self.config.retries:
                     raise
                 await asyncio.sleep(self._backoff(attempt))
                 continue
@@ -237,7 +237,8 @@ class Fetcher:
             raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             path.unlink(missing_ok=True)
-            raise FetchError(url, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+            message, transient = describe_network_error(exc)
+            raise FetchError(url, message, transient=transient) from exc
         except BaseException:
             path.unlink(missing_ok=True)
             raise

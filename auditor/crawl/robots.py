@@ -21,16 +21,27 @@ def ai_crawler_tokens() -> list[str]:
 
 
 class RobotsPolicy:
-    """The parsed robots.txt of one host (parsed once). ``status`` is the HTTP status (None: unreachable)."""
+    """The parsed robots.txt of one host (parsed once). ``status`` is the HTTP status (None: unreachable, and
+    ``unreachable`` says why: then the host itself could not be reached, which is no rule of the site's)."""
 
-    def __init__(self, text: str, status: int | None) -> None:
+    def __init__(self, text: str, status: int | None, unreachable: str | None = None) -> None:
         self.text = text
         self.status = status
+        self.unreachable = unreachable if status is None else None
         self._parser = Protego.parse(text[:MAX_ROBOTS_BYTES])
 
     @property
     def disallow_all(self) -> bool:
         return self.status is None or self.status >= 500
+
+    def refusal(self) -> str | None:
+        """Why nothing on this host may be fetched, in words for the errors list; ``None`` when rules apply."""
+        if self.status is None:
+            return f"not fetched: the server could not be reached ({self.unreachable or 'no answer'})"
+        if self.status >= 500:
+            return (f"not fetched: the server answered HTTP {self.status} for robots.txt, which tells crawlers to "
+                    "stay away until it answers (RFC 9309); the site could not be audited")
+        return None
 
     def allows(self, url: str, token: str = ROBOTS_TOKEN) -> bool:
         if self.disallow_all:

@@ -23,10 +23,11 @@ class HostFacts:
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def _text(self, url: str) -> tuple[int | None, str]:
+        """(status, body); (None, why) when the server could not be reached."""
         try:
             response = await self.fetcher.get(url, max_bytes=_TEXT_LIMIT, allow_redirect=lambda _: True)
-        except FetchError:
-            return None, ""
+        except FetchError as exc:
+            return None, exc.reason
         try:
             return response.status, response.read(_TEXT_LIMIT).decode("utf-8", "replace")
         finally:
@@ -52,7 +53,8 @@ class HostFacts:
                 )
             else:
                 status, text = row
-            policy = RobotsPolicy(text if status == 200 else "", status)
+            policy = RobotsPolicy(text if status == 200 else "", status,
+                                  unreachable=(text or "no answer") if status is None else None)
             delay = policy.crawl_delay()
             if delay:
                 self.fetcher.set_crawl_delay(origin.split("://", 1)[1], delay)

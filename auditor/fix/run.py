@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from PIL import Image
 from auditor.analyze.faces import Thresholds, analyse, load_image
 from auditor.analyze.metadata import NOT_READABLE, UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
-from auditor.crawl.urls import IMAGE_EXTENSIONS
-from auditor.errors import ConfigError
+from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
+from auditor.errors import ConfigError, plain
 from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
 from auditor.fix.transform import Policy, transform
 from auditor.report.findings_json import write_atomic
@@ -47,34 +48,62 @@ class FixedFile:
     remaining: list[str] = field(default_factory=list)
 
 
-def local_sources(paths: list[Path]) -> list[tuple[str, bytes, str]]:
-    """(label, bytes, relative output name) for every image under ``paths``."""
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One file to fix: ``label`` as the manifest shows it (relative to the folder given, or the URL), a way to
+    read it (files are read one at a time, when their turn comes), and the name of its copy under ``--out``."""
+
+    label: str
+    read: Callable[[], bytes]
+    rel: str
+    kind: str = "image"  # image | document
+
+
+def _kind(path: Path) -> str | None:
+    ext = path.suffix[1:].lower()
+    return "image" if ext in IMAGE_EXTENSIONS else "document" if ext in DOCUMENT_EXTENSIONS else None
+
+
+def local_sources(paths: list[Path]) -> list[Source]:
+    """Every image and document under ``paths``, labelled relative to the folder given (never a home folder)."""
     found = []
     for path in paths:
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix[1:].lower() in IMAGE_EXTENSIONS):
-                found.append((str(file), file.read_bytes(), str(file.relative_to(path))))
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and _kind(p)):
+                rel = str(file.relative_to(path))
+                found.append(Source(f"{path.name}/{rel}", file.read_bytes, rel, _kind(file) or "image"))
         elif path.is_file():
-            found.append((str(path), path.read_bytes(), path.name))
+            found.append(Source(path.name, path.read_bytes, path.name, _kind(path) or "image"))
         else:
             raise ConfigError(f"{path}: no such file or folder")
     return found
 
 
-def scan_sources(out: Path) -> list[tuple[str, bytes, str]]:
-    """The fetched images of a finished scan, named ``host/path`` so each can replace its published copy."""
+def refuse_overlap(sources: list[Path], out: Path) -> None:
+    """``--out`` may be neither a source folder, nor inside one, nor hold one: a fix never writes into what it
+    reads, and never reads its own earlier output as input. Checked before anything is written."""
+    target = out.resolve()
+    for source in sources:
+        folder = source.resolve() if source.is_dir() else source.resolve().parent
+        if target == folder or folder in target.parents or target in folder.parents:
+            raise ConfigError(f"--out {out}: it overlaps the source {source}; choose a folder outside it (safe "
+                              "copies must never be written into, or read back from, the originals' folder)")
+
+
+def scan_sources(out: Path) -> list[Source]:
+    """The fetched images and documents of a finished scan, named ``host/path`` so each can replace its copy."""
     if not (out / Store.DB_NAME).exists():
         raise ConfigError(f"{out}: no scan store here (--from-scan needs the --out folder of a scan)")
     store = Store(out)
     try:
-        rows = store.db.execute("SELECT url, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL "
-                                "AND derived_from IS NULL ORDER BY url").fetchall()
+        rows = store.db.execute("SELECT url, sha256, type FROM assets WHERE type IN ('image', 'document') "
+                                "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url").fetchall()
         found = []
-        for url, sha in rows:
+        for url, sha, kind in rows:
             parts = urlsplit(url)
             name = unquote(parts.path).lstrip("/") or "index"
             rel = os.path.normpath(f"{parts.netloc.replace(':', '_')}/{name}").lstrip("./")
-            found.append((url, store.asset_path(url, sha).read_bytes(), rel))
+            found.append(Source(url, store.asset_path(url, sha).read_bytes, rel, kind))
         return found
     finally:
         store.close()
@@ -91,14 +120,14 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
             fmt, entry.size_before = img.format or "", list(img.size)
             orientation = int(img.getexif().get(0x0112, 1) or 1) if fmt == "JPEG" else 1
     except NOT_READABLE as exc:
-        entry.error = f"not a readable image: {exc}"
+        entry.error = f"not a readable image: {plain(str(exc))}"
         return entry, None
     try:
         stripped: Stripped | None = (strip_jpeg(data) if fmt == "JPEG" else strip_png(data) if fmt == "PNG"
                                      else strip_webp(data) if fmt == "WEBP" else None)
         turned = upright_losslessly(stripped.data, orientation) if stripped and orientation not in (0, 1) else None
         sideways = orientation not in (0, 1) and turned is None  # needs the one high-quality re-encode
-        result = transform(data, policy, force=stripped is None or sideways)
+        result = transform(data, policy, force=stripped is None or sideways, label=label)
         if result is None:
             assert stripped is not None
             out, entry.lossless, entry.removed = stripped.data, True, stripped.removed
@@ -112,7 +141,7 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
             out, entry.changes, entry.faces_blurred = result.data, result.changes, result.faces_blurred
             entry.removed, entry.size_after = ["all metadata (new file written without any)"], list(result.size)
     except (CannotStrip, OSError, ValueError) as exc:
-        entry.error = str(exc)
+        entry.error = plain(str(exc))
         return entry, None
     entry.status, entry.bytes_after, entry.sha256_after = "fixed", len(out), _sha(out)
     return entry, out
@@ -137,21 +166,42 @@ def verify(data: bytes, policy: Policy) -> list[str]:
         remaining.append(f"larger than --max-side {policy.max_side}")
     if policy.max_face_iod:
         pixels = load_image(data, 10**9)
-        faces = analyse(pixels, Thresholds()) if pixels is not None else []
+        faces = analyse(pixels, Thresholds(minor=policy.minor_below)) if pixels is not None else []
         if any(f.iod >= policy.max_face_iod for f in faces):
             remaining.append(f"a face at or above --max-face-iod {policy.max_face_iod}")
     return remaining
 
 
-def fix(sources: list[tuple[str, bytes, str]], out: Path, policy: Policy) -> dict[str, Any]:
-    """Write safe copies and ``fix-manifest.json`` into ``out``; returns the manifest."""
+DOCUMENT_NOT_FIXED = ("not fixed: documents (PDF, Office) are not rewritten by auditor fix; remove the author "
+                      "fields and replace or shrink the photos inside it in the program that made it, export it "
+                      "again, and run auditor check on the result")
+
+
+def manifest_path(out: Path) -> Path:
+    """Beside ``out``, not inside it: the folder of safe copies is what gets uploaded, the manifest is not."""
+    return out.resolve().parent / f"{out.resolve().name}-manifest.json"
+
+
+def fix(sources: list[Source], out: Path, policy: Policy, manifest: Path | None = None) -> dict[str, Any]:
+    """Write safe copies into ``out`` and the manifest beside it (``manifest``, default :func:`manifest_path`);
+    returns the manifest. Files are read one at a time."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"{out}: cannot write there ({exc.strerror})") from exc
     files, used = [], set()
-    for label, data, rel in sources:
+    for source in sources:
+        label = source.label
+        if source.kind == "document":
+            files.append(FixedFile(label, None, "failed", error=DOCUMENT_NOT_FIXED))
+            continue
+        try:
+            data = source.read()
+        except OSError as exc:
+            files.append(FixedFile(label, None, "failed", error=f"cannot read it ({exc.strerror})"))
+            continue
         entry, result = fix_one(label, data, policy)
+        rel = source.rel
         if result is not None:
             target = Path(rel)
             while str(target) in used:
@@ -163,12 +213,12 @@ def fix(sources: list[tuple[str, bytes, str]], out: Path, policy: Policy) -> dic
             entry.output = str(target)
             entry.remaining = verify(result, policy)
         files.append(entry)
-    manifest = {"schema": "exposure-auditor/fix-manifest@1", "policy": asdict(policy),
+    document = {"schema": "exposure-auditor/fix-manifest@1", "policy": policy.public_dict(),
                 "fixed": sum(f.status == "fixed" for f in files), "failed": sum(f.status == "failed" for f in files),
                 "files": [asdict(f) for f in files]}
-    write_atomic(out / "fix-manifest.json", json.dumps(manifest, indent=2) + "\n")
-    os.chmod(out / "fix-manifest.json", 0o644)
-    return manifest
+    write_atomic(manifest or manifest_path(out), json.dumps(document, indent=2) + "\n")
+    return document
 
 
-__all__ = ["Policy", "fix", "fix_one", "local_sources", "scan_sources", "verify"]
+__all__ = ["Policy", "Source", "fix", "fix_one", "local_sources", "manifest_path", "refuse_overlap", "scan_sources",
+           "verify"]

@@ -10,10 +10,10 @@ import io
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageOps
 
-from auditor.analyze.faces import Face, Thresholds, analyse
+from auditor.analyze.faces import SCHOOL_WORDS, Face, Thresholds, analyse
+from auditor.imaging import redact_faces, rgb_array
 
 BlurPolicy = Literal["none", "minors", "all"]
 MINOR = ("likely_child", "possible_minor", "uncertain")  # uncertain: too small to judge, so treated as a child
@@ -21,9 +21,24 @@ MINOR = ("likely_child", "possible_minor", "uncertain")  # uncertain: too small 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    """What a safe copy must satisfy. ``minor_below`` and ``context`` are the same triage settings as ``scan`` and
+    ``check`` (``--minor-below``, ``--context``), so ``--blur minors`` hides the faces those commands flag."""
+
     max_side: int | None = None
     max_face_iod: float | None = None
     blur: BlurPolicy = "none"
+    minor_below: float = 29.0
+    context: Literal["auto", "school", "general"] = "auto"
+
+    def thresholds(self, label: str) -> Thresholds:
+        """The triage thresholds for one file; ``auto`` is the school context when its path speaks of pupils."""
+        base = Thresholds(minor=self.minor_below)
+        school = self.context == "school" or (self.context == "auto" and SCHOOL_WORDS.search(label) is not None)
+        return base.for_context("school") if school else base
+
+    def public_dict(self) -> dict[str, object]:
+        return {"max_side": self.max_side, "max_face_iod": self.max_face_iod, "blur": self.blur,
+                "minor_below": self.minor_below, "context": self.context}
 
 
 @dataclass(slots=True)
@@ -44,19 +59,6 @@ def _scale_for(img: Image.Image, faces: list[Face], policy: Policy) -> float:
         if largest >= policy.max_face_iod:
             scale = min(scale, (policy.max_face_iod * 0.95) / largest)
     return scale
-
-
-def _blur(img: Image.Image, faces: list[Face], scale: float) -> Image.Image:
-    for face in faces:
-        x, y, w, h = (round(v * scale) for v in face.box)
-        pad_w, pad_h = w // 3, h // 3
-        region = (max(0, x - pad_w), max(0, y - pad_h), min(img.width, x + w + pad_w), min(img.height, y + h + pad_h))
-        if region[2] - region[0] < 2 or region[3] - region[1] < 2:
-            continue
-        patch = img.crop(region)
-        small = patch.resize((max(1, patch.width // 10), max(1, patch.height // 10)), Image.Resampling.BILINEAR)
-        img.paste(small.resize(patch.size, Image.Resampling.NEAREST).filter(ImageFilter.GaussianBlur(4)), region[:2])
-    return img
 
 
 def _encode(img: Image.Image, fmt: str, source: Image.Image) -> bytes:
@@ -82,15 +84,15 @@ def _encode(img: Image.Image, fmt: str, source: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def transform(data: bytes, policy: Policy, force: bool = False) -> Transformed | None:
+def transform(data: bytes, policy: Policy, force: bool = False, label: str = "") -> Transformed | None:
     """Re-encode ``data`` when the policy needs new pixels (or ``force``: a format we cannot strip in place);
-    ``None`` when the picture can stay as it is."""
+    ``None`` when the picture can stay as it is. ``label``: the file's name, for ``--context auto``."""
     with Image.open(io.BytesIO(data)) as source:
         source.load()
         upright = ImageOps.exif_transpose(source)
         turned = upright.size != source.size or source.getexif().get(0x0112, 1) not in (0, 1)
         needs_faces = policy.max_face_iod is not None or policy.blur != "none"
-        faces = analyse(np.asarray(upright.convert("RGB")), Thresholds()) if needs_faces else []
+        faces = analyse(rgb_array(upright), policy.thresholds(label)) if needs_faces else []
         scale = _scale_for(upright, faces, policy)
         to_blur = [f for f in faces if policy.blur == "all" or (policy.blur == "minors" and f.triage in MINOR)]
         if scale >= 1.0 and not to_blur and not force:
@@ -102,8 +104,8 @@ def transform(data: bytes, policy: Policy, force: bool = False) -> Transformed |
             img = img.resize(size, Image.Resampling.LANCZOS)
             changes.append(f"downscaled {upright.width}x{upright.height} -> {size[0]}x{size[1]}")
         if to_blur:
-            img = _blur(img, to_blur, scale)
-            changes.append(f"blurred {len(to_blur)} face(s)")
+            img = redact_faces(img, [f.box for f in to_blur], scale)
+            changes.append(f"covered {len(to_blur)} face(s)")
         fmt = source.format if source.format in ("JPEG", "WEBP", "HEIF", "TIFF", "PNG") else "PNG"
         out = _encode(img, fmt, source)
     largest = max((f.iod * scale for f in faces), default=None)

@@ -16,6 +16,14 @@ CHECKS: dict[str, dict[str, str]] = {
         "fix": "Check consent; prefer photos where children are not identifiable; publish small copies; never "
                "beside names.",
     },
+    "not_checked": {
+        "name": "Files that could not be checked",
+        "means": "The audit could not read this file (corrupt, truncated, an unsupported format, or no permission "
+                 "to read it), so none of the other checks looked at it.",
+        "why": "A file nobody has looked at may show pupils or carry their location; it must not pass as clean.",
+        "reliability": "Certain: the reason given is what the reader reported.",
+        "fix": "Open it yourself, re-export it as an ordinary JPEG or PNG, and check it again before publishing.",
+    },
     "identifiable_face": {
         "name": "Faces large enough to recognise",
         "means": "A face is large and sharp enough (distance between the eyes in pixels) for recognition or for "

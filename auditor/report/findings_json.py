@@ -31,7 +31,7 @@ def schema() -> dict[str, Any]:
 def _pages(store: Store) -> list[dict[str, Any]]:
     rows = store.db.execute(
         """SELECT url, final_url, status, rendered, depth, title, listing FROM pages
-           WHERE state = 'done' AND (probe = 0 OR (status IS NOT NULL AND status < 400)) ORDER BY depth, rank, url"""
+           WHERE state = 'done' AND status IS NOT NULL AND (probe = 0 OR status < 400) ORDER BY depth, rank, url"""
     ).fetchall()
     return [{"url": u, "final_url": f or u, "status": s, "rendered": bool(r), "depth": d, "title": t,
              "directory_listing": bool(li)} for u, f, s, r, d, t, li in rows]
@@ -74,11 +74,45 @@ def _findings(store: Store) -> list[dict[str, Any]]:
                   key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"]))
 
 
+def incomplete_reasons(store: Store, errors: list[dict[str, Any]], skipped: dict[str, int],
+                       checks_skipped: dict[str, str]) -> list[dict[str, str]]:
+    """Why this audit must not be relied on as a whole: an empty list means it looked everywhere it was asked to.
+
+    A seed that failed, a limit that cut the crawl, a check that could not run, or a run that never finished
+    each make ``scan.complete`` false; the report says so in a banner and shows no overall risk."""
+    reasons: list[dict[str, str]] = []
+    if not store.get_meta("finished_at") or not store.get_meta("complete"):
+        reasons.append({"code": "interrupted", "message": "the scan did not finish; run the same command again "
+                                                          "to resume it"})
+    seeds = set(store.get_meta("seeds") or [])
+    for e in errors:
+        if e["url"] in seeds and e["stage"] == "fetch":
+            reasons.append({"code": "seed_failed", "url": e["url"], "message": f"{e['url']}: {e['message']}"})
+    config = store.get_meta("config") or {}
+    if skipped.get("max_pages"):
+        reasons.append({"code": "max_pages", "message": f"--max-pages {config.get('max_pages', '')} cut the "
+                        f"crawl: {skipped['max_pages']} pages were not fetched".replace("  ", " ")})
+    if skipped.get("time_budget"):
+        reasons.append({"code": "time_budget", "message": f"--max-duration ran out: {skipped['time_budget']} "
+                        "pages and files were not fetched"})
+    for check, why in sorted(checks_skipped.items()):
+        reasons.append({"code": "check_not_run", "check": check, "message": f"{check} could not run: {why}"})
+    return reasons
+
+
 def build(store: Store) -> dict[str, Any]:
     """The whole document, from the store alone (``auditor report`` can rebuild it without re-scanning)."""
     pages, assets = _pages(store), _assets(store)
     errors = [{"url": u, "stage": s, "message": m} for u, s, m in
               store.db.execute("SELECT url, stage, message FROM errors ORDER BY stage, url")]
+    skipped = {
+        "max_pages": store.count("pages", "state = 'skipped'"),
+        "robots_txt": store.count("pages", "state = 'robots' AND probe = 0") + store.count(
+            "assets", "state = 'robots'"),
+        "time_budget": store.count("pages", "state = 'time'") + store.count("assets", "state = 'time'"),
+    }
+    checks_skipped = store.get_meta("checks_skipped") or {}
+    reasons = incomplete_reasons(store, errors, skipped, checks_skipped)
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": TOOL_NAME, "version": __version__},
@@ -86,16 +120,12 @@ def build(store: Store) -> dict[str, Any]:
             "seeds": store.get_meta("seeds") or [],
             "started_at": store.get_meta("started_at"),
             "finished_at": store.get_meta("finished_at"),
-            "complete": bool(store.get_meta("complete")),
+            "complete": not reasons,
+            "incomplete_reasons": reasons,
             "pages": len(pages), "assets": len(assets), "errors": len(errors),
-            "skipped": {
-                "max_pages": store.count("pages", "state = 'skipped'"),
-                "robots_txt": store.count("pages", "state = 'robots' AND probe = 0") + store.count(
-                    "assets", "state = 'robots'"),
-                "time_budget": store.count("pages", "state = 'time'") + store.count("assets", "state = 'time'"),
-            },
+            "skipped": skipped,
             "config": store.get_meta("config") or {},
-            "checks_skipped": store.get_meta("checks_skipped") or {},
+            "checks_skipped": checks_skipped,
             "timings": store.get_meta("timings") or {},
             "not_modified": store.count("assets", "not_modified = 1"),
         },

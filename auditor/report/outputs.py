@@ -49,13 +49,19 @@ def write_all(store: Store, out: Path, options: ReportOptions, history: dict[str
 
 
 def history_annotate(document: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
-    """Add each finding's ``status`` (new / unchanged) and the ``history`` block (counts, resolved findings)."""
+    """Add each finding's ``status`` (new / unchanged) and the ``history`` block (counts, resolved findings).
+
+    A first scan says so (``first_scan``) instead of comparing with nothing. An incomplete scan resolves nothing:
+    a finding it did not see again may only be on a page it could not reach, so it is counted as ``not_seen``."""
     previous = set(history.get("previous_ids", []))
     findings = [{**f, "status": "unchanged" if f["id"] in previous else "new"} for f in document["findings"]]
     current = {f["id"] for f in findings}
-    resolved = [f for f in history.get("previous_findings", []) if f["id"] not in current]
+    gone = [f for f in history.get("previous_findings", []) if f["id"] not in current]
+    complete = document["scan"]["complete"]
+    resolved = gone if complete else []
     return {**document, "findings": findings, "history": {
         "previous_finished_at": history.get("previous_finished_at"),
+        "first_scan": not history.get("previous_finished_at"),
         "new": sum(f["status"] == "new" for f in findings),
         "unchanged": sum(f["status"] == "unchanged" for f in findings),
-        "resolved": len(resolved), "resolved_findings": resolved}}
+        "resolved": len(resolved), "resolved_findings": resolved, "not_seen": 0 if complete else len(gone)}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.crawl.render import LAUNCH_ARGS, find_browser
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, plain
 
 
 def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
@@ -15,6 +15,9 @@ def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
     from playwright.sync_api import sync_playwright
 
     executable = find_browser(browser)
+    if browser and executable is None:
+        raise ConfigError(f"--browser {browser}: not a browser (no executable file at that path); pass the path of "
+                          "Chromium, e.g. /usr/bin/chromium")
     try:
         with sync_playwright() as p:
             chromium = p.chromium.launch(executable_path=executable, headless=True,
@@ -25,7 +28,7 @@ def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
                      margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
             chromium.close()
     except PlaywrightError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = plain(str(exc).strip().splitlines()[0]) if str(exc).strip() else "it did not start"
         raise ConfigError(f"{pdf}: Chromium could not print the report ({first}); pass --browser PATH") from exc
     os.chmod(pdf, 0o600)
     return pdf

@@ -1,7 +1,8 @@
 """Small, redacted copies of images for the report, as ``data:`` URIs.
 
-The report is itself sensitive: by default every face is pixelated and blurred before the thumbnail is embedded,
-and an image whose faces are unknown (face analysis skipped or failed) is blurred whole. Only Pillow is used here.
+The report is itself sensitive: by default every face is covered (:func:`auditor.imaging.redact_faces`, the same
+routine ``auditor fix`` uses) before the thumbnail is embedded, and an image whose faces are unknown (face analysis
+skipped or failed) is pixelated whole. Only Pillow is used here.
 """
 
 from __future__ import annotations
@@ -12,26 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageOps
 
 from auditor.analyze.metadata import NOT_READABLE, open_quietly
+from auditor.imaging import redact_faces, redact_unknown, rgb
 
 THUMB_SIDE = 240
 MAX_SOURCE_PIXELS = 60_000_000
-
-
-def _redact_faces(img: Image.Image, faces: list[dict[str, Any]], scale: float) -> Image.Image:
-    for face in faces:
-        x, y, w, h = (round(v * scale) for v in face["box"])
-        pad_w, pad_h = max(2, w // 4), max(2, h // 4)
-        region = (max(0, x - pad_w), max(0, y - pad_h), min(img.width, x + w + pad_w), min(img.height, y + h + pad_h))
-        if region[2] - region[0] < 2 or region[3] - region[1] < 2:
-            continue
-        patch = img.crop(region)
-        blocks = patch.resize((max(1, patch.width // 8), max(1, patch.height // 8)), Image.Resampling.BILINEAR)
-        patch = blocks.resize(patch.size, Image.Resampling.NEAREST).filter(ImageFilter.GaussianBlur(3))
-        img.paste(patch, region[:2])
-    return img
 
 
 def thumbnail_uri(path: Path, faces: list[dict[str, Any]] | None, redact: bool) -> str | None:
@@ -44,7 +32,7 @@ def thumbnail_uri(path: Path, faces: list[dict[str, Any]] | None, redact: bool) 
             turned = src.getexif().get(0x0112, 1) in (5, 6, 7, 8)
             full_width = src.height if turned else src.width
             src.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))
-            img = ImageOps.exif_transpose(src).convert("RGB")
+            img = rgb(ImageOps.exif_transpose(src))
     except NOT_READABLE:
         return None
     return data_uri(_finish(img, faces, full_width, redact))
@@ -64,11 +52,12 @@ def data_uri(jpeg: bytes) -> str:
 
 
 def _finish(img: Image.Image, faces: list[dict[str, Any]] | None, full_width: int, redact: bool) -> bytes:
+    img = rgb(img)
     img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     if redact and faces is None:
-        img = img.filter(ImageFilter.GaussianBlur(8))
+        img = redact_unknown(img)
     elif redact and faces:
-        img = _redact_faces(img, faces, img.width / max(full_width, 1))
+        img = redact_faces(img, [tuple(f["box"]) for f in faces], img.width / max(full_width, 1))
     buf = io.BytesIO()
-    img.convert("RGB").save(buf, "JPEG", quality=80)
+    img.save(buf, "JPEG", quality=80)
     return buf.getvalue()

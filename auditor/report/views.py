@@ -138,6 +138,11 @@ def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: b
         "check_counts": [(CHECKS.get(c, {}).get("name", c), c, len(by_check[c])) for c in ORDER if by_check.get(c)],
         "top_fixes": top_fixes(document["findings"]),
         "trend": history,
+        "complete": document["scan"]["complete"],
+        "incomplete_reasons": document["scan"].get("incomplete_reasons", []),
+        "resolved": [{"severity": f["severity"], "title": f["title"], "where": f.get("asset") or f.get("page") or "",
+                      "check_name": CHECKS.get(f["check"], {}).get("name", f["check"])}
+                     for f in history.get("resolved_findings", [])],
         "sections": sections,
         "pages": [{**p, "findings": by_page.get(p["final_url"], [])} for p in document["pages"]],
         "page_filter": sorted(by_page),
