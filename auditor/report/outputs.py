@@ -42,7 +42,7 @@ def write_all(store: Store, out: Path, options: ReportOptions, history: dict[str
     if history is not None:
         document = history_annotate(document, history)
     findings_json.write_document(document, out)
-    exports.write(document, out)
+    exports.write(document, out, show_names=options.show_names)
     report = html.write(document, out, _thumbnails(store, document, options.redact),
                         show_names=options.show_names, redacted=options.redact)
     return document, report

@@ -11,36 +11,16 @@ from typing import Any
 
 from auditor.models import SEVERITIES
 from auditor.report.checks import CHECKS, ORDER
+from auditor.report.masking import Masker, known_names, mask_name
+
+__all__ = ["build", "capture_histogram", "faces_per_page", "mask_name", "mask_names_in", "top_fixes"]
 
 WEIGHT = {"critical": 100, "high": 30, "medium": 10, "low": 3, "info": 1}
-NAME_CHECKS = {"person_name_metadata", "name_near_photo", "document_metadata"}
-
-
-def mask_name(name: str) -> str:
-    """``Mary Jones`` → ``M*** J****``: enough to match a record, not enough to identify a child."""
-    return " ".join(w[0] + "*" * (len(w) - 1) if w[:1].isalpha() else w for w in name.split())
 
 
 def mask_names_in(text: str, names: list[str]) -> str:
-    for name in sorted(names, key=len, reverse=True):
-        text = re.sub(re.escape(name), mask_name(name), text, flags=re.IGNORECASE)
-    return text
-
-
-def _redacted_evidence(finding: dict[str, Any], show_names: bool) -> dict[str, Any]:
-    evidence = dict(finding["evidence"])
-    if show_names or finding["check"] not in NAME_CHECKS:
-        return evidence
-    if finding["check"] == "name_near_photo":
-        names = evidence.get("names", [])
-        evidence["names"] = [mask_name(n) for n in names]
-        evidence["matches"] = [{**m, "text": mask_names_in(m["text"], m["names"]),
-                                "names": [mask_name(n) for n in m["names"]]} for m in evidence.get("matches", [])]
-    else:
-        evidence["fields"] = {k: mask_name(str(v)) for k, v in evidence.get("fields", {}).items()}
-        if "usernames_in_paths" in evidence:
-            evidence["usernames_in_paths"] = {k: mask_name(v) for k, v in evidence["usernames_in_paths"].items()}
-    return evidence
+    """``text`` with ``names`` (and any other name-like words) masked; see :mod:`auditor.report.masking`."""
+    return Masker(names).text(text)
 
 
 def _evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
@@ -55,8 +35,8 @@ def _evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _finding_view(finding: dict[str, Any], show_names: bool) -> dict[str, Any]:
-    return {**finding, "evidence_rows": _evidence_rows(_redacted_evidence(finding, show_names)),
+def _finding_view(finding: dict[str, Any]) -> dict[str, Any]:
+    return {**finding, "evidence_rows": _evidence_rows(finding["evidence"]),
             "check_name": CHECKS.get(finding["check"], {}).get("name", finding["check"]),
             "status": finding.get("status", "")}
 
@@ -113,7 +93,11 @@ def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict
 
 def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: bool = False,
           redacted: bool = True, csv_name: str = "faces-per-page.csv") -> dict[str, Any]:
-    findings = [_finding_view(f, show_names) for f in document["findings"]]
+    if not show_names:  # every string the report prints, not only the fields the name checks filled
+        masker = Masker(known_names(document))
+        document = masker.deep(document)
+        thumbnails = {masker.text(url): uri for url, uri in thumbnails.items()}
+    findings = [_finding_view(f) for f in document["findings"]]
     by_severity = Counter(f["severity"] for f in findings)
     worst = next((s for s in SEVERITIES if by_severity.get(s)), "none")
     by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -1,0 +1,167 @@
+"""Names masked in everything the report and the spreadsheets print, unless ``--show-names``.
+
+The name finder (spaCy and its rules, in :mod:`auditor.analyze.names`) decides which *findings* to raise; it is
+not trusted to have found every name in every string the report shows. It misses names (a hyphenated surname
+beside one it found, a caption it never read, a file name), so masking works on its own, in two layers:
+
+1. every name found anywhere in the scan is masked wherever it appears, whatever the case and whatever joins its
+   words (``Mary Jones``, ``mary-jones.jpg``, ``MARY_JONES``), and each of its words when written capitalised;
+2. every run of two or more capitalised, name-like words (``Rhiannon Pryce-Davies``, ``Chidi Okeke``,
+   ``Siobhán O'Connell``, ``J. Smith``, ``Anna van der Berg``) and any capitalised word after a title (``Mrs
+   Patel``) is masked, unless its words are common words of school websites (``Sports Day``, ``Year 4``,
+   ``Headteacher``), which are listed below.
+
+Over-masking a place or a product now and then is the price of never printing a child's name. Pure functions:
+no model is loaded here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+TITLES = frozenset("mr mrs ms miss mx dr prof sir dame rev master".split())
+PARTICLES = frozenset("van von der den de del della di da du la le ter ten bin binti ibn al el dos das".split())
+# Capitalised words that are not names on a school or club site: roles, school words, calendar, common sentence
+# starters, and the makers and programs that metadata names. Lower case; matched whole.
+COMMON = frozenset("""
+a an the and or of in on at to for from with by our your my their his her its we you they it this that these those
+well done congratulations thank thanks thankyou welcome hello dear meet say happy good great best new old first last
+headteacher head teacher teachers deputy assistant principal governor governors chair chairman trustee trustees
+staff pupil pupils student students child children parent parents family families team class classes form year
+years group groups reception nursery school schools primary secondary academy college university trust federation
+infant infants junior juniors sixth senior house houses office admin administrator manager coach captain club
+sports sport day days week weeks term terms half night evening morning afternoon trip visit visits event events
+award awards winner winners prize prizes cup match game games festival fair concert show play assembly celebration
+news newsletter gallery photo photos image images picture pictures video page home about contact policy policies
+menu search more read back next previous share follow
+january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday spring summer autumn winter christmas easter
+street road lane avenue close drive way church chapel cathedral park hall centre center museum castle palace
+garden gardens court square green hill city town village county council borough
+england scotland wales ireland britain united kingdom uk london
+english maths math science art music drama history geography computing reading writing phonics
+adobe photoshop lightroom illustrator indesign acrobat microsoft word excel powerpoint office windows canon nikon
+sony apple iphone ipad samsung galaxy google pixel huawei fujifilm olympus panasonic lumix leica gimp camera
+corporation inc ltd limited company edition version created modified author owner copyright rights reserved
+untitled document unknown user admin default
+""".split())
+
+_WORD = re.compile(r"(?<![\w])(?>[^\W\d_]+(?:['’][^\W\d_]+)*)\.?(?!\d)")
+_JOIN = re.compile(r"(?:\s+|[-_]|%20|\s*-\s*)")  # what may stand between two words of one name
+
+
+def mask_word(word: str) -> str:
+    """``Jones`` → ``J****``; an initial (``J.``) stays as it is."""
+    core = word.rstrip(".")
+    if len(core) <= 1:
+        return word
+    return core[0] + "*" * (len(core) - 1) + word[len(core):]
+
+
+def mask_name(name: str) -> str:
+    """``Mary Jones`` → ``M*** J****``: enough to match a record, not enough to identify a child."""
+    return _WORD.sub(lambda m: mask_word(m.group(0)), name)
+
+
+def _name_like(word: str) -> bool:
+    core = word.rstrip(".")
+    if not core[:1].isupper() or core.lower() in COMMON or core.lower() in TITLES:
+        return False
+    return len(core) == 1 or not core.isupper()  # an initial, or not an acronym (EOS, UK, PTA)
+
+
+class Masker:
+    """Masks person names in any text, and in every string of a JSON-like value (:meth:`deep`)."""
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        tokens: set[str] = set()
+        patterns = []
+        for name in {n.strip() for n in known if n and n.strip()}:
+            words = [w for w in _WORD.findall(name) if w.rstrip(".").lower() not in TITLES]
+            if not words:
+                continue
+            tokens.update(w.rstrip(".") for w in words if len(w.rstrip(".")) >= 2 and w.lower() not in COMMON)
+            joined = r"(?:\s+|[-_.]|%20)+".join(re.escape(w.rstrip(".")) for w in words)
+            patterns.append(joined)
+        patterns.sort(key=len, reverse=True)
+        self._known = re.compile(r"(?<![^\W\d_])(?:" + "|".join(patterns) + r")(?![^\W\d_])", re.IGNORECASE) \
+            if patterns else None
+        self._tokens = frozenset(tokens)
+
+    def text(self, text: str) -> str:
+        if not text or not any(c.isalpha() for c in text):
+            return text
+        if self._known is not None:
+            text = self._known.sub(lambda m: mask_name(m.group(0)), text)
+        return self._runs(text)
+
+    def _runs(self, text: str) -> str:
+        """Layer 2 (and capitalised words of known names): mask name-like runs, and words after a title."""
+        words = list(_WORD.finditer(text))
+        masked = [False] * len(words)
+        i = 0
+        while i < len(words):
+            word = words[i].group(0)
+            if word.rstrip(".") in self._tokens:
+                masked[i] = True
+            if word.rstrip(".").lower() in TITLES:
+                j = i + 1
+                while j < len(words) and self._joined(words, j - 1, j) and _name_like(words[j].group(0)):
+                    masked[j] = True
+                    j += 1
+                i = max(j, i + 1)
+                continue
+            j = i
+            run: list[int] = []
+            while j < len(words) and (_name_like(words[j].group(0)) or (
+                    run and words[j].group(0).lower() in PARTICLES and j + 1 < len(words))):
+                run.append(j)
+                if j + 1 < len(words) and not self._joined(words, j, j + 1):
+                    break
+                j += 1
+            while run and words[run[-1]].group(0).lower() in PARTICLES:
+                run.pop()
+            if sum(_name_like(words[k].group(0)) for k in run) >= 2:
+                for k in run:
+                    masked[k] = True
+            i = max(i + 1, run[-1] + 1 if run else i + 1)
+        out, last = [], 0
+        for match, hide in zip(words, masked, strict=True):
+            if hide:
+                out.append(text[last:match.start()])
+                out.append(mask_word(match.group(0)))
+                last = match.end()
+        out.append(text[last:])
+        return "".join(out)
+
+    @staticmethod
+    def _joined(words: list[re.Match[str]], a: int, b: int) -> bool:
+        gap = words[a].string[words[a].end():words[b].start()]
+        return _JOIN.fullmatch(gap) is not None
+
+    def deep(self, value: Any) -> Any:
+        """Every string inside ``value`` (dicts, lists) masked; keys and non-strings kept."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.deep(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.deep(v) for v in value]
+        return value
+
+
+def known_names(document: dict[str, Any]) -> list[str]:
+    """Every name the scan's checks found: beside photos, in photo metadata, in document fields."""
+    names: list[str] = []
+    for finding in document["findings"]:
+        evidence = finding.get("evidence") or {}
+        if finding["check"] == "name_near_photo":
+            names += evidence.get("names", [])
+            for match in evidence.get("matches", []):
+                names += match.get("names", [])
+        elif finding["check"] in ("person_name_metadata", "document_metadata"):
+            names += [str(v) for v in (evidence.get("fields") or {}).values()]
+            names += [str(v) for v in (evidence.get("usernames_in_paths") or {}).values()]
+    return names
