@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
-from auditor.analyze.faces import Face, Thresholds, analyse_picture, load_image, reclassify, rescaled
+from auditor.analyze.faces import Face, Thresholds, analyse_picture, decode, load_image, reclassify, rescaled
 from auditor.analyze.variants import Fingerprint, fingerprint
 from auditor.errors import plain
 from auditor.report.thumbnails import redacted_thumbnail
@@ -42,9 +42,9 @@ def _single_threaded() -> None:
 def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[str, PictureFaces | str]:
     """Faces in one picture and, while its pixels are decoded, the report's redacted thumbnail of it."""
     sha256, path, max_pixels, thresholds, choice = job
-    pixels = load_image(Path(path).read_bytes(), max_pixels)
-    if pixels is None:
-        return sha256, PictureFaces([])
+    pixels = decode(Path(path).read_bytes(), max_pixels)
+    if isinstance(pixels, str):  # not "nobody in it": nobody has looked
+        return sha256, PictureFaces([], error=pixels)
     try:
         seen = analyse_picture(pixels, thresholds, choice)
     except FaceModelUnavailable as exc:

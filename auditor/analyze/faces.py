@@ -33,10 +33,11 @@ from auditor.analyze.face_models import (
     detector,
 )
 from auditor.analyze.metadata import NOT_READABLE, open_quietly
+from auditor.errors import plain
 from auditor.imaging import rgb_array
 
 __all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Picture", "Thresholds", "analyse", "analyse_picture",
-           "canary", "detect", "load_image", "merge_boxes", "reclassify", "rescaled", "triage"]
+           "canary", "decode", "detect", "load_image", "merge_boxes", "reclassify", "rescaled", "triage"]
 
 DETECT_LONG_SIDE = 1280
 COARSE_LONG_SIDE = 640  # the first look; only pictures that show someone are searched at DETECT_LONG_SIDE
@@ -101,17 +102,25 @@ class Face:
 
 def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
     """RGB pixels with the EXIF orientation applied (faces are found upright), or ``None`` when too large or
-    not an image."""
+    not an image (:func:`decode` says which)."""
+    pixels = decode(data, max_pixels)
+    return None if isinstance(pixels, str) else pixels
+
+
+def decode(data: bytes, max_pixels: int) -> np.ndarray | str:
+    """Upright RGB pixels, or why there are none: a truncated JPEG whose headers read fine fails here, and
+    must be reported as not checked rather than as a picture with nobody in it."""
     try:
         with open_quietly(data) as img:
             if img.width * img.height > max_pixels:
-                return None
+                return (f"too large to check for faces ({img.width}x{img.height}, over {max_pixels:,} pixels); "
+                        "its faces were not checked")
             img.draft("RGB", (img.width, img.height))  # a JPEG decodes straight to RGB, at full size
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # no copy of a 12 MP picture when none is needed
             return rgb_array(img)  # 16-bit and transparent pictures scaled and flattened, not clipped
-    except NOT_READABLE:
-        return None
+    except NOT_READABLE as exc:
+        return f"the picture could not be decoded ({plain(str(exc))[:160]}); its faces were not checked"
 
 
 def _pose(lms: np.ndarray) -> Literal["frontal", "three_quarter", "profile"]:

@@ -1,0 +1,133 @@
+"""``check`` and ``fix`` fail closed: an unreadable file is a finding, a fix never writes into (or reads back) its
+sources, documents are listed as not fixed, the manifest names no home folder, and ``--blur minors`` follows the
+same triage options as ``scan`` and ``check``. Real CLI, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import skimage.data
+from click.testing import CliRunner
+from PIL import Image
+
+from auditor.cli import main
+from tests.analyze import documents, images
+
+
+def _check(*args: str) -> tuple[int, str, dict]:  # type: ignore[type-arg]
+    out = Path(args[args.index("--out") + 1])
+    result = CliRunner().invoke(main, ["check", *args])
+    return result.exit_code, result.output, json.loads((out / "findings.json").read_text())
+
+
+def test_files_check_cannot_read_are_not_checked_findings_at_high(tmp_path: Path) -> None:
+    folder = tmp_path / "to-upload"
+    folder.mkdir()
+    good = images.jpeg()
+    (folder / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
+    (folder / "fine.png").write_bytes(images.save(images.scene(), "PNG"))
+    status, output, document = _check(str(folder), "--out", str(tmp_path / "o"), "--fail-on", "high")
+    assert status == 1, output
+    not_checked = {Path(f["asset"]).name: f for f in document["findings"] if f["check"] == "not_checked"}
+    assert set(not_checked) == {"truncated.jpg", "corrupt.png", "notes.pdf"}
+    assert all(f["severity"] == "high" and f["evidence"]["reason"] for f in not_checked.values())
+    assert "object at 0x" not in json.dumps(document)
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "Files that could not be checked" in html
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file, so an unreadable one cannot be made")
+def test_a_file_without_read_permission_is_not_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    locked = folder / "locked.jpg"
+    locked.write_bytes(images.jpeg())
+    locked.chmod(0o000)
+    status, _, document = _check(str(folder), "--out", str(tmp_path / "o"), "--fail-on", "high")
+    assert status == 1 and [f["check"] for f in document["findings"]] == ["not_checked"]
+
+
+def test_jpeg_xl_is_read_when_the_plugin_is_installed(tmp_path: Path) -> None:
+    pytest.importorskip("pillow_jxl", reason="pillow-jxl-plugin is not installed (the jxl extra)")
+    photo = tmp_path / "in" / "portrait.jxl"
+    photo.parent.mkdir()
+    Image.fromarray(skimage.data.astronaut()).save(photo, "JXL")
+    status, output, document = _check(str(photo.parent), "--out", str(tmp_path / "o"))
+    assert status == 0, output
+    assert document["assets"][0]["metadata"]["format"] == "JXL"
+    assert "identifiable_face" in {f["check"] for f in document["findings"]}
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "around"])
+def test_fix_refuses_an_out_folder_that_overlaps_a_source(tmp_path: Path, where: str) -> None:
+    src = tmp_path / "photos"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12))
+    out = {"same": src, "inside": src / "safe", "around": tmp_path}[where]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["fix", str(src), "--out", str(out)])
+    assert result.exit_code == 2 and "overlaps the source" in result.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_documents_are_listed_as_not_fixed(tmp_path: Path) -> None:
+    src = tmp_path / "newsletter"
+    src.mkdir()
+    portrait = images.save(Image.fromarray(skimage.data.astronaut()), "JPEG")
+    (src / "summer.pdf").write_bytes(documents.pdf_with_jpeg(portrait))
+    (src / "photo.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12))
+    result = CliRunner().invoke(main, ["fix", str(src), "--out", str(tmp_path / "safe")])
+    assert result.exit_code == 1, result.output
+    assert "not fixed (not copied): newsletter/summer.pdf" in result.output
+    assert not (tmp_path / "safe" / "summer.pdf").exists() and (tmp_path / "safe" / "photo.jpg").exists()
+    manifest = json.loads((tmp_path / "safe-manifest.json").read_text())
+    entry = next(f for f in manifest["files"] if f["source"] == "newsletter/summer.pdf")
+    assert entry["status"] == "failed" and "documents" in entry["error"]
+
+
+def test_the_manifest_is_beside_the_copies_and_names_no_home_folder(tmp_path: Path) -> None:
+    src = tmp_path / "home" / "jo.bloggs" / "Desktop" / "to-upload"
+    src.mkdir(parents=True)
+    (src / "trip.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12))
+    out = tmp_path / "safe-to-upload"
+    assert CliRunner().invoke(main, ["fix", str(src), "--out", str(out)]).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["trip.jpg"]  # only what is to be uploaded
+    text = (tmp_path / "safe-to-upload-manifest.json").read_text()
+    assert "jo.bloggs" not in text and str(tmp_path) not in text
+    assert json.loads(text)["files"][0]["source"] == "to-upload/trip.jpg"
+
+
+def test_a_second_fix_run_does_not_read_its_own_copies(tmp_path: Path) -> None:
+    src = tmp_path / "photos"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12))
+    for _ in range(2):
+        assert CliRunner().invoke(main, ["fix", str(src), "--out", str(tmp_path / "safe")]).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "safe").rglob("*")) == ["a.jpg"]
+    assert json.loads((tmp_path / "safe-manifest.json").read_text())["fixed"] == 1
+
+
+def test_blur_minors_follows_the_same_triage_options_as_check(tmp_path: Path) -> None:
+    """The astronaut (as this JPEG) reads as about 38: an adult at the default threshold, a possible minor below
+    40, and below 37 only in the school context (which adds two years, as it does in check)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "portrait.jpg").write_bytes(images.save(Image.fromarray(skimage.data.astronaut()), "JPEG"))
+
+    def covered(*options: str) -> int:
+        out = tmp_path / f"safe{len(options)}"
+        result = CliRunner().invoke(main, ["fix", str(src), "--out", str(out), "--blur", "minors", *options])
+        assert result.exit_code == 0, result.output
+        return int(json.loads((tmp_path / f"{out.name}-manifest.json").read_text())["files"][0]["faces_blurred"])
+
+    assert covered() == 0
+    assert covered("--minor-below", "40") == 1
+    assert covered("--minor-below", "37", "--context", "general") == 0
+    assert covered("--minor-below", "37", "--context", "school", "--max-side", "4096") == 1
+    _, _, document = _check(str(src), "--out", str(tmp_path / "c"), "--minor-below", "40", "--context", "general")
+    assert "minor_face" in {f["check"] for f in document["findings"]}
