@@ -131,7 +131,7 @@ def test_a_seed_without_a_scheme_tries_https_then_http_and_says_which(tmp_path: 
         bare = base.removeprefix("http://")
         result = _scan(bare, "--out", str(tmp_path / "o"), "--no-state")
     assert result.exit_code == 0, result.output
-    assert f"https did not answer" in result.output and f"so {base} is audited" in result.output
+    assert "https did not answer" in result.output and f"so {base} is audited" in result.output
     assert _document(tmp_path / "o")["scan"]["seeds"] == [base + "/"]
 
 

@@ -48,7 +48,9 @@ corporation inc ltd limited company edition version created modified author owne
 untitled document unknown user admin default
 """.split())
 
-_WORD = re.compile(r"(?<![\w])(?>[^\W\d_]+(?:['’][^\W\d_]+)*)\.?(?!\d)")
+# A word: letters (apostrophes inside, a full stop after an initial), not glued to letters or digits; an
+# underscore separates words, as in file names.
+_WORD = re.compile(r"(?<![^\W_])(?>[^\W\d_]+(?:['’][^\W\d_]+)*)\.?(?!\d)")
 _JOIN = re.compile(r"(?:\s+|[-_]|%20|\s*-\s*)")  # what may stand between two words of one name
 
 
