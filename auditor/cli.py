@@ -217,7 +217,8 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
     if gate.fail_on and any(_worse_or_equal(f["severity"], gate.fail_on) for f in findings):
         click.echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
         return 1
-    new = [f for f in findings if f.get("status") == "new"]
+    # Without history (--no-state, the demo) nothing was seen before: every finding is new, so the gate still holds.
+    new = [f for f in findings if f.get("status", "new") == "new"]
     if gate.fail_on_new and any(_worse_or_equal(f["severity"], gate.fail_on_new) for f in new):
         click.echo(f"failing: a new finding is at or above --fail-on-new {gate.fail_on_new}", err=True)
         return 1

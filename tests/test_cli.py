@@ -62,7 +62,7 @@ def test_out_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
 def test_missing_browser_with_render_always_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o"),
                                        "--render", "always", "--browser", str(tmp_path / "no-chromium")])
-    assert result.exit_code == 2 and "no such executable" in _error_line(result)
+    assert result.exit_code == 2 and "not a browser" in _error_line(result)
 
 
 def test_unfinished_scan_of_other_seeds_is_refused(tmp_path: Path) -> None:

@@ -238,3 +238,12 @@ def test_messages_carry_no_python_internals() -> None:
     assert plain("cannot identify image file <_io.BytesIO object at 0x7f3a2c1b9e40>") == "cannot identify image file"
     assert plain("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1006)") == (
         "certificate verify failed")
+
+
+def test_fail_on_new_without_history_treats_every_finding_as_new(tmp_path: Path) -> None:
+    photo = tmp_path / "in" / "trip.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(images.jpeg(lat=51.5007, lon=-0.1246))
+    result = CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o"), "--no-state",
+                                       "--fail-on-new", "high"])
+    assert result.exit_code == 1, result.output
