@@ -247,3 +247,20 @@ def test_fail_on_new_without_history_treats_every_finding_as_new(tmp_path: Path)
     result = CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o"), "--no-state",
                                        "--fail-on-new", "high"])
     assert result.exit_code == 1, result.output
+
+
+def test_ctrl_c_mid_scan_is_one_clear_line_and_exit_130(tmp_path: Path, demo_url: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "auditor", "scan", demo_url, "--out", str(tmp_path / "o"), "--no-state",
+               "--render", "never", "--rate", "5"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "interrupted; run the same command again to resume" in output
+    assert "Traceback" not in output and "Future exception" not in output and "never retrieved" not in output

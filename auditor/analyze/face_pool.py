@@ -42,7 +42,11 @@ def _single_threaded() -> None:
 def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[str, PictureFaces | str]:
     """Faces in one picture and, while its pixels are decoded, the report's redacted thumbnail of it."""
     sha256, path, max_pixels, thresholds, choice = job
-    pixels = decode(Path(path).read_bytes(), max_pixels)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:  # the stored copy went missing under us: this picture's error, not the scan's end
+        return sha256, PictureFaces([], error=f"cannot read the stored copy ({exc.strerror})")
+    pixels = decode(data, max_pixels)
     if isinstance(pixels, str):  # not "nobody in it": nobody has looked
         return sha256, PictureFaces([], error=pixels)
     try:
