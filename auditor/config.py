@@ -14,6 +14,7 @@ from auditor import __version__
 
 RenderMode = Literal["auto", "always", "never"]
 
+
 def user_agent(contact: str | None = None) -> str:
     """The User-Agent: the project, its version, and how a server's admin reaches whoever runs the audit
     (``--contact``, a URL or e-mail address; ``--user-agent`` replaces the whole string)."""

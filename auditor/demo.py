@@ -18,7 +18,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     but only under ``/uploads/`` (the classic mistake the demo wants to expose)."""
 
     extensions_map = {  # noqa: RUF012 - overrides the stdlib's attribute of the same (mutable) shape
-        **SimpleHTTPRequestHandler.extensions_map, ".webp": "image/webp", ".js": "text/javascript"}
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".webp": "image/webp",
+        ".js": "text/javascript",
+    }
     listing_prefix = "/uploads/"
 
     def do_GET(self) -> None:
@@ -54,8 +57,8 @@ def _office_team() -> bytes | None:
     except ImportError:
         return None
     canvas = Image.new("RGB", (1400, 700), (232, 226, 214))
-    canvas.paste(Image.fromarray(skimage.data.astronaut()), (100, 94))  # type: ignore[no-untyped-call]
-    canvas.paste(Image.fromarray(np.stack([skimage.data.camera()] * 3, axis=-1)), (788, 94))  # type: ignore[no-untyped-call]
+    canvas.paste(Image.fromarray(skimage.data.astronaut()), (100, 94))
+    canvas.paste(Image.fromarray(np.stack([skimage.data.camera()] * 3, axis=-1)), (788, 94))
     buf = io.BytesIO()
     canvas.save(buf, "JPEG", quality=85)
     return buf.getvalue()

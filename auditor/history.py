@@ -62,33 +62,46 @@ class History:
     def put_all(self, key: str, found: dict[str, PictureFaces]) -> None:
         """One transaction for a whole scan's pictures (a commit per picture costs a disk flush each)."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
-                                [(sha, key, json.dumps(r.to_cache())) for sha, r in found.items()])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
+                [(sha, key, json.dumps(r.to_cache())) for sha, r in found.items()],
+            )
 
     def previous(self, key: str) -> dict[str, Any]:
         """The last recorded scan with this key: its finding ids and findings (empty when there is none)."""
-        row = self.db.execute("SELECT id, finished_at FROM scans WHERE key = ? ORDER BY id DESC LIMIT 1",
-                              (key,)).fetchone()
+        row = self.db.execute(
+            "SELECT id, finished_at FROM scans WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)
+        ).fetchone()
         if row is None:
             return {}
-        findings = [json.loads(body) for (body,) in self.db.execute(
-            "SELECT body FROM findings WHERE scan_id = ? ORDER BY id", (row[0],))]
-        return {"previous_finished_at": row[1], "previous_ids": [f["id"] for f in findings],
-                "previous_findings": findings}
+        findings = [
+            json.loads(body)
+            for (body,) in self.db.execute("SELECT body FROM findings WHERE scan_id = ? ORDER BY id", (row[0],))
+        ]
+        return {
+            "previous_finished_at": row[1],
+            "previous_ids": [f["id"] for f in findings],
+            "previous_findings": findings,
+        }
 
     def record(self, key: str, document: dict[str, Any]) -> None:
         with self.db:
-            cursor = self.db.execute("INSERT INTO scans (key, finished_at) VALUES (?, ?)",
-                                     (key, document["scan"]["finished_at"]))
+            cursor = self.db.execute(
+                "INSERT INTO scans (key, finished_at) VALUES (?, ?)", (key, document["scan"]["finished_at"])
+            )
             keep = ("id", "check", "severity", "title", "asset", "page", "evidence", "advice")
-            self.db.executemany("INSERT INTO findings VALUES (?, ?, ?)", [
-                (cursor.lastrowid, f["id"], json.dumps({k: f[k] for k in keep})) for f in document["findings"]])
+            self.db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?)",
+                [(cursor.lastrowid, f["id"], json.dumps({k: f[k] for k in keep})) for f in document["findings"]],
+            )
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """new / unchanged / resolved between two findings.json documents, by finding id."""
     old_ids = {f["id"] for f in old["findings"]}
     new_ids = {f["id"] for f in new["findings"]}
-    return {"new": [f for f in new["findings"] if f["id"] not in old_ids],
-            "unchanged": [f for f in new["findings"] if f["id"] in old_ids],
-            "resolved": [f for f in old["findings"] if f["id"] not in new_ids]}
+    return {
+        "new": [f for f in new["findings"] if f["id"] not in old_ids],
+        "unchanged": [f for f in new["findings"] if f["id"] in old_ids],
+        "resolved": [f for f in old["findings"] if f["id"] not in new_ids],
+    }

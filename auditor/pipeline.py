@@ -56,8 +56,10 @@ def _open(config: ScanConfig, store: Store, fresh: bool, progress: Progress) -> 
     previous = store.get_meta("seeds")
     if previous is not None and not fresh and not store.get_meta("complete"):
         if previous != list(config.seeds):
-            raise StoreError(f"{config.out}: holds an unfinished scan of {', '.join(previous)}; "
-                             "use another --out, or --fresh to discard it")
+            raise StoreError(
+                f"{config.out}: holds an unfinished scan of {', '.join(previous)}; "
+                "use another --out, or --fresh to discard it"
+            )
         progress.log(f"resuming the unfinished scan in {config.out}")
         return True
     if previous is not None:
@@ -79,9 +81,14 @@ def make_renderer(config: ScanConfig) -> Renderer | None:
     return Renderer(Scope(config.seeds, config.allow_hosts), executable, config.render_timeout, config.user_agent)
 
 
-async def _crawl(config: ScanConfig, store: Store, progress: Progress,
-                 share_transport: httpx.AsyncBaseTransport | None, fetch_transport: httpx.AsyncBaseTransport | None,
-                 guard: NetGuard | None) -> float:
+async def _crawl(
+    config: ScanConfig,
+    store: Store,
+    progress: Progress,
+    share_transport: httpx.AsyncBaseTransport | None,
+    fetch_transport: httpx.AsyncBaseTransport | None,
+    guard: NetGuard | None,
+) -> float:
     """The crawl; returns the seconds spent rendering pages (summed over pages rendered at once)."""
     renderer = make_renderer(config)
     try:
@@ -162,8 +169,9 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
             try:
                 sha, size = _sha256(path)
             except OSError as exc:  # reported as not_checked by the analysis stage
-                db.execute("INSERT OR REPLACE INTO assets (url, type, state) VALUES (?, ?, 'error')",
-                           (path.as_uri(), kind))
+                db.execute(
+                    "INSERT OR REPLACE INTO assets (url, type, state) VALUES (?, ?, 'error')", (path.as_uri(), kind)
+                )
                 store.add_error(path.as_uri(), "read", f"cannot read {path}: {exc.strerror}", db)
                 continue
             db.execute(
@@ -190,13 +198,15 @@ def _disk_errors(out: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         if exc.errno in _FULL:
-            raise StoreError(f"{out}: the disk is full ({exc.strerror}); free some space and run the same command "
-                             "to resume") from exc
+            raise StoreError(
+                f"{out}: the disk is full ({exc.strerror}); free some space and run the same command to resume"
+            ) from exc
         raise
     except sqlite3.OperationalError as exc:
         if "full" in str(exc) or "disk" in str(exc) or "too big" in str(exc):
-            raise StoreError(f"{out}: the disk is full ({exc}); free some space and run the same command "
-                             "to resume") from exc
+            raise StoreError(
+                f"{out}: the disk is full ({exc}); free some space and run the same command to resume"
+            ) from exc
         raise
 
 
@@ -240,9 +250,15 @@ def rerender(out: Path, options: ReportOptions) -> ScanOutcome:
         store.close()
 
 
-def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: bool = False,
-             share_transport: httpx.AsyncBaseTransport | None = None,
-             fetch_transport: httpx.AsyncBaseTransport | None = None, guard: NetGuard | None = None) -> ScanOutcome:
+def run_scan(
+    config: ScanConfig,
+    progress: Progress | None = None,
+    *,
+    fresh: bool = False,
+    share_transport: httpx.AsyncBaseTransport | None = None,
+    fetch_transport: httpx.AsyncBaseTransport | None = None,
+    guard: NetGuard | None = None,
+) -> ScanOutcome:
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
     progress = progress or NullProgress()
     check_models(config)
@@ -254,9 +270,15 @@ def run_scan(config: ScanConfig, progress: Progress | None = None, *, fresh: boo
         store.close()
 
 
-def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
-          share_transport: httpx.AsyncBaseTransport | None, fetch_transport: httpx.AsyncBaseTransport | None,
-          guard: NetGuard | None) -> ScanOutcome:
+def _scan(
+    config: ScanConfig,
+    store: Store,
+    progress: Progress,
+    fresh: bool,
+    share_transport: httpx.AsyncBaseTransport | None,
+    fetch_transport: httpx.AsyncBaseTransport | None,
+    guard: NetGuard | None,
+) -> ScanOutcome:
     resumed = _open(config, store, fresh, progress)
     started = time.monotonic()
     # check_models has already turned unavailable face models into a ConfigError, so the pool can be made.
@@ -272,6 +294,13 @@ def _scan(config: ScanConfig, store: Store, progress: Progress, fresh: bool,
         progress.log("analysing documents and images")
         parts = analyze(store, config, history, pool)
         run_site_checks(store)
-        store.set_meta("timings", {"crawl_s": round(crawled - started, 2), "render_s": round(render_s, 2),
-                                   "analysis_s": round(time.monotonic() - crawled, 2), **parts})
+        store.set_meta(
+            "timings",
+            {
+                "crawl_s": round(crawled - started, 2),
+                "render_s": round(render_s, 2),
+                "analysis_s": round(time.monotonic() - crawled, 2),
+                **parts,
+            },
+        )
         return _finish(store, config, resumed, history)

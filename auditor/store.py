@@ -78,8 +78,11 @@ def upgrade_columns(db: sqlite3.Connection, schema: str) -> None:
         for _, name, kind, notnull, default, _pk in expected.execute(f"PRAGMA table_info({table})"):
             if name in have:
                 continue
-            clause = f" NOT NULL DEFAULT {default}" if notnull and default is not None else (
-                f" DEFAULT {default}" if default is not None else "")
+            clause = (
+                f" NOT NULL DEFAULT {default}"
+                if notnull and default is not None
+                else (f" DEFAULT {default}" if default is not None else "")
+            )
             db.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}{clause}')
     expected.close()
 
@@ -218,8 +221,16 @@ class Store:
         return target
 
     # -- frontier -----------------------------------------------------------------------------------------------
-    def add_page(self, db: sqlite3.Connection, url: str, depth: int, prank: int, idx: int, probe: bool = False,
-                 parent: str | None = None) -> None:
+    def add_page(
+        self,
+        db: sqlite3.Connection,
+        url: str,
+        depth: int,
+        prank: int,
+        idx: int,
+        probe: bool = False,
+        parent: str | None = None,
+    ) -> None:
         """Queue a page; if it is already queued at a later position, move it earlier (deterministic order)."""
         db.execute(
             """INSERT INTO pages (url, depth, prank, idx, probe, parent) VALUES (?, ?, ?, ?, ?, ?)
@@ -239,15 +250,18 @@ class Store:
         with self.transaction() as db:
             unranked = db.execute(
                 """SELECT url FROM pages WHERE state = 'pending' AND depth = ? AND rank IS NULL
-                   ORDER BY prank, idx, url""", (depth,),
+                   ORDER BY prank, idx, url""",
+                (depth,),
             ).fetchall()
             start = db.execute("SELECT COALESCE(MAX(rank), -1) + 1 FROM pages").fetchone()[0]
-            db.executemany("UPDATE pages SET rank = ? WHERE url = ?",
-                           [(start + i, u) for i, (u,) in enumerate(unranked)])
+            db.executemany(
+                "UPDATE pages SET rank = ? WHERE url = ?", [(start + i, u) for i, (u,) in enumerate(unranked)]
+            )
             # Folder probes that found nothing do not use up the page budget.
             used = db.execute(
                 """SELECT COUNT(*) FROM pages WHERE state NOT IN ('pending', 'skipped')
-                   AND NOT (probe = 1 AND (status IS NULL OR status >= 400))""").fetchone()[0]
+                   AND NOT (probe = 1 AND (status IS NULL OR status >= 400))"""
+            ).fetchone()[0]
             rows = db.execute(
                 "SELECT url, depth, rank, probe FROM pages WHERE state = 'pending' AND depth = ? ORDER BY rank",
                 (depth,),

@@ -74,8 +74,10 @@ def detector(root: Path, sides: tuple[int, int], choice: faces.FaceModelChoice =
     recall = "  ".join(f"recall {k} {v[0] / max(v[1], 1):.2f} ({v[1]} faces)" for k, v in bands.items())
     precision = matched_predictions / max(predicted, 1)
     how = f"long side {sides[0]}" if sides[0] == sides[1] else f"cascade {sides[0]} -> {sides[1]}"
-    print(f"{choice.description.split(' + ')[0]}, {how}: {recall}  precision {precision:.2f}"
-          f"  median {statistics.median(times):.0f} ms/image, mean {statistics.mean(times):.0f}")
+    print(
+        f"{choice.description.split(' + ')[0]}, {how}: {recall}  precision {precision:.2f}"
+        f"  median {statistics.median(times):.0f} ms/image, mean {statistics.mean(times):.0f}"
+    )
 
 
 def ages(root: Path) -> None:
@@ -108,8 +110,10 @@ def ages(root: Path) -> None:
     print(f"\n{'flag if estimate <':>19} {'<18':>6} {'13-17':>6} {'18-25':>6} {'26+':>6}")
     for threshold in range(18, 36):
         flagged = e < threshold
-        print(f"{threshold:>19} {flagged[minors].mean():6.0%} {flagged[teen].mean():6.0%} "
-              f"{flagged[young].mean():6.0%} {flagged[t >= 26].mean():6.0%}")
+        print(
+            f"{threshold:>19} {flagged[minors].mean():6.0%} {flagged[teen].mean():6.0%} "
+            f"{flagged[young].mean():6.0%} {flagged[t >= 26].mean():6.0%}"
+        )
     rng = np.random.default_rng(0)
     folds = rng.permutation(len(t)) % 5
     picked, held = [], []
@@ -118,16 +122,20 @@ def ages(root: Path) -> None:
         threshold = next((th for th in np.arange(15, 45, 0.5) if (e[train & minors] < th).mean() >= 0.98), 45.0)
         picked.append(threshold)
         held.append(((e[test & minors] < threshold).mean(), (e[test & (t >= 26)] < threshold).mean()))
-    print(f"\n5-fold CV threshold for 98 % of under-18s: {statistics.mean(picked):.1f} "
-          f"(folds {', '.join(f'{p:.1f}' for p in picked)}); held-out under-18s flagged "
-          f"{np.mean([h[0] for h in held]):.0%}, adults 26+ flagged {np.mean([h[1] for h in held]):.0%}")
+    print(
+        f"\n5-fold CV threshold for 98 % of under-18s: {statistics.mean(picked):.1f} "
+        f"(folds {', '.join(f'{p:.1f}' for p in picked)}); held-out under-18s flagged "
+        f"{np.mean([h[0] for h in held]):.0%}, adults 26+ flagged {np.mean([h[1] for h in held]):.0%}"
+    )
     default = faces.Thresholds()
     for context in ("general", "school"):
         th = default.for_context(context)
         flagged = e < th.minor
-        print(f"default thresholds, --context {context} (minor < {th.minor}): under-18s {flagged[minors].mean():.0%}"
-              f" (13-17 {flagged[teen].mean():.0%}), adults 18-25 {flagged[young].mean():.0%}, "
-              f"26+ {flagged[t >= 26].mean():.0%}")
+        print(
+            f"default thresholds, --context {context} (minor < {th.minor}): under-18s {flagged[minors].mean():.0%}"
+            f" (13-17 {flagged[teen].mean():.0%}), adults 18-25 {flagged[young].mean():.0%}, "
+            f"26+ {flagged[t >= 26].mean():.0%}"
+        )
 
 
 def main() -> None:

@@ -24,12 +24,32 @@ def peak_rss_of(args: list[str]) -> tuple[float, float]:
     """(peak RSS in MiB, seconds) of one `auditor scan` in a fresh process."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        code = ("import resource, sys, runpy; sys.argv = ['auditor', *sys.argv[1:]];"
-                "\ntry:\n    runpy.run_module('auditor', run_name='__main__')\nexcept SystemExit: pass\n"
-                "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        result = subprocess.run([sys.executable, "-c", code, "scan", *args, "--out", out, "--no-state",
-                                 "--render", "never", "--no-link-check", "--rate", "200", "--timeout", "2"],
-                                capture_output=True, text=True)
+        code = (
+            "import resource, sys, runpy; sys.argv = ['auditor', *sys.argv[1:]];"
+            "\ntry:\n    runpy.run_module('auditor', run_name='__main__')\nexcept SystemExit: pass\n"
+            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "scan",
+                *args,
+                "--out",
+                out,
+                "--no-state",
+                "--render",
+                "never",
+                "--no-link-check",
+                "--rate",
+                "200",
+                "--timeout",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+        )
     peak = next(int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("PEAK"))
     return peak / 1024, time.perf_counter() - started
 

@@ -97,13 +97,14 @@ def main() -> None:
                         offers.append(f"/{variant} {width}w")
                     offers.append(f"/{name} {img.width}w")
                     small = offers[0].split()[0]
-                    markup[name] = (f'<img src="{small}" srcset="{", ".join(offers)}" sizes="400px" width="400" '
-                                    'height="300">')
+                    markup[name] = (
+                        f'<img src="{small}" srcset="{", ".join(offers)}" sizes="400px" width="400" height="300">'
+                    )
         i += 1
     per_page = max(1, len(names) // args.pages)
     links = []
     for p in range(args.pages):
-        batch = names[p * per_page:(p + 1) * per_page] if p < args.pages - 1 else names[p * per_page:]
+        batch = names[p * per_page : (p + 1) * per_page] if p < args.pages - 1 else names[p * per_page :]
         page = f"pages/p{p:04d}.html"
         (out / page).parent.mkdir(exist_ok=True)
         nav = f'<a href="/pages/p{(p + 1) % args.pages:04d}.html">next</a>'

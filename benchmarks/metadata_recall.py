@@ -24,8 +24,12 @@ from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_
 
 
 def truth_fields(entry: dict) -> dict[str, bool]:  # type: ignore[type-arg]
-    names = [v for v in entry["names"].values()
-             for v in (v if isinstance(v, list) else [v]) if not is_boilerplate_name(str(v))]
+    names = [
+        v
+        for v in entry["names"].values()
+        for v in (v if isinstance(v, list) else [v])
+        if not is_boilerplate_name(str(v))
+    ]
     serials = [v for v in entry["serial_numbers"].values() if not is_placeholder_serial(str(v))]
     return {"gps": bool(entry["has_gps"]), "serial": bool(serials), "names": bool(names)}
 
@@ -52,9 +56,11 @@ def main() -> None:
         except UnreadableImage as exc:
             unreadable.append(f"{rel}: {exc}")
             continue
-        got = {"gps": meta.gps is not None,
-               "serial": any(not is_placeholder_serial(v) for v in meta.serials.values()),
-               "names": any(not is_boilerplate_name(v) for v in meta.names.values())}
+        got = {
+            "gps": meta.gps is not None,
+            "serial": any(not is_placeholder_serial(v) for v in meta.serials.values()),
+            "names": any(not is_boilerplate_name(v) for v in meta.names.values()),
+        }
         for f in counts:
             if got[f] and expected[f]:
                 counts[f]["tp"] += 1

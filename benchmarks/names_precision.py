@@ -26,8 +26,7 @@ def predict(rows: list[dict]) -> list[list[str]]:  # type: ignore[type-arg]
     captions = names_in([r["text"] for r in rows if r.get("kind") != "filename"])
     words = {r["text"]: filename_words(r["text"]) for r in rows if r.get("kind") == "filename"}
     files = names_in_filenames([w for w in words.values() if w])
-    return [files.get(words[r["text"]] or "", []) if r.get("kind") == "filename" else captions[r["text"]]
-            for r in rows]
+    return [files.get(words[r["text"]] or "", []) if r.get("kind") == "filename" else captions[r["text"]] for r in rows]
 
 
 def score(path: Path, verbose: bool = True) -> dict[str, float]:
@@ -44,11 +43,17 @@ def score(path: Path, verbose: bool = True) -> dict[str, float]:
         s_fn += bool(want and not have)
         if verbose and want != have:
             print(f"  {row['text']!r}: found {got}, labelled {row['names']}")
-    result = {"snippet_precision": s_tp / max(s_tp + s_fp, 1), "snippet_recall": s_tp / max(s_tp + s_fn, 1),
-              "name_precision": n_tp / max(n_tp + n_fp, 1), "name_recall": n_tp / max(n_tp + n_fn, 1)}
-    print(f"{path.name}: {len(rows)} snippets, snippet P {result['snippet_precision']:.0%} "
-          f"R {result['snippet_recall']:.0%}, name P {result['name_precision']:.0%} R {result['name_recall']:.0%}, "
-          f"{len(rows) / elapsed:.0f} snippets/s (incl. model load on first use)")
+    result = {
+        "snippet_precision": s_tp / max(s_tp + s_fp, 1),
+        "snippet_recall": s_tp / max(s_tp + s_fn, 1),
+        "name_precision": n_tp / max(n_tp + n_fp, 1),
+        "name_recall": n_tp / max(n_tp + n_fn, 1),
+    }
+    print(
+        f"{path.name}: {len(rows)} snippets, snippet P {result['snippet_precision']:.0%} "
+        f"R {result['snippet_recall']:.0%}, name P {result['name_precision']:.0%} R {result['name_recall']:.0%}, "
+        f"{len(rows) / elapsed:.0f} snippets/s (incl. model load on first use)"
+    )
     return result
 
 

@@ -38,21 +38,60 @@ HERE = Path(__file__).resolve().parent
 def make(size: int, cache: Path) -> Path:
     site = cache / f"site-{size}"
     if not (site / "index.html").exists():
-        subprocess.run([sys.executable, str(HERE / "make_site.py"), str(site), "--pages", str(max(10, size // 5)),
-                        "--images", str(size)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "make_site.py"),
+                str(site),
+                "--pages",
+                str(max(10, size // 5)),
+                "--images",
+                str(size),
+            ],
+            check=True,
+        )
     return site
 
 
-def audit(base: str, render: str, out: str, state: str | None, profile: Path | None = None,
-          rate: float = 1000) -> dict[str, Any]:
+def audit(
+    base: str, render: str, out: str, state: str | None, profile: Path | None = None, rate: float = 1000
+) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     history = ["--state", state] if state else ["--no-state"]
-    command = [sys.executable, "-m", "auditor", "scan", base, "--out", out, *history, "--render", render,
-               "--no-link-check", "--rate", str(rate), "--concurrency", "16", "--max-pages", "100000"]
+    command = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "scan",
+        base,
+        "--out",
+        out,
+        *history,
+        "--render",
+        render,
+        "--no-link-check",
+        "--rate",
+        str(rate),
+        "--concurrency",
+        "16",
+        "--max-pages",
+        "100000",
+    ]
     if profile is not None:
-        command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate", "50", "-o", str(profile),
-                   "--", *command]
+        command = [
+            "py-spy",
+            "record",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--rate",
+            "50",
+            "-o",
+            str(profile),
+            "--",
+            *command,
+        ]
     result = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if result.returncode not in (0, 1, 3):
@@ -61,26 +100,43 @@ def audit(base: str, render: str, out: str, state: str | None, profile: Path | N
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     images = [a for a in document["assets"] if a["type"] == "image" and a["fetched"]]
-    megapixels = sum((a["metadata"] or {}).get("width", 0) * (a["metadata"] or {}).get("height", 0)
-                     for a in images) / 1e6
+    megapixels = (
+        sum((a["metadata"] or {}).get("width", 0) * (a["metadata"] or {}).get("height", 0) for a in images) / 1e6
+    )
     timings = document["scan"]["timings"]
-    return {"wall_s": round(wall, 1), "pages": document["scan"]["pages"], "images": len(images),
-            "pages_per_s": round(document["scan"]["pages"] / wall, 1), "images_per_s": round(len(images) / wall, 1),
-            "megapixels_per_s": round(megapixels / wall, 1), "peak_rss_mib": round(after.ru_maxrss / 1024),
-            "cpu_utilisation": round(cpu / wall / (os.cpu_count() or 1), 2), **timings,
-            # start-up (imports, models) and writing findings.json, the CSVs and report.html
-            "startup_and_report_s": round(wall - timings.get("crawl_s", 0) - timings.get("analysis_s", 0), 1),
-            "not_modified": document["scan"].get("not_modified", 0), "findings": len(document["findings"]),
-            "finding_ids": sorted(f["id"] for f in document["findings"])}
+    return {
+        "wall_s": round(wall, 1),
+        "pages": document["scan"]["pages"],
+        "images": len(images),
+        "pages_per_s": round(document["scan"]["pages"] / wall, 1),
+        "images_per_s": round(len(images) / wall, 1),
+        "megapixels_per_s": round(megapixels / wall, 1),
+        "peak_rss_mib": round(after.ru_maxrss / 1024),
+        "cpu_utilisation": round(cpu / wall / (os.cpu_count() or 1), 2),
+        **timings,
+        # start-up (imports, models) and writing findings.json, the CSVs and report.html
+        "startup_and_report_s": round(wall - timings.get("crawl_s", 0) - timings.get("analysis_s", 0), 1),
+        "not_modified": document["scan"].get("not_modified", 0),
+        "findings": len(document["findings"]),
+        "finding_ids": sorted(f["id"] for f in document["findings"]),
+    }
 
 
 # In priority order: a stack is counted in the first stage one of whose functions it passes through.
-STAGES = [("faces: detection and ages", ("analyse_picture", "analyse")), ("faces: decoding", ("load_image",)),
-          ("faces: report thumbnails", ("redacted_thumbnail",)), ("faces: fingerprints", ("_fingerprint_of",)),
-          ("faces: worker start-up", ("_process_worker", "spawn_main")), ("faces: grouping", ("largest_copies",)),
-          ("report", ("write_all",)), ("crawl", ("_crawl", "run_until_complete")), ("metadata", ("_images",)),
-          ("names", ("name_findings", "_caption_names")), ("documents", ("_documents",)),
-          ("imports", ("_find_and_load",))]
+STAGES = [
+    ("faces: detection and ages", ("analyse_picture", "analyse")),
+    ("faces: decoding", ("load_image",)),
+    ("faces: report thumbnails", ("redacted_thumbnail",)),
+    ("faces: fingerprints", ("_fingerprint_of",)),
+    ("faces: worker start-up", ("_process_worker", "spawn_main")),
+    ("faces: grouping", ("largest_copies",)),
+    ("report", ("write_all",)),
+    ("crawl", ("_crawl", "run_until_complete")),
+    ("metadata", ("_images",)),
+    ("names", ("name_findings", "_caption_names")),
+    ("documents", ("_documents",)),
+    ("imports", ("_find_and_load",)),
+]
 
 
 def summarise_profile(path: Path) -> dict[str, Any]:
@@ -101,8 +157,11 @@ def summarise_profile(path: Path) -> dict[str, Any]:
         stages[stage] += n
         name, _, where = frames[-1].partition(" (")
         leaves[f"{name} ({where.rstrip(')').rsplit('/', 1)[-1]})"] += n
-    return {"samples": total, "stages": {k: round(v / total, 3) for k, v in stages.most_common()},
-            "top_self": [(k, round(v / total, 3)) for k, v in leaves.most_common(12)]}
+    return {
+        "samples": total,
+        "stages": {k: round(v / total, 3) for k, v in stages.most_common()},
+        "top_self": [(k, round(v / total, 3)) for k, v in leaves.most_common(12)],
+    }
 
 
 async def fetch_only(base: str, site: Path) -> float:
@@ -135,72 +194,102 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "auditor-bench")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--profile", action="store_true", help="record the first audit of each size with py-spy")
-    parser.add_argument("--network-rate", type=float, default=30.0,
-                        help="also audit the smallest site at this many requests/s (0: skip)")
+    parser.add_argument(
+        "--network-rate",
+        type=float,
+        default=30.0,
+        help="also audit the smallest site at this many requests/s (0: skip)",
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
     sizes = [int(s) for s in args.sizes.split(",")]
     for size in sizes:
         site = make(size, args.cache)
-        with (serve_directory(site) as base, tempfile.TemporaryDirectory() as state,
-              tempfile.TemporaryDirectory() as out):
+        with (
+            serve_directory(site) as base,
+            tempfile.TemporaryDirectory() as state,
+            tempfile.TemporaryDirectory() as out,
+        ):
             profile = args.cache / f"profile-{size}.txt" if args.profile else None
             row: dict[str, Any] = {"size": size, **audit(base, args.render, out, state, profile)}
             if profile is not None:
                 row["profile"] = summarise_profile(profile)
-                print(f"profile of the first audit of {size} images (py-spy, all processes, "
-                      f"{row['profile']['samples']} samples):")
+                print(
+                    f"profile of the first audit of {size} images (py-spy, all processes, "
+                    f"{row['profile']['samples']} samples):"
+                )
                 for name, share in row["profile"]["stages"].items():
                     print(f"  {share:6.1%}  {name}")
                 print("  functions with the most samples of their own:")
                 for name, share in row["profile"]["top_self"]:
                     print(f"  {share:6.1%}  {name}")
             again = audit(base, args.render, out, state)  # the unchanged site, same --out and --state
-            row |= {"rescan_s": again["wall_s"], "rescan_speedup": round(row["wall_s"] / again["wall_s"], 1),
-                    "rescan_not_modified": again["not_modified"],
-                    "rescan_same_findings": again["finding_ids"] == row["finding_ids"],
-                    "rescan_timings": {k: again[k] for k in ("crawl_s", "analysis_s", "startup_and_report_s")}}
+            row |= {
+                "rescan_s": again["wall_s"],
+                "rescan_speedup": round(row["wall_s"] / again["wall_s"], 1),
+                "rescan_not_modified": again["not_modified"],
+                "rescan_same_findings": again["finding_ids"] == row["finding_ids"],
+                "rescan_timings": {k: again[k] for k in ("crawl_s", "analysis_s", "startup_and_report_s")},
+            }
             del row["finding_ids"]
             row["fetch_only_s"] = round(asyncio.run(fetch_only(base, site)), 1)
             if args.network_rate and size == sizes[0]:
                 # A crawl bound by the network (here: by the request rate): faces are read while it fetches.
                 with tempfile.TemporaryDirectory() as slow_out:
                     slow = audit(base, args.render, slow_out, None, rate=args.network_rate)
-                row["network_bound"] = {"rate": args.network_rate, "wall_s": slow["wall_s"],
-                                        "crawl_s": slow["crawl_s"], "analysis_after_crawl_s": slow["analysis_s"],
-                                        "one_after_the_other_s": round(slow["crawl_s"] + row["analysis_s"], 1)}
+                row["network_bound"] = {
+                    "rate": args.network_rate,
+                    "wall_s": slow["wall_s"],
+                    "crawl_s": slow["crawl_s"],
+                    "analysis_after_crawl_s": slow["analysis_s"],
+                    "one_after_the_other_s": round(slow["crawl_s"] + row["analysis_s"], 1),
+                }
         exif_s = exiftool_seconds(site)
         row["exiftool_s"] = None if exif_s is None else round(exif_s, 1)
         if exif_s and row.get("metadata_s"):
             row["metadata_vs_exiftool"] = round(exif_s / row["metadata_s"], 1)  # >1: our metadata stage is faster
         rows.append(row)
         print(json.dumps(row))
-    print(f"\n{'images':>7} {'pages':>6} {'wall s':>7} {'img/s':>6} {'MP/s':>6} {'RSS MiB':>8} {'CPU':>5} "
-          f"{'re-scan s':>9} {'speed-up':>8} {'304s':>6} {'same':>5}")
+    print(
+        f"\n{'images':>7} {'pages':>6} {'wall s':>7} {'img/s':>6} {'MP/s':>6} {'RSS MiB':>8} {'CPU':>5} "
+        f"{'re-scan s':>9} {'speed-up':>8} {'304s':>6} {'same':>5}"
+    )
     for r in rows:
-        print(f"{r['images']:>7} {r['pages']:>6} {r['wall_s']:>7} {r['images_per_s']:>6} {r['megapixels_per_s']:>6} "
-              f"{r['peak_rss_mib']:>8} {r['cpu_utilisation']:>5} {r['rescan_s']:>9} {r['rescan_speedup']:>8} "
-              f"{r['rescan_not_modified']:>6} {r['rescan_same_findings']!s:>5}")
-    print(f"\n{'images':>7} {'crawl s':>8} {'fetch-only s':>12} {'documents s':>11} {'metadata s':>10} "
-          f"{'exiftool s':>10} {'names s':>7} {'faces s':>7} {'start-up+report s':>17}")
+        print(
+            f"{r['images']:>7} {r['pages']:>6} {r['wall_s']:>7} {r['images_per_s']:>6} {r['megapixels_per_s']:>6} "
+            f"{r['peak_rss_mib']:>8} {r['cpu_utilisation']:>5} {r['rescan_s']:>9} {r['rescan_speedup']:>8} "
+            f"{r['rescan_not_modified']:>6} {r['rescan_same_findings']!s:>5}"
+        )
+    print(
+        f"\n{'images':>7} {'crawl s':>8} {'fetch-only s':>12} {'documents s':>11} {'metadata s':>10} "
+        f"{'exiftool s':>10} {'names s':>7} {'faces s':>7} {'start-up+report s':>17}"
+    )
     for r in rows:
-        print(f"{r['images']:>7} {r.get('crawl_s', '-'):>8} {r['fetch_only_s']:>12} {r.get('documents_s', '-'):>11} "
-              f"{r.get('metadata_s', '-'):>10} {r['exiftool_s'] or '-':>10} {r.get('names_s', '-'):>7} "
-              f"{r.get('faces_s', '-'):>7} {r['startup_and_report_s']:>17}")
+        print(
+            f"{r['images']:>7} {r.get('crawl_s', '-'):>8} {r['fetch_only_s']:>12} {r.get('documents_s', '-'):>11} "
+            f"{r.get('metadata_s', '-'):>10} {r['exiftool_s'] or '-':>10} {r.get('names_s', '-'):>7} "
+            f"{r.get('faces_s', '-'):>7} {r['startup_and_report_s']:>17}"
+        )
         if r.get("metadata_vs_exiftool"):
-            print(f"{'':>7} metadata stage {r['metadata_vs_exiftool']}x exiftool's speed on the same files; crawl "
-                  f"{r['crawl_s'] / max(r['fetch_only_s'], 0.1):.2f}x the time of a plain httpx fetch of every file")
+            print(
+                f"{'':>7} metadata stage {r['metadata_vs_exiftool']}x exiftool's speed on the same files; crawl "
+                f"{r['crawl_s'] / max(r['fetch_only_s'], 0.1):.2f}x the time of a plain httpx fetch of every file"
+            )
     for r in rows:
         if "network_bound" in r:
             n = r["network_bound"]
-            print(f"\nat {n['rate']:g} requests/s ({r['images']} images): {n['wall_s']} s in all, "
-                  f"crawl {n['crawl_s']} s with faces read meanwhile, {n['analysis_after_crawl_s']} s of analysis "
-                  f"after it; one stage after the other would take about {n['one_after_the_other_s']} s")
+            print(
+                f"\nat {n['rate']:g} requests/s ({r['images']} images): {n['wall_s']} s in all, "
+                f"crawl {n['crawl_s']} s with faces read meanwhile, {n['analysis_after_crawl_s']} s of analysis "
+                f"after it; one stage after the other would take about {n['one_after_the_other_s']} s"
+            )
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
-        print(f"growth {a['images']} -> {b['images']} images: time x{b['wall_s'] / a['wall_s']:.1f}, "
-              f"peak RSS x{b['peak_rss_mib'] / a['peak_rss_mib']:.2f}")
+        print(
+            f"growth {a['images']} -> {b['images']} images: time x{b['wall_s'] / a['wall_s']:.1f}, "
+            f"peak RSS x{b['peak_rss_mib'] / a['peak_rss_mib']:.2f}"
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"machine": os.uname().machine, "cores": os.cpu_count(), "rows": rows}, indent=2))
 

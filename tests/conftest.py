@@ -43,8 +43,14 @@ def make_config(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Build a ScanConfig for a test with fast politeness settings."""
 
     def make(*seeds: str, **kwargs: object) -> ScanConfig:
-        values: dict[str, object] = {"out": tmp_path / "out", "rate": 200.0, "render": "never", "timeout": 5.0,
-                                     "link_check": False, "max_retry_after": 5.0}
+        values: dict[str, object] = {
+            "out": tmp_path / "out",
+            "rate": 200.0,
+            "render": "never",
+            "timeout": 5.0,
+            "link_check": False,
+            "max_retry_after": 5.0,
+        }
         values.update(kwargs)
         return ScanConfig(seeds=tuple(seeds), **values)  # type: ignore[arg-type]
 

@@ -66,8 +66,10 @@ class _Handler(SimpleHTTPRequestHandler):
             time.sleep(route.delay)
         body = route.body.encode() if isinstance(route.body, str) else route.body
         etag, modified = route.headers.get("ETag"), route.headers.get("Last-Modified")
-        if route.status == 200 and ((etag and self.headers.get("If-None-Match") == etag) or (
-                modified and not etag and self.headers.get("If-Modified-Since") == modified)):
+        if route.status == 200 and (
+            (etag and self.headers.get("If-None-Match") == etag)
+            or (modified and not etag and self.headers.get("If-Modified-Since") == modified)
+        ):
             self.send_response(304)  # a validator the client kept from an earlier fetch still matches
             for key, value in route.headers.items():
                 self.send_header(key, value)

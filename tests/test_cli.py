@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from auditor import __version__
 from auditor.cli import main
@@ -22,8 +22,20 @@ def test_help_on_every_command(command: list[str]) -> None:
 
 def test_scan_help_documents_the_options() -> None:
     output = CliRunner().invoke(main, ["scan", "--help"]).output
-    for option in ("--out", "--max-pages", "--max-depth", "--concurrency", "--rate", "--render", "--browser",
-                   "--allow-host", "--ignore-robots", "--user-agent", "--timeout", "--no-link-check"):
+    for option in (
+        "--out",
+        "--max-pages",
+        "--max-depth",
+        "--concurrency",
+        "--rate",
+        "--render",
+        "--browser",
+        "--allow-host",
+        "--ignore-robots",
+        "--user-agent",
+        "--timeout",
+        "--no-link-check",
+    ):
         assert option in output
 
 
@@ -32,10 +44,10 @@ def test_version() -> None:
     assert result.exit_code == 0 and __version__ in result.output
 
 
-def _error_line(result) -> str:  # type: ignore[no-untyped-def]
+def _error_line(result: Result) -> str:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
-    return result.output.strip()
+    return str(result.output).strip()
 
 
 def test_bad_url_is_exit_2(tmp_path: Path) -> None:
@@ -60,8 +72,19 @@ def test_out_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_missing_browser_with_render_always_is_exit_2(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o"),
-                                       "--render", "always", "--browser", str(tmp_path / "no-chromium")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "scan",
+            "http://127.0.0.1:9/",
+            "--out",
+            str(tmp_path / "o"),
+            "--render",
+            "always",
+            "--browser",
+            str(tmp_path / "no-chromium"),
+        ],
+    )
     assert result.exit_code == 2 and "not a browser" in _error_line(result)
 
 
@@ -105,14 +128,18 @@ def test_check_a_folder_before_publishing(tmp_path: Path) -> None:
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     (folder / "notes.txt").write_text("ignored")
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["check", str(folder), "--out", str(out), "--fail-on", "high",
-                                       "--site-location", "51.5,-0.12"])
+    result = CliRunner().invoke(
+        main, ["check", str(folder), "--out", str(out), "--fail-on", "high", "--site-location", "51.5,-0.12"]
+    )
     assert result.exit_code == 1, result.output
     document = json.loads((out / "findings.json").read_text())
     assert sorted(Path(a["url"]).name for a in document["assets"]) == ["broken.jpg", "clean.png", "with-gps.jpg"]
     checks = sorted((f["check"], Path(f["asset"]).name) for f in document["findings"])
-    assert checks == [("gps_location", "with-gps.jpg"), ("not_checked", "broken.jpg"),
-                      ("person_name_metadata", "with-gps.jpg")]
+    assert checks == [
+        ("gps_location", "with-gps.jpg"),
+        ("not_checked", "broken.jpg"),
+        ("person_name_metadata", "with-gps.jpg"),
+    ]
     assert [Path(e["url"]).name for e in document["errors"]] == ["broken.jpg"]
     assert document["assets"][1]["metadata"]["format"] == "PNG"
     clean = CliRunner().invoke(main, ["check", str(folder / "clean.png"), "--out", str(out), "--fail-on", "low"])
@@ -120,6 +147,7 @@ def test_check_a_folder_before_publishing(tmp_path: Path) -> None:
 
 
 def test_bad_site_location_is_exit_2(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["check", str(tmp_path), "--site-location", "north",
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["check", str(tmp_path), "--site-location", "north", "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2 and "LAT,LON" in _error_line(result)

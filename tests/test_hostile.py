@@ -34,28 +34,56 @@ def png_declaring(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
-HOSTILE_LINKS = ["/bomb.png", "/gzip-bomb.html", "/bomb.docx", "/truncated.jpg", "/not-an-image.jpg", "/zero.jpg",
-                 "/loop1", "/chain/0", "/calendar?month=1", "/huge.html", "/links.html", "/deep.html",
-                 "/latin1.html", "/drip.html", "/stall.html", "/reset.html", "/busy.html", "/script.svg",
-                 "/good.jpg", "/br-bomb.html", "/r/a/"]
+HOSTILE_LINKS = [
+    "/bomb.png",
+    "/gzip-bomb.html",
+    "/bomb.docx",
+    "/truncated.jpg",
+    "/not-an-image.jpg",
+    "/zero.jpg",
+    "/loop1",
+    "/chain/0",
+    "/calendar?month=1",
+    "/huge.html",
+    "/links.html",
+    "/deep.html",
+    "/latin1.html",
+    "/drip.html",
+    "/stall.html",
+    "/reset.html",
+    "/busy.html",
+    "/script.svg",
+    "/good.jpg",
+    "/br-bomb.html",
+    "/r/a/",
+]
 
 
 def hostile_site() -> Site:
     jpeg = images.jpeg(lat=51.5, lon=-0.1)
-    page = "".join(f'<a href="{u}">x</a>' if not u.endswith((".jpg", ".png", ".svg")) else f'<img src="{u}">'
-                   for u in HOSTILE_LINKS)
+    page = "".join(
+        f'<a href="{u}">x</a>' if not u.endswith((".jpg", ".png", ".svg")) else f'<img src="{u}">'
+        for u in HOSTILE_LINKS
+    )
     routes: dict[str, Route] = {
         "/": Route(f"<title>Hostile school</title>{page}<a href='/bomb.docx'>form</a>"),
-        "/robots.txt": Route("User-agent: *\n" + "Disallow: /nothing-" + "x" * 2_000_000 + "\n\x00\xff{{{",
-                             content_type="text/plain"),
+        "/robots.txt": Route(
+            "User-agent: *\n" + "Disallow: /nothing-" + "x" * 2_000_000 + "\n\x00\xff{{{", content_type="text/plain"
+        ),
         "/bomb.png": Route(png_declaring(100_000, 100_000), content_type="image/png"),
         "/gzip-bomb.html": Route(gzip.compress(b"<p>" + b" " * 30_000_000), headers={"Content-Encoding": "gzip"}),
-        "/bomb.docx": Route(documents.zip_bomb_docx(), content_type="application/vnd.openxmlformats-officedocument"
-                                                                    ".wordprocessingml.document"),
+        "/bomb.docx": Route(
+            documents.zip_bomb_docx(),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
         "/truncated.jpg": Route(jpeg[: len(jpeg) // 2], content_type="image/jpeg"),
         "/not-an-image.jpg": Route("<html>error page</html>", content_type="image/jpeg"),
         "/zero.jpg": Route(b"", content_type="image/jpeg"),
@@ -64,15 +92,21 @@ def hostile_site() -> Site:
         "/huge.html": Route(b"<p>" + b"a" * 12_000_000),
         "/links.html": Route("".join(f'<a href="/l/{i}">{i}</a>' for i in range(100_000))),
         "/deep.html": Route("<div>" * 100_000 + '<img src="/deep.jpg">' + "</div>" * 100_000),
-        "/latin1.html": Route("<title>Caf\xe9</title><img src='/caf\xe9.jpg'>".encode("latin-1"),
-                              content_type="text/html; charset=iso-8859-1"),
+        "/latin1.html": Route(
+            "<title>Caf\xe9</title><img src='/caf\xe9.jpg'>".encode("latin-1"),
+            content_type="text/html; charset=iso-8859-1",
+        ),
         "/drip.html": Route(b"<p>" + b"x" * 100, mode="drip", delay=0.2),
         "/stall.html": Route(b"<p>never finished</p>", mode="stall", delay=6),
         "/reset.html": Route("", mode="reset"),
-        "/busy.html": Route(dynamic=lambda n: Route("<p>ok</p>") if n > 1
-                            else Route("", status=429, headers={"Retry-After": "1"})),
-        "/script.svg": Route('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
-                             '<image href="http://127.0.0.9:9/tracker.png"/></svg>', content_type="image/svg+xml"),
+        "/busy.html": Route(
+            dynamic=lambda n: Route("<p>ok</p>") if n > 1 else Route("", status=429, headers={"Retry-After": "1"})
+        ),
+        "/script.svg": Route(
+            '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
+            '<image href="http://127.0.0.9:9/tracker.png"/></svg>',
+            content_type="image/svg+xml",
+        ),
         "/good.jpg": Route(jpeg, content_type="image/jpeg"),
     }
     for i in range(12):
@@ -135,10 +169,16 @@ def test_redirects_and_dns_answers_into_private_ranges_are_refused(make_config) 
             finally:
                 request.url = logical  # the response keeps the URL the crawler asked for
 
-    site = Site({"/": Route("<img src='http://169.254.169.254/latest/meta-data/photo.jpg'>"
-                            "<a href='/admin'>admin</a><img src='/ok.jpg'>"),
-                 "/admin": Route("", status=302, headers={"Location": "http://10.0.0.5/"}),
-                 "/ok.jpg": Route(images.jpeg(), content_type="image/jpeg")})
+    site = Site(
+        {
+            "/": Route(
+                "<img src='http://169.254.169.254/latest/meta-data/photo.jpg'>"
+                "<a href='/admin'>admin</a><img src='/ok.jpg'>"
+            ),
+            "/admin": Route("", status=302, headers={"Location": "http://10.0.0.5/"}),
+            "/ok.jpg": Route(images.jpeg(), content_type="image/jpeg"),
+        }
+    )
 
     async def resolve(host: str) -> list[str]:
         return {"school.example": ["93.184.216.34"]}.get(host, [host])
@@ -211,8 +251,13 @@ def test_fuzz_html_extraction(body: bytes) -> None:
 @FUZZ
 @given(st.text(max_size=2000), st.sampled_from(["text/javascript", "text/css", "application/json"]))
 def test_fuzz_scripts_styles_json(text: str, content_type: str) -> None:
-    extract_resource(text.encode("utf-8", "surrogatepass"), "https://school.example/x", content_type,
-                     "https://school.example/", SCOPE)
+    extract_resource(
+        text.encode("utf-8", "surrogatepass"),
+        "https://school.example/x",
+        content_type,
+        "https://school.example/",
+        SCOPE,
+    )
 
 
 @FUZZ
@@ -235,7 +280,7 @@ def test_fuzzed_metadata_of_a_real_jpeg() -> None:
 
     data = bytearray(images.jpeg(lat=51.5, lon=-0.1, serial="S", artist="A"))
     for i in range(20, min(len(data), 400), 7):
-        mutated = bytes(data[:i]) + bytes([data[i] ^ 0xFF]) + bytes(data[i + 1:])
+        mutated = bytes(data[:i]) + bytes([data[i] ^ 0xFF]) + bytes(data[i + 1 :])
         with contextlib.suppress(UnreadableImage):
             read(mutated)
 
@@ -245,9 +290,13 @@ def test_findings_json_of_the_hostile_scan_validates(make_config) -> None:  # ty
 
     from auditor.report.findings_json import schema
 
-    site = Site({"/": Route("<img src='/x.jpg'><a href='/loop1'>l</a>"),
-                 "/x.jpg": Route(b"", content_type="image/jpeg"),
-                 "/loop1": Route("", status=302, headers={"Location": "/loop1"})})
+    site = Site(
+        {
+            "/": Route("<img src='/x.jpg'><a href='/loop1'>l</a>"),
+            "/x.jpg": Route(b"", content_type="image/jpeg"),
+            "/loop1": Route("", status=302, headers={"Location": "/loop1"}),
+        }
+    )
     with site.serve() as base:
         outcome = run_scan(make_config(base + "/"))
     jsonschema.Draft202012Validator(schema()).validate(json.loads(outcome.findings_path.read_text()))
@@ -261,8 +310,22 @@ def test_time_budget_stops_the_crawl_and_says_so(tmp_path: Path) -> None:
     routes = {f"/p{i}": Route(f"<a href='/p{i + 1}'>next</a><img src='/i{i}.jpg'>", delay=0.4) for i in range(30)}
     site = Site({"/": Route("<a href='/p0'>start</a>"), **routes})
     with site.serve() as base:
-        result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--render", "never",
-                                           "--no-state", "--max-duration", "2", "--rate", "100"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "scan",
+                base + "/",
+                "--out",
+                str(tmp_path / "o"),
+                "--render",
+                "never",
+                "--no-state",
+                "--max-duration",
+                "2",
+                "--rate",
+                "100",
+            ],
+        )
     assert result.exit_code == 3 and "time budget" in result.output
     document = json.loads((tmp_path / "o" / "findings.json").read_text())
     assert document["scan"]["skipped"]["time_budget"] > 0 and document["scan"]["pages"] < 31

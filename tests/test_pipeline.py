@@ -62,28 +62,41 @@ def test_findings_json_is_valid_and_carries_the_crawl_checks(demo_url: str, make
 def test_a_fully_reserved_site_has_no_ai_finding(make_config) -> None:  # type: ignore[no-untyped-def]
     tokens = json.loads((Path(__file__).parent.parent / "auditor/data/ai_crawlers.json").read_text())["crawlers"]
     robots = "".join(f"User-agent: {c['token']}\nDisallow: /\n\n" for c in tokens)
-    site = Site({
-        "/robots.txt": Route(robots, content_type="text/plain"),
-        "/.well-known/tdmrep.json": Route('[{"location": "/", "tdm-reservation": 1}]', content_type="application/json"),
-        "/": Route('<meta name="robots" content="noai, noimageai"><p>hello</p>'),
-    })
+    site = Site(
+        {
+            "/robots.txt": Route(robots, content_type="text/plain"),
+            "/.well-known/tdmrep.json": Route(
+                '[{"location": "/", "tdm-reservation": 1}]', content_type="application/json"
+            ),
+            "/": Route('<meta name="robots" content="noai, noimageai"><p>hello</p>'),
+        }
+    )
     with site.serve() as base:
         document = run_scan(make_config(base + "/")).document
     assert [f for f in document["findings"] if f["check"] == "ai_training_not_reserved"] == []
 
 
 def test_share_links_are_classified_once_each_without_cookies(make_config) -> None:  # type: ignore[no-untyped-def]
-    provider = Site({
-        "/drive/folders/open": Route("<html>photos</html>"),
-        "/drive/folders/closed": Route("", status=302, headers={"Location": "https://accounts.google.com/ServiceLogin"}),
-    })
-    page = ("<a href='https://drive.google.com/drive/folders/open'>a</a>"
-            "<a href='https://drive.google.com/drive/folders/closed'>b</a><a href='/two'>2</a>")
+    provider = Site(
+        {
+            "/drive/folders/open": Route("<html>photos</html>"),
+            "/drive/folders/closed": Route(
+                "", status=302, headers={"Location": "https://accounts.google.com/ServiceLogin"}
+            ),
+        }
+    )
+    page = (
+        "<a href='https://drive.google.com/drive/folders/open'>a</a>"
+        "<a href='https://drive.google.com/drive/folders/closed'>b</a><a href='/two'>2</a>"
+    )
     school = Site({"/": Route(page), "/two": Route(page)})
     with provider.serve() as provider_base, school.serve() as base:
         document = run_scan(make_config(base + "/", link_check=True), share_transport=RouteTo(provider_base)).document
-    access = {f["asset"].rsplit("/", 1)[1]: (f["evidence"]["access"], f["severity"])
-              for f in document["findings"] if f["check"] == "public_share_link"}
+    access = {
+        f["asset"].rsplit("/", 1)[1]: (f["evidence"]["access"], f["severity"])
+        for f in document["findings"]
+        if f["check"] == "public_share_link"
+    }
     assert access == {"open": ("public", "high"), "closed": ("login_required", "low")}
     assert dict(provider.hits) == {"/drive/folders/open": 1, "/drive/folders/closed": 1}
     open_link = next(f for f in document["findings"] if f["asset"].endswith("/open"))
@@ -102,18 +115,33 @@ def _slow_site(pages: int) -> Site:
 def _comparable(path: Path) -> dict[str, Any]:
     document = json.loads((path / "findings.json").read_text())
     return {k: document[k] for k in ("pages", "assets", "findings", "errors")} | {
-        "counts": {k: document["scan"][k] for k in ("pages", "assets", "errors", "complete")}}
+        "counts": {k: document["scan"][k] for k in ("pages", "assets", "errors", "complete")}
+    }
 
 
 def test_sigkill_then_same_command_resumes_to_the_same_result(tmp_path: Path) -> None:
     site = _slow_site(40)
     with site.serve() as base:
-        command = [sys.executable, "-m", "auditor", "scan", base + "/", "--render", "never", "--rate", "20",
-                   "--concurrency", "2", "--no-link-check", "--no-state"]
+        command = [
+            sys.executable,
+            "-m",
+            "auditor",
+            "scan",
+            base + "/",
+            "--render",
+            "never",
+            "--rate",
+            "20",
+            "--concurrency",
+            "2",
+            "--no-link-check",
+            "--no-state",
+        ]
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=120)
         interrupted = tmp_path / "interrupted"
-        process = subprocess.Popen([*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         db = interrupted / "scan.sqlite3"
         deadline = time.monotonic() + 60
         done = 0
@@ -166,12 +194,26 @@ def _query(out: Path, sql: str) -> int:
 
 
 def test_sigkill_during_analysis_then_resume(demo_url: str, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "auditor", "scan", demo_url, "--render", "never", "--no-link-check",
-               "--no-state", "--rate", "200"]
+    command = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "scan",
+        demo_url,
+        "--render",
+        "never",
+        "--no-link-check",
+        "--no-state",
+        "--rate",
+        "200",
+    ]
     subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
     # Analysis has begun once the crawl marked every asset fetched and the analysis wrote its first derived asset.
-    _run_and_kill(command, tmp_path / "cut", lambda out: _query(
-        out, "SELECT COUNT(*) FROM assets WHERE derived_from IS NOT NULL") > 0)
+    _run_and_kill(
+        command,
+        tmp_path / "cut",
+        lambda out: _query(out, "SELECT COUNT(*) FROM assets WHERE derived_from IS NOT NULL") > 0,
+    )
     result = subprocess.run([*command, "--out", str(tmp_path / "cut")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and "resuming" in result.stderr, result.stderr
     assert _comparable(tmp_path / "cut") == _comparable(tmp_path / "whole")
@@ -179,19 +221,39 @@ def test_sigkill_during_analysis_then_resume(demo_url: str, tmp_path: Path) -> N
 
 @pytest.mark.browser
 def test_sigkill_during_rendering_then_resume(browser: str, tmp_path: Path) -> None:
-    shells = {f"/app{i}": Route(f'<div id="app"></div><script>var a=document.getElementById("app");'
-                                f'a.innerHTML="<a href=/app{i + 1}>next</a><img src=/img/{i}.png>";</script>',
-                                delay=0.2) for i in range(8)}
+    shells = {
+        f"/app{i}": Route(
+            f'<div id="app"></div><script>var a=document.getElementById("app");'
+            f'a.innerHTML="<a href=/app{i + 1}>next</a><img src=/img/{i}.png>";</script>',
+            delay=0.2,
+        )
+        for i in range(8)
+    }
     shells.update({f"/img/{i}.png": Route(png_bytes(10 + i, 10), content_type="image/png") for i in range(9)})
     site = Site({"/": Route('<a href="/app0">gallery</a>'), **shells})
     with site.serve() as base:
-        command = [sys.executable, "-m", "auditor", "scan", base + "/", "--render", "auto", "--browser", browser,
-                   "--no-link-check", "--no-state", "--rate", "50", "--concurrency", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "auditor",
+            "scan",
+            base + "/",
+            "--render",
+            "auto",
+            "--browser",
+            browser,
+            "--no-link-check",
+            "--no-state",
+            "--rate",
+            "50",
+            "--concurrency",
+            "1",
+        ]
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
-        _run_and_kill(command, tmp_path / "cut", lambda out: _query(
-            out, "SELECT COUNT(*) FROM pages WHERE rendered = 1") >= 2)
-        result = subprocess.run([*command, "--out", str(tmp_path / "cut")], capture_output=True, text=True,
-                                timeout=300)
+        _run_and_kill(
+            command, tmp_path / "cut", lambda out: _query(out, "SELECT COUNT(*) FROM pages WHERE rendered = 1") >= 2
+        )
+        result = subprocess.run([*command, "--out", str(tmp_path / "cut")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert _comparable(tmp_path / "cut") == _comparable(tmp_path / "whole")
     assert sum(p["rendered"] for p in json.loads((tmp_path / "cut" / "findings.json").read_text())["pages"]) == 8
@@ -206,11 +268,23 @@ def test_a_full_disk_is_a_clear_error_and_the_scan_resumes(demo_url: str, tmp_pa
         resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
-    command = [sys.executable, "-m", "auditor", "scan", demo_url, "--render", "never", "--no-link-check",
-               "--no-state", "--rate", "200"]
+    command = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "scan",
+        demo_url,
+        "--render",
+        "never",
+        "--no-link-check",
+        "--no-state",
+        "--rate",
+        "200",
+    ]
     subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
-    full = subprocess.run([*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300,
-                          preexec_fn=limit)
+    full = subprocess.run(
+        [*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300, preexec_fn=limit
+    )
     assert full.returncode == 2, full.stderr
     assert "disk is full" in full.stderr and "Traceback" not in full.stderr
     again = subprocess.run([*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300)

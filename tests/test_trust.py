@@ -137,9 +137,13 @@ def test_a_seed_without_a_scheme_tries_https_then_http_and_says_which(tmp_path: 
 
 def _photo_site(with_gps: bool) -> Site:
     photo = images.jpeg(lat=51.5007, lon=-0.1246) if with_gps else images.jpeg()
-    return Site({"/": Route('<title>News</title><p>Our trip</p><img src="/trip.jpg" alt="trip">'),
-                 "/robots.txt": Route("", status=404),
-                 "/trip.jpg": Route(photo, content_type="image/jpeg")})
+    return Site(
+        {
+            "/": Route('<title>News</title><p>Our trip</p><img src="/trip.jpg" alt="trip">'),
+            "/robots.txt": Route("", status=404),
+            "/trip.jpg": Route(photo, content_type="image/jpeg"),
+        }
+    )
 
 
 def test_first_scan_says_first_and_the_next_lists_what_was_fixed(tmp_path: Path) -> None:
@@ -227,8 +231,7 @@ def test_demo_rejects_state_it_cannot_keep(tmp_path: Path) -> None:
 def test_user_agent_names_the_project_version_and_contact(tmp_path: Path) -> None:
     site = Site({"/": Route("<p>hi</p>"), "/robots.txt": Route("", status=404)})
     with site.serve() as base:
-        result = _scan(base + "/", "--out", str(tmp_path / "o"), "--no-state", "--contact",
-                       "https://school.example/it")
+        result = _scan(base + "/", "--out", str(tmp_path / "o"), "--no-state", "--contact", "https://school.example/it")
     assert result.exit_code == 0, result.output
     agents = {headers.get("User-Agent") for _, headers in site.request_headers}
     assert agents == {f"ExposureAuditor/{__version__} (self-audit by the site's owner; +https://school.example/it)"}
@@ -237,15 +240,17 @@ def test_user_agent_names_the_project_version_and_contact(tmp_path: Path) -> Non
 def test_messages_carry_no_python_internals() -> None:
     assert plain("cannot identify image file <_io.BytesIO object at 0x7f3a2c1b9e40>") == "cannot identify image file"
     assert plain("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1006)") == (
-        "certificate verify failed")
+        "certificate verify failed"
+    )
 
 
 def test_fail_on_new_without_history_treats_every_finding_as_new(tmp_path: Path) -> None:
     photo = tmp_path / "in" / "trip.jpg"
     photo.parent.mkdir()
     photo.write_bytes(images.jpeg(lat=51.5007, lon=-0.1246))
-    result = CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o"), "--no-state",
-                                       "--fail-on-new", "high"])
+    result = CliRunner().invoke(
+        main, ["check", str(photo.parent), "--out", str(tmp_path / "o"), "--no-state", "--fail-on-new", "high"]
+    )
     assert result.exit_code == 1, result.output
 
 
@@ -255,8 +260,20 @@ def test_ctrl_c_mid_scan_is_one_clear_line_and_exit_130(tmp_path: Path, demo_url
     import sys
     import time
 
-    command = [sys.executable, "-m", "auditor", "scan", demo_url, "--out", str(tmp_path / "o"), "--no-state",
-               "--render", "never", "--rate", "5"]
+    command = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "scan",
+        demo_url,
+        "--out",
+        str(tmp_path / "o"),
+        "--no-state",
+        "--render",
+        "never",
+        "--rate",
+        "5",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(3)
     process.send_signal(signal.SIGINT)

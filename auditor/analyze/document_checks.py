@@ -25,10 +25,19 @@ def document_finding(subject: Subject, content: DocumentContent) -> Finding | No
     else:
         severity, title = "info", "The document records the software that made it"
     return Finding(
-        subject.finding_id("document_metadata"), "document_metadata", severity, title,
-        subject.url, subject.page,
-        {"fields": fields, "usernames_in_paths": usernames, "embedded_images": len(content.images),
-         "embedded_images_not_checked": content.skipped_images, "format": content.kind},
+        subject.finding_id("document_metadata"),
+        "document_metadata",
+        severity,
+        title,
+        subject.url,
+        subject.page,
+        {
+            "fields": fields,
+            "usernames_in_paths": usernames,
+            "embedded_images": len(content.images),
+            "embedded_images_not_checked": content.skipped_images,
+            "format": content.kind,
+        },
         "Remove personal details before publishing (Word: File > Info > Inspect Document; PDF: export with "
         "'remove personal information'; or auditor fix). Photos inside the document are checked separately.",
     )

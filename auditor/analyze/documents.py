@@ -128,8 +128,13 @@ _CORE_FIELDS = {
     "{http://purl.org/dc/elements/1.1/}title": None,
 }
 _APP_FIELDS = {"Company", "Manager", "Template", "Application", "AppVersion"}
-_ODF_META = {"initial-creator": "initial-creator", "creator": "creator", "generator": "generator",
-             "template": "template", "printed-by": "printed-by"}
+_ODF_META = {
+    "initial-creator": "initial-creator",
+    "creator": "creator",
+    "generator": "generator",
+    "template": "template",
+    "printed-by": "printed-by",
+}
 
 
 def _check_bomb(archive: zipfile.ZipFile, size: int) -> None:

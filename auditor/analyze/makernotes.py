@@ -51,13 +51,13 @@ def read_ifd(data: bytes, offset: int, endian: str, base: int = 0) -> Iterator[E
             continue
         if size <= 4:
             start = pos + 8
-            raw = data[start:start + size]
+            raw = data[start : start + size]
         else:
             (value_offset,) = struct.unpack_from(endian + "I", data, pos + 8)
             start = base + value_offset
             if start < 0 or start + size > len(data):
                 continue
-            raw = data[start:start + size]
+            raw = data[start : start + size]
         yield Entry(tag, typ, n, raw, start)
 
 
@@ -110,7 +110,7 @@ def _parse(note: bytes, make: str, tiff: bytes | None, endian: str) -> MakerNote
         return MakerNoteFields("Nikon", _collect(read_ifd(inner, ifd, inner_endian), _NIKON, inner_endian))
     if note.startswith((b"OLYMPUS\x00", b"OM SYSTEM\x00")):
         start = 12 if note.startswith(b"OLYMPUS") else 16
-        inner_endian = "<" if note[start - 4:start - 2] == b"II" else ">"
+        inner_endian = "<" if note[start - 4 : start - 2] == b"II" else ">"
         fields: dict[str, str] = {}
         entries = list(read_ifd(note, start, inner_endian))
         fields = _collect(iter(entries), _OLYMPUS, inner_endian) | _equipment(note, entries, inner_endian, 0)
@@ -155,13 +155,13 @@ def flir_serial(raw: bytes) -> str | None:
     fff_at = raw.find(b"FFF\x00", start) if start >= 0 else -1
     if fff_at < 0 or fff_at - start > 16:
         return None
-    fff = raw[fff_at:fff_at + (1 << 20)]
+    fff = raw[fff_at : fff_at + (1 << 20)]
     try:
         _, directory, count = struct.unpack_from(">III", fff, 20)
         for k in range(min(count, 64)):
             kind, _, _, _, offset, _length = struct.unpack_from(">HHIIII", fff, directory + 32 * k)
             if kind == 0x20 and offset + 0x114 <= len(fff):
-                serial = fff[offset + 0x104:offset + 0x114].split(b"\x00", 1)[0].decode("latin-1").strip()
+                serial = fff[offset + 0x104 : offset + 0x114].split(b"\x00", 1)[0].decode("latin-1").strip()
                 return serial or None
     except struct.error:
         return None
@@ -172,7 +172,7 @@ def infiray_serial(raw: bytes) -> str | None:
     """InfiRay thermal cameras: an APP9 segment starting "infisense" with the sensor serial as ASCII at 192."""
     start = raw.find(b"\xff\xe9")
     while start >= 0:
-        payload = raw[start + 4:start + 4 + int.from_bytes(raw[start + 2:start + 4], "big")]
+        payload = raw[start + 4 : start + 4 + int.from_bytes(raw[start + 2 : start + 4], "big")]
         if payload.startswith(b"infisense") and len(payload) >= 224:
             serial = payload[192:224].split(b"\x00", 1)[0].decode("latin-1").strip()
             return serial if serial.isprintable() and serial else None
@@ -184,10 +184,10 @@ def ciff_owner(raw: bytes) -> str | None:
     """Canon's older cameras put a CIFF heap in an APP0 segment ("II" + header + "HEAPJPGM"); OwnerName is the
     ASCII record 0x0810, possibly inside sub-directories."""
     start = raw.find(b"HEAPJPGM", 0, 4096)
-    if start < 6 or raw[start - 6:start - 4] != b"II":
+    if start < 6 or raw[start - 6 : start - 4] != b"II":
         return None
-    length = int.from_bytes(raw[start - 8:start - 6], "big") - 2  # the APP0 segment's payload length
-    heap = raw[start - 6:start - 6 + length]
+    length = int.from_bytes(raw[start - 8 : start - 6], "big") - 2  # the APP0 segment's payload length
+    heap = raw[start - 6 : start - 6 + length]
     header = int.from_bytes(heap[2:6], "little")
     return _ciff_find(heap[header:], 0x0810, depth=0)
 
@@ -198,7 +198,7 @@ def _ciff_find(block: bytes, wanted: int, depth: int) -> str | None:
     table = int.from_bytes(block[-4:], "little")
     if table + 2 > len(block):
         return None
-    count = int.from_bytes(block[table:table + 2], "little")
+    count = int.from_bytes(block[table : table + 2], "little")
     for k in range(min(count, 256)):
         pos = table + 2 + 10 * k
         if pos + 10 > len(block):
@@ -207,11 +207,11 @@ def _ciff_find(block: bytes, wanted: int, depth: int) -> str | None:
         if kind & 0xC000:
             continue  # data stored in the entry itself: never a string this long
         if kind & 0x3800 in (0x2800, 0x3000):
-            found = _ciff_find(block[offset:offset + size], wanted, depth + 1)
+            found = _ciff_find(block[offset : offset + size], wanted, depth + 1)
             if found:
                 return found
         elif kind & 0x3FFF == wanted and offset + size <= len(block):
-            text = block[offset:offset + size].split(b"\x00", 1)[0].decode("latin-1").strip()
+            text = block[offset : offset + size].split(b"\x00", 1)[0].decode("latin-1").strip()
             return text or None
     return None
 
@@ -225,8 +225,9 @@ def _pentax_camera_info(note: bytes, tiff: bytes, endian: str) -> dict[str, str]
     return {}
 
 
-def _relative_ifd(note: bytes, tiff: bytes, endian: str, skip: int, vendor: str, table: dict[int, str],
-                  equipment: bool = False) -> MakerNoteFields | None:
+def _relative_ifd(
+    note: bytes, tiff: bytes, endian: str, skip: int, vendor: str, table: dict[int, str], equipment: bool = False
+) -> MakerNoteFields | None:
     """Vendors whose IFD follows a header inside the note but whose value offsets count from the TIFF header."""
     position = tiff.find(note)
     if position < 0:

@@ -37,8 +37,12 @@ IFD0_NAMES = {0x013B: "EXIF:Artist", 0x8298: "EXIF:Copyright", 0x9C9D: "EXIF:XPA
 IFD0_SERIALS = {0xC62F: "EXIF:CameraSerialNumber"}
 EXIF_SERIALS = {0xA431: "EXIF:BodySerialNumber", 0xA435: "EXIF:LensSerialNumber"}
 EXIF_NAMES = {0xA430: "EXIF:CameraOwnerName"}
-IPTC_NAMES = {(2, 80): "IPTC:By-line", (2, 110): "IPTC:Credit", (2, 116): "IPTC:CopyrightNotice",
-              (2, 122): "IPTC:Writer-Editor"}
+IPTC_NAMES = {
+    (2, 80): "IPTC:By-line",
+    (2, 110): "IPTC:Credit",
+    (2, 116): "IPTC:CopyrightNotice",
+    (2, 122): "IPTC:Writer-Editor",
+}
 IPTC_CAPTIONS = {(2, 120): "IPTC:Caption-Abstract", (2, 25): "IPTC:Keywords"}
 PNG_NAMES = {"Author": "PNG:Author", "Copyright": "PNG:Copyright"}
 _PICTUREINFO_SERIAL = re.compile(rb"SerialNumber=([^\r\n\x00]+)")
@@ -199,10 +203,10 @@ def _png_exif_bytes(raw: bytes) -> bytes | None:
     eXIf placed after the image data, which is how a decompression bomb would get its way."""
     pos = 8
     while pos + 8 <= len(raw):
-        length = int.from_bytes(raw[pos:pos + 4], "big")
-        kind = raw[pos + 4:pos + 8]
+        length = int.from_bytes(raw[pos : pos + 4], "big")
+        kind = raw[pos + 4 : pos + 8]
         if kind == b"eXIf":
-            body = raw[pos + 8:pos + 8 + length]
+            body = raw[pos + 8 : pos + 8 + length]
             return body[6:] if body.startswith(b"Exif\x00\x00") else body
         if kind == b"IEND":
             break
@@ -272,7 +276,7 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
         meta.serials.setdefault("APP9:InfiRay:IRSensorSerialNumber", infiray)
     if (owner := ciff_owner(raw)) is not None:
         meta.names.setdefault("MakerNotes:CIFF:OwnerName", owner)
-    for match in _PICTUREINFO_SERIAL.finditer(raw[:1 << 20]):
+    for match in _PICTUREINFO_SERIAL.finditer(raw[: 1 << 20]):
         meta.serials.setdefault("APP12:PictureInfo:SerialNumber", match.group(1).decode("latin-1").strip())
     meta.has_c2pa = b"jumb" in raw and b"c2pa" in raw
     return meta
@@ -310,7 +314,7 @@ def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian
         ifd1 = exif.get_ifd(IFD1)
         offset, length = ifd1.get(0x0201), ifd1.get(0x0202)
         if isinstance(offset, int) and isinstance(length, int) and length > 0 and offset + length <= len(tiff):
-            meta.thumbnail = tiff[offset:offset + length]
+            meta.thumbnail = tiff[offset : offset + length]
 
 
 _IIM = re.compile(rb"\x1c\x02([\x50\x6e\x74\x7a])([\x00-\x7f][\x00-\xff])")
@@ -321,7 +325,7 @@ def _scan_iim(raw: bytes) -> dict[tuple[int, int], list[bytes]]:
     found: dict[tuple[int, int], list[bytes]] = {}
     for match in _IIM.finditer(raw):
         length = int.from_bytes(match.group(2), "big")
-        value = raw[match.end():match.end() + length]
+        value = raw[match.end() : match.end() + length]
         if 0 < length <= 256 and len(value) == length and all(32 <= b < 127 or b >= 160 for b in value):
             found.setdefault((2, match.group(1)[0]), []).append(value)
     return found

@@ -68,12 +68,19 @@ def thumbnail_difference(image_bytes: bytes, thumbnail: bytes, max_pixels: int) 
     ratio_change = abs(main_ratio - thumb_ratio) / main_ratio
     # Thumbnails are often letterboxed to 160x120, so compare both ways round before calling it a crop.
     if ratio_change > 0.05 and abs(main_ratio - 1 / thumb_ratio) / main_ratio > 0.05 and distance > 6:
-        return {"reason": "different aspect ratio (cropped?)", "thumbnail_size": thumb_size,
-                "image_aspect": round(main_ratio, 3), "thumbnail_aspect": round(thumb_ratio, 3),
-                "hash_distance": distance}
+        return {
+            "reason": "different aspect ratio (cropped?)",
+            "thumbnail_size": thumb_size,
+            "image_aspect": round(main_ratio, 3),
+            "thumbnail_aspect": round(thumb_ratio, 3),
+            "hash_distance": distance,
+        }
     if distance > 14:
-        return {"reason": "different content (edited or blurred after the thumbnail was made?)",
-                "thumbnail_size": thumb_size, "hash_distance": distance}
+        return {
+            "reason": "different content (edited or blurred after the thumbnail was made?)",
+            "thumbnail_size": thumb_size,
+            "hash_distance": distance,
+        }
     return None
 
 
@@ -100,45 +107,74 @@ class Subject:
         return Finding.make_id(check, self.sha256, self.location)
 
 
-def _finding(check: str, severity: Severity, title: str, subject: Subject, evidence: dict[str, Any],
-             advice: str) -> Finding:
-    return Finding(subject.finding_id(check), check, severity, title, subject.url,
-                   subject.page, evidence, advice)
+def _finding(
+    check: str, severity: Severity, title: str, subject: Subject, evidence: dict[str, Any], advice: str
+) -> Finding:
+    return Finding(subject.finding_id(check), check, severity, title, subject.url, subject.page, evidence, advice)
 
 
-def image_findings(subject: Subject, meta: ImageMetadata, image_bytes: bytes,
-                   site_location: tuple[float, float] | None, max_pixels: int,
-                   caption_names: dict[str, list[str]] | None = None) -> list[Finding]:
+def image_findings(
+    subject: Subject,
+    meta: ImageMetadata,
+    image_bytes: bytes,
+    site_location: tuple[float, float] | None,
+    max_pixels: int,
+    caption_names: dict[str, list[str]] | None = None,
+) -> list[Finding]:
     """Every metadata finding for one image. ``caption_names`` maps a caption field to the people's names the
     name finder read in it (captions and keywords are free text: only the names in them are reported)."""
     out: list[Finding] = []
     if meta.gps is not None:
         gps = meta.gps
-        evidence: dict[str, Any] = {"field": gps.source, "lat": round(gps.lat, 4), "lon": round(gps.lon, 4),
-                                    "altitude_m": None if gps.alt is None else round(gps.alt, 1),
-                                    "timestamp": gps.timestamp, "precise": gps.precise}
+        evidence: dict[str, Any] = {
+            "field": gps.source,
+            "lat": round(gps.lat, 4),
+            "lon": round(gps.lon, 4),
+            "altitude_m": None if gps.alt is None else round(gps.alt, 1),
+            "timestamp": gps.timestamp,
+            "precise": gps.precise,
+        }
         if site_location is not None:
             evidence["distance_to_site_km"] = round(distance_km(site_location, (gps.lat, gps.lon)), 2)
         far = evidence.get("distance_to_site_km", 0) > 1.0
-        out.append(_finding(
-            "gps_location", "critical" if gps.precise else "medium",
-            "GPS position in the photo" + (" far from the site: it may reveal a home" if far else ""),
-            subject, evidence,
-            "Remove the location from the file (auditor fix, or re-export without location) and replace the "
-            "published copy; switch off location tagging on the cameras and phones used for school photos."))
+        out.append(
+            _finding(
+                "gps_location",
+                "critical" if gps.precise else "medium",
+                "GPS position in the photo" + (" far from the site: it may reveal a home" if far else ""),
+                subject,
+                evidence,
+                "Remove the location from the file (auditor fix, or re-export without location) and replace the "
+                "published copy; switch off location tagging on the cameras and phones used for school photos.",
+            )
+        )
     serials = {k: v for k, v in meta.serials.items() if not is_placeholder_serial(v)}
     if serials:
-        out.append(_finding(
-            "device_serial", "medium", "Camera or lens serial number in the photo", subject, {"fields": serials},
-            "Strip metadata before publishing: a serial number links every photo taken with the same camera, "
-            "across sites and years."))
+        out.append(
+            _finding(
+                "device_serial",
+                "medium",
+                "Camera or lens serial number in the photo",
+                subject,
+                {"fields": serials},
+                "Strip metadata before publishing: a serial number links every photo taken with the same camera, "
+                "across sites and years.",
+            )
+        )
     names = {k: v for k, v in meta.names.items() if not is_boilerplate_name(v)}
     names |= {k: "; ".join(v) for k, v in (caption_names or {}).items() if v}
     if names:
-        out.append(_finding(
-            "person_name_metadata", "medium", "Names in the photo's metadata", subject, {"fields": names},
-            "Strip metadata before publishing: names of photographers, owners or people shown let a stranger "
-            "connect the picture to real people."))
+        out.append(
+            _finding(
+                "person_name_metadata",
+                "medium",
+                "Names in the photo's metadata",
+                subject,
+                {"fields": names},
+                "Strip metadata before publishing: names of photographers, owners or people shown let a stranger "
+                "connect the picture to real people.",
+            )
+        )
     if meta.thumbnail:
         difference = thumbnail_difference(image_bytes, meta.thumbnail, max_pixels)
         if difference is not None:
@@ -149,15 +185,29 @@ def image_findings(subject: Subject, meta: ImageMetadata, image_bytes: bytes,
 def thumbnail_finding(subject: Subject, difference: dict[str, Any]) -> Finding:
     """``thumbnail_mismatch`` from what :func:`thumbnail_difference` found."""
     return _finding(
-        "thumbnail_mismatch", "high", "Embedded thumbnail differs from the published image", subject,
+        "thumbnail_mismatch",
+        "high",
+        "Embedded thumbnail differs from the published image",
+        subject,
         {"field": "EXIF:IFD1:ThumbnailImage", **difference},
         "The file carries an older preview that may show what was cropped or blurred. Re-export the "
-        "image without its EXIF thumbnail and replace the published copy.")
+        "image without its EXIF thumbnail and replace the published copy.",
+    )
 
 
 def info(meta: ImageMetadata) -> dict[str, Any]:
     """Facts shown on the asset card (not findings)."""
-    return {"format": meta.format, "width": meta.width, "height": meta.height, "software": meta.software,
-            "date_taken": meta.date_taken, "has_exif": meta.has_exif, "has_xmp": meta.has_xmp,
-            "has_iptc": meta.has_iptc, "has_c2pa": meta.has_c2pa, "data_mining": meta.data_mining,
-            "has_thumbnail": meta.thumbnail is not None, "gps_block_present": meta.gps_block_present}
+    return {
+        "format": meta.format,
+        "width": meta.width,
+        "height": meta.height,
+        "software": meta.software,
+        "date_taken": meta.date_taken,
+        "has_exif": meta.has_exif,
+        "has_xmp": meta.has_xmp,
+        "has_iptc": meta.has_iptc,
+        "has_c2pa": meta.has_c2pa,
+        "data_mining": meta.data_mining,
+        "has_thumbnail": meta.thumbnail is not None,
+        "gps_block_present": meta.gps_block_present,
+    }

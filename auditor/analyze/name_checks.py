@@ -21,11 +21,16 @@ def _titled(name: str) -> bool:
 
 def name_findings(store: Store) -> list[Finding]:
     """Raises :class:`auditor.analyze.names.NamesUnavailable` when no NER model is installed."""
-    assets = {url: sha for url, sha in store.db.execute(
-        "SELECT url, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL AND derived_from IS NULL")}
+    assets = {
+        url: sha
+        for url, sha in store.db.execute(
+            "SELECT url, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL AND derived_from IS NULL"
+        )
+    }
     contexts: dict[str, list[tuple[str | None, str, str]]] = defaultdict(list)
     for url, page, where, text in store.db.execute(
-            'SELECT asset_url, page_url, "where", text FROM image_context ORDER BY asset_url, page_url, "where", text'):
+        'SELECT asset_url, page_url, "where", text FROM image_context ORDER BY asset_url, page_url, "where", text'
+    ):
         if url in assets:
             contexts[url].append((page, where, text))
     for url in assets:
@@ -46,13 +51,17 @@ def name_findings(store: Store) -> list[Finding]:
             continue
         all_names = list(dict.fromkeys(n for m in matches for n in m["names"]))
         untitled = [n for n in all_names if not _titled(n)]
-        findings.append(Finding(
-            Subject(url, store.first_page(url), assets[url]).finding_id("name_near_photo"), "name_near_photo",
-            "medium" if untitled else "low",
-            "A person's name beside the photo" if untitled else "A staff member's name beside the photo",
-            url, next((m["page"] for m in matches if m["page"]), store.first_page(url)),
-            {"names": all_names, "matches": matches},
-            "Do not put pupils' full names next to their photos (first names at most, never in alt text or file "
-            "names, and only with consent). Rename files that carry a name.",
-        ))
+        findings.append(
+            Finding(
+                Subject(url, store.first_page(url), assets[url]).finding_id("name_near_photo"),
+                "name_near_photo",
+                "medium" if untitled else "low",
+                "A person's name beside the photo" if untitled else "A staff member's name beside the photo",
+                url,
+                next((m["page"] for m in matches if m["page"]), store.first_page(url)),
+                {"names": all_names, "matches": matches},
+                "Do not put pupils' full names next to their photos (first names at most, never in alt text or file "
+                "names, and only with consent). Rename files that carry a name.",
+            )
+        )
     return findings

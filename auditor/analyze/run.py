@@ -32,8 +32,18 @@ from auditor.config import ScanConfig
 from auditor.models import Finding
 from auditor.store import Store
 
-CHECKS = ("gps_location", "device_serial", "person_name_metadata", "thumbnail_mismatch", "document_metadata",
-          "oversized_image", "name_near_photo", "minor_face", "identifiable_face", "not_checked")
+CHECKS = (
+    "gps_location",
+    "device_serial",
+    "person_name_metadata",
+    "thumbnail_mismatch",
+    "document_metadata",
+    "oversized_image",
+    "name_near_photo",
+    "minor_face",
+    "identifiable_face",
+    "not_checked",
+)
 
 
 class _Results:
@@ -81,8 +91,10 @@ class FaceFeeder:
             db = self.store.reader()
             try:
                 while not self._stop.wait(self.interval):
-                    rows = db.execute("SELECT url, sha256 FROM assets WHERE state = 'done' AND type = 'image' "
-                                      "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url").fetchall()
+                    rows = db.execute(
+                        "SELECT url, sha256 FROM assets WHERE state = 'done' AND type = 'image' "
+                        "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url"
+                    ).fetchall()
                     self.pool.feed(list({sha: self.store.asset_path(url, sha) for url, sha in rows}.items()))
             finally:
                 db.close()
@@ -90,8 +102,9 @@ class FaceFeeder:
             self.error = exc
 
 
-def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = None,
-            face_pool: FacePool | None = None) -> dict[str, float]:
+def analyze(
+    store: Store, config: ScanConfig, face_cache: FaceCache | None = None, face_pool: FacePool | None = None
+) -> dict[str, float]:
     """Run every document and image check over the store (``face_cache``: faces from earlier scans;
     ``face_pool``: one already fed during the crawl). Returns the seconds each part took, for ``scan.timings``."""
     results = _Results()
@@ -130,8 +143,10 @@ def analyze(store: Store, config: ScanConfig, face_cache: FaceCache | None = Non
         db.execute("DELETE FROM errors WHERE stage = 'analyze'")
         db.executemany(
             "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice)
-             for f in results.findings],
+            [
+                (f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice)
+                for f in results.findings
+            ],
         )
         db.executemany("INSERT OR REPLACE INTO asset_info VALUES (?, ?)", results.facts)
         for url, message in results.errors:
@@ -167,7 +182,8 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
 
 def _documents(store: Store, results: _Results) -> None:
     rows = store.db.execute(
-        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'document' ORDER BY url").fetchall()
+        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'document' ORDER BY url"
+    ).fetchall()
     for url, sha256 in rows:
         path = store.asset_path(url, sha256)
         try:
@@ -187,9 +203,13 @@ def _documents(store: Store, results: _Results) -> None:
                 image_url = f"{url}#{label}"
                 db.execute(
                     """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, derived_from)
-                       VALUES (?, 'image', 'done', ?, ?, ?)""", (image_url, len(data), image_sha, url))
-                db.execute("INSERT OR IGNORE INTO sources (asset_url, page_url, via) VALUES (?, ?, 'document')",
-                           (image_url, url))
+                       VALUES (?, 'image', 'done', ?, ?, ?)""",
+                    (image_url, len(data), image_sha, url),
+                )
+                db.execute(
+                    "INSERT OR IGNORE INTO sources (asset_url, page_url, via) VALUES (?, ?, 'document')",
+                    (image_url, url),
+                )
 
 
 def _caption_names(metas: list[ImageMetadata], skipped: dict[str, str]) -> dict[str, list[str]]:
@@ -212,8 +232,9 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
         return config.face_context
     texts = [url]
     for page, title in store.db.execute(
-            "SELECT s.page_url, p.title FROM sources s LEFT JOIN pages p ON p.final_url = s.page_url "
-            "WHERE s.asset_url = ?", (url,)):
+        "SELECT s.page_url, p.title FROM sources s LEFT JOIN pages p ON p.final_url = s.page_url WHERE s.asset_url = ?",
+        (url,),
+    ):
         texts += [page or "", title or ""]
     texts += [t for (t,) in store.db.execute("SELECT text FROM image_context WHERE asset_url = ?", (url,))]
     return "school" if any(SCHOOL_WORDS.search(t) for t in texts) else "general"
@@ -225,9 +246,13 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
     with_faces: dict[str, list[Face]] = {}
     thresholds = pool.thresholds
-    rows = [(url, sha) for url, sha in store.db.execute(
-        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
-        if url in results.sizes]  # unreadable images are already errors
+    rows = [
+        (url, sha)
+        for url, sha in store.db.execute(
+            "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url"
+        ).fetchall()
+        if url in results.sizes
+    ]  # unreadable images are already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
     found = pool.faces_for(jobs)
     failure = next((v for v in found.values() if isinstance(v, str)), None)
@@ -258,19 +283,28 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
             continue  # a smaller size of a photo published here larger: its faces are kept (the report blurs
             # them), the photo's findings are reported once, on the largest size, listing this one
         smaller = sorted(u for u, s in group if s != sha256)
-        for finding in face_findings(Subject(url, store.first_page(url), sha256), faces,
-                                     any(u in named for u, _ in group), context):
-            results.findings.append(replace(finding, evidence={**finding.evidence, "smaller_copies": smaller})
-                                    if smaller else finding)
+        for finding in face_findings(
+            Subject(url, store.first_page(url), sha256), faces, any(u in named for u, _ in group), context
+        ):
+            results.findings.append(
+                replace(finding, evidence={**finding.evidence, "smaller_copies": smaller}) if smaller else finding
+            )
     for i, finding in enumerate(results.findings):
         faces = with_faces.get(finding.asset or "", [])
         if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
             results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
         elif finding.check == "thumbnail_mismatch" and finding.asset in results.thumbnails:
             in_thumb = pool.faces_in(results.thumbnails[finding.asset])
-            results.findings[i] = replace(finding, evidence={
-                **finding.evidence, "faces_in_thumbnail": len(in_thumb),
-                "possible_minors_in_thumbnail": sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)})
+            results.findings[i] = replace(
+                finding,
+                evidence={
+                    **finding.evidence,
+                    "faces_in_thumbnail": len(in_thumb),
+                    "possible_minors_in_thumbnail": sum(
+                        f.triage in ("likely_child", "possible_minor") for f in in_thumb
+                    ),
+                },
+            )
 
 
 def _sources(rows: list[tuple[str, str]], found: dict[str, PictureFaces | str]) -> dict[str, str]:
@@ -289,7 +323,8 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
     """Metadata of every image, read once per content hash. Only the parsed metadata is kept between the two
     passes (captions are read in one batch), never the files' bytes: memory stays flat with the site's size."""
     rows = store.db.execute(
-        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url").fetchall()
+        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url"
+    ).fetchall()
     cache: dict[str, ImageMetadata | str] = {}
     differing: dict[str, tuple[dict[str, Any], bytes]] = {}  # content hash -> how its thumbnail differs, thumbnail
     readable: list[tuple[str, str, ImageMetadata]] = []
@@ -321,8 +356,10 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         readable.append((url, sha256, meta))
     in_captions = _caption_names([m for _, _, m in readable], results.skipped)
     for url, sha256, meta in readable:
-        names = {field: list(dict.fromkeys(n for t in texts for n in in_captions.get(t, [])))
-                 for field, texts in meta.captions.items()}
+        names = {
+            field: list(dict.fromkeys(n for t in texts for n in in_captions.get(t, [])))
+            for field, texts in meta.captions.items()
+        }
         subject = Subject(url, store.first_page(url), sha256)
         results.findings.extend(image_findings(subject, meta, b"", config.site_location, config.max_pixels, names))
         if sha256 in differing:

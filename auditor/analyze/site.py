@@ -17,38 +17,54 @@ from auditor.store import Store
 
 _DATED = re.compile(r"/(19|20)\d\d/(0[1-9]|1[0-2])?/?")
 SHARE_SEVERITY: dict[ShareAccess, Severity] = {
-    "public": "high", "unknown": "medium", "unchecked": "medium", "login_required": "low", "gone": "info",
+    "public": "high",
+    "unknown": "medium",
+    "unchecked": "medium",
+    "login_required": "low",
+    "gone": "info",
 }
 SHARE_ADVICE = {
     "public": "Anyone with this link can open it and download every photo in it. Remove the link from the site, "
-              "or change the item's sharing to named people in your organization only.",
+    "or change the item's sharing to named people in your organization only.",
     "unknown": "Open the link in a private browser window: if it shows content without signing in, restrict its "
-               "sharing to named people or remove the link.",
+    "sharing to named people or remove the link.",
     "unchecked": "Link checks were switched off (--no-link-check). Open the link in a private browser window; if it "
-                 "shows content without signing in, restrict its sharing or remove the link.",
+    "shows content without signing in, restrict its sharing or remove the link.",
     "login_required": "The link asks for a sign-in now. Remove it from the page anyway: a sharing change by anyone "
-                      "with access would make it public again.",
+    "with access would make it public again.",
     "gone": "The item no longer exists. Remove the dead link from the page.",
 }
 
 
 def share_link_findings(store: Store) -> list[Finding]:
     rows = store.db.execute(
-        "SELECT url, provider, access, status, redirect, detail FROM share_links ORDER BY url").fetchall()
+        "SELECT url, provider, access, status, redirect, detail FROM share_links ORDER BY url"
+    ).fetchall()
     findings = []
     for url, provider, stored_access, status, redirect, detail in rows:
         access: ShareAccess = stored_access or "unchecked"
-        pages = [p for (p,) in store.db.execute(
-            "SELECT page_url FROM share_sources WHERE url = ? ORDER BY page_url", (url,))]
-        findings.append(Finding(
-            id=Finding.make_id("public_share_link", url),
-            check="public_share_link", severity=SHARE_SEVERITY[access],
-            title=f"{provider} share link ({access.replace('_', ' ')})",
-            asset=url, page=pages[0] if pages else None,
-            evidence={"provider": provider, "access": access, "status": status, "redirect": redirect,
-                      "detail": detail, "found_on": pages},
-            advice=SHARE_ADVICE[access],
-        ))
+        pages = [
+            p for (p,) in store.db.execute("SELECT page_url FROM share_sources WHERE url = ? ORDER BY page_url", (url,))
+        ]
+        findings.append(
+            Finding(
+                id=Finding.make_id("public_share_link", url),
+                check="public_share_link",
+                severity=SHARE_SEVERITY[access],
+                title=f"{provider} share link ({access.replace('_', ' ')})",
+                asset=url,
+                page=pages[0] if pages else None,
+                evidence={
+                    "provider": provider,
+                    "access": access,
+                    "status": status,
+                    "redirect": redirect,
+                    "detail": detail,
+                    "found_on": pages,
+                },
+                advice=SHARE_ADVICE[access],
+            )
+        )
     return findings
 
 
@@ -89,22 +105,37 @@ def ai_training_findings(store: Store) -> list[Finding]:
         if not missing:
             continue
         nothing = not blocked and pages_noai == 0 and images_noai == 0 and not tdmrep and pages_tdm == 0
-        findings.append(Finding(
-            id=Finding.make_id("ai_training_not_reserved", origin),
-            check="ai_training_not_reserved", severity="medium" if nothing else "low",
-            title=("The site does not reserve its content from AI training" if nothing
-                   else "The site's AI-training reservation is incomplete"),
-            asset=None, page=origin + "/",
-            evidence={"site": origin, "missing": missing, "robots_txt_status": robots_status,
-                      "ai_crawlers_blocked": blocked, "ai_crawlers_allowed": allowed,
-                      "pages": pages_total, "pages_with_noai_meta": pages_noai, "pages_with_tdm_reservation": pages_tdm,
-                      "images": images_total, "images_with_noai_header": images_noai,
-                      "tdmrep_json": tdmrep},
-            advice="Add a robots.txt group that disallows the AI crawlers listed in the evidence, a "
-                   "<meta name=\"robots\" content=\"noai, noimageai\"> tag (or X-Robots-Tag header) on every page, "
-                   "and a /.well-known/tdmrep.json reservation. These signals are honoured by reputable crawlers "
-                   "only: they do not stop a scraper, so the photos themselves still need fixing.",
-        ))
+        findings.append(
+            Finding(
+                id=Finding.make_id("ai_training_not_reserved", origin),
+                check="ai_training_not_reserved",
+                severity="medium" if nothing else "low",
+                title=(
+                    "The site does not reserve its content from AI training"
+                    if nothing
+                    else "The site's AI-training reservation is incomplete"
+                ),
+                asset=None,
+                page=origin + "/",
+                evidence={
+                    "site": origin,
+                    "missing": missing,
+                    "robots_txt_status": robots_status,
+                    "ai_crawlers_blocked": blocked,
+                    "ai_crawlers_allowed": allowed,
+                    "pages": pages_total,
+                    "pages_with_noai_meta": pages_noai,
+                    "pages_with_tdm_reservation": pages_tdm,
+                    "images": images_total,
+                    "images_with_noai_header": images_noai,
+                    "tdmrep_json": tdmrep,
+                },
+                advice="Add a robots.txt group that disallows the AI crawlers listed in the evidence, a "
+                '<meta name="robots" content="noai, noimageai"> tag (or X-Robots-Tag header) on every page, '
+                "and a /.well-known/tdmrep.json reservation. These signals are honoured by reputable crawlers "
+                "only: they do not stop a scraper, so the photos themselves still need fixing.",
+            )
+        )
     return findings
 
 
@@ -121,25 +152,38 @@ def _tdmrep_reserves(status: int | None, text: str | None) -> bool:
 
 def directory_listing_findings(store: Store) -> list[Finding]:
     rows = store.db.execute(
-        "SELECT url, final_url FROM pages WHERE listing = 1 AND state = 'done' ORDER BY url").fetchall()
+        "SELECT url, final_url FROM pages WHERE listing = 1 AND state = 'done' ORDER BY url"
+    ).fetchall()
     findings = []
     for url, final in rows:
         page = final or url
-        listed = [a for (a,) in store.db.execute(
-            "SELECT DISTINCT asset_url FROM sources WHERE page_url = ? AND via = 'listing' ORDER BY asset_url",
-            (page,))]
-        findings.append(Finding(
-            id=Finding.make_id("directory_listing", page),
-            check="directory_listing", severity="high" if listed else "medium",
-            title=f"Open directory listing ({len(listed)} images/documents listed)",
-            asset=None, page=page,
-            evidence={"url": page, "listed_assets": len(listed), "examples": listed[:10],
-                      "dated_folder": bool(_DATED.search(page))},
-            advice="Turn off automatic directory indexes on the web server (Apache: Options -Indexes; nginx: "
-                   "autoindex off; IIS: disable Directory Browsing). A listing hands a scraper every file in the "
-                   "folder, including photos that no page links to"
-                   + ("; dated folders (/2024/05/) let it walk every month too." if _DATED.search(page) else "."),
-        ))
+        listed = [
+            a
+            for (a,) in store.db.execute(
+                "SELECT DISTINCT asset_url FROM sources WHERE page_url = ? AND via = 'listing' ORDER BY asset_url",
+                (page,),
+            )
+        ]
+        findings.append(
+            Finding(
+                id=Finding.make_id("directory_listing", page),
+                check="directory_listing",
+                severity="high" if listed else "medium",
+                title=f"Open directory listing ({len(listed)} images/documents listed)",
+                asset=None,
+                page=page,
+                evidence={
+                    "url": page,
+                    "listed_assets": len(listed),
+                    "examples": listed[:10],
+                    "dated_folder": bool(_DATED.search(page)),
+                },
+                advice="Turn off automatic directory indexes on the web server (Apache: Options -Indexes; nginx: "
+                "autoindex off; IIS: disable Directory Browsing). A listing hands a scraper every file in the "
+                "folder, including photos that no page links to"
+                + ("; dated folders (/2024/05/) let it walk every month too." if _DATED.search(page) else "."),
+            )
+        )
     return findings
 
 
@@ -157,7 +201,6 @@ def run_site_checks(store: Store) -> list[Finding]:
         db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in SITE_CHECKS])
         db.executemany(
             "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice)
-             for f in findings],
+            [(f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice) for f in findings],
         )
     return findings

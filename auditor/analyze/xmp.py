@@ -31,18 +31,48 @@ NS = {
 _PREFIX = {uri: prefix for prefix, uri in NS.items()}
 
 NAME_PROPERTIES = {
-    "dc:creator", "dc:rights", "photoshop:Credit", "photoshop:CaptionWriter", "photoshop:AuthorsPosition",
-    "plus:CopyrightOwnerName", "plus:ImageCreatorName", "plus:LicensorName", "plus:CopyrightOwnerID",
-    "tiff:Artist", "tiff:Copyright", "exif:Artist", "exif:Copyright", "pdf:Author", "aux:OwnerName",
-    "Iptc4xmpExt:PersonInImage", "mwg-rs:Name", "MPReg:PersonDisplayName",
+    "dc:creator",
+    "dc:rights",
+    "photoshop:Credit",
+    "photoshop:CaptionWriter",
+    "photoshop:AuthorsPosition",
+    "plus:CopyrightOwnerName",
+    "plus:ImageCreatorName",
+    "plus:LicensorName",
+    "plus:CopyrightOwnerID",
+    "tiff:Artist",
+    "tiff:Copyright",
+    "exif:Artist",
+    "exif:Copyright",
+    "pdf:Author",
+    "aux:OwnerName",
+    "Iptc4xmpExt:PersonInImage",
+    "mwg-rs:Name",
+    "MPReg:PersonDisplayName",
 }
 # Free text that may contain names: read by the name finder, not reported as names themselves.
 CAPTION_PROPERTIES = {"dc:description", "dc:subject"}
-SERIAL_PROPERTIES = {"aux:SerialNumber", "aux:LensSerialNumber", "exifEX:BodySerialNumber", "exifEX:SerialNumber",
-                     "exifEX:LensSerialNumber", "exifEX:CameraOwnerName"}
-OTHER_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSTimeStamp",
-                    "xmp:CreatorTool", "plus:DataMining", "dcterms:provenance", "photoshop:DateCreated",
-                    "xmp:CreateDate", "exif:DateTimeOriginal", "pdf:Creator"}
+SERIAL_PROPERTIES = {
+    "aux:SerialNumber",
+    "aux:LensSerialNumber",
+    "exifEX:BodySerialNumber",
+    "exifEX:SerialNumber",
+    "exifEX:LensSerialNumber",
+    "exifEX:CameraOwnerName",
+}
+OTHER_PROPERTIES = {
+    "exif:GPSLatitude",
+    "exif:GPSLongitude",
+    "exif:GPSAltitude",
+    "exif:GPSTimeStamp",
+    "xmp:CreatorTool",
+    "plus:DataMining",
+    "dcterms:provenance",
+    "photoshop:DateCreated",
+    "xmp:CreateDate",
+    "exif:DateTimeOriginal",
+    "pdf:Creator",
+}
 GPS_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSTimeStamp"}
 WANTED = NAME_PROPERTIES | SERIAL_PROPERTIES | OTHER_PROPERTIES | CAPTION_PROPERTIES
 
@@ -69,11 +99,11 @@ def packets(data: bytes) -> list[bytes]:
     while start >= 0:
         header = start + len(_EXTENDED) + 32
         if header + 8 <= len(data):
-            total = int.from_bytes(data[header:header + 4], "big")
-            offset = int.from_bytes(data[header + 4:header + 8], "big")
-            seg_len = int.from_bytes(data[start - 2:start], "big") - 2 - len(_EXTENDED) - 40 if start >= 2 else 0
+            total = int.from_bytes(data[header : header + 4], "big")
+            offset = int.from_bytes(data[header + 4 : header + 8], "big")
+            seg_len = int.from_bytes(data[start - 2 : start], "big") - 2 - len(_EXTENDED) - 40 if start >= 2 else 0
             if seg_len > 0 and offset < total <= MAX_PACKET:
-                chunks[offset] = data[header + 8:header + 8 + seg_len]
+                chunks[offset] = data[header + 8 : header + 8 + seg_len]
         start = data.find(_EXTENDED, start + 1)
     if chunks:
         extended = b"".join(chunks[k] for k in sorted(chunks))

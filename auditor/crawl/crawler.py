@@ -35,8 +35,14 @@ from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import FrontierItem, Store
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
-DOCUMENT_TYPE_PREFIXES = ("application/pdf", "application/msword", "application/vnd.openxmlformats",
-                          "application/vnd.ms-", "application/vnd.oasis.opendocument", "application/rtf")
+DOCUMENT_TYPE_PREFIXES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats",
+    "application/vnd.ms-",
+    "application/vnd.oasis.opendocument",
+    "application/rtf",
+)
 MAX_SITEMAPS = 50
 MAX_RESOURCE_NESTING = 3
 
@@ -56,8 +62,15 @@ def asset_type_for(content_type: str) -> str | None:
 class Crawler:
     """Runs (or resumes) the crawl of one store. ``share_transport`` routes share-link checks (tests only)."""
 
-    def __init__(self, config: ScanConfig, store: Store, fetcher: Fetcher, renderer: Renderer | None,
-                 progress: Progress | None = None, share_transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        config: ScanConfig,
+        store: Store,
+        fetcher: Fetcher,
+        renderer: Renderer | None,
+        progress: Progress | None = None,
+        share_transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.config = config
         self.store = store
         self.fetcher = fetcher
@@ -136,8 +149,9 @@ class Crawler:
                 continue
             seen.add(url)
             try:
-                response = await self.fetcher.get(url, max_bytes=self.config.max_page_bytes,
-                                                  allow_redirect=self.scope.page_in_scope)
+                response = await self.fetcher.get(
+                    url, max_bytes=self.config.max_page_bytes, allow_redirect=self.scope.page_in_scope
+                )
             except FetchError as exc:
                 self.store.add_error(url, "fetch", f"sitemap: {exc.reason}")
                 continue
@@ -171,14 +185,23 @@ class Crawler:
                 # An unreachable host is a failed fetch, not a rule of the site's: the page is done, unanswered.
                 db.execute("UPDATE pages SET state = ? WHERE url = ?", ("done" if refusal else "robots", url))
                 if not item.probe:
-                    self.store.add_error(url, "fetch", refusal or "not fetched: robots.txt disallows it "
-                                         "(use --ignore-robots when auditing your own site)", db)
+                    self.store.add_error(
+                        url,
+                        "fetch",
+                        refusal
+                        or "not fetched: robots.txt disallows it (use --ignore-robots when auditing your own site)",
+                        db,
+                    )
             self._tick(errors=0 if item.probe else 1)
             return
         allow: Callable[[str], bool] = (lambda _: True) if item.depth == 0 else self.scope.page_in_scope
         try:
-            response = await self.fetcher.get(url, max_bytes=self.config.max_page_bytes, allow_redirect=allow,
-                                              accept="text/html,application/xhtml+xml,*/*;q=0.8")
+            response = await self.fetcher.get(
+                url,
+                max_bytes=self.config.max_page_bytes,
+                allow_redirect=allow,
+                accept="text/html,application/xhtml+xml,*/*;q=0.8",
+            )
         except FetchError as exc:
             with self.store.transaction() as db:
                 db.execute("UPDATE pages SET state = 'done' WHERE url = ?", (url,))
@@ -218,10 +241,16 @@ class Crawler:
         """A link without an extension that answered with an image or document: keep it as an asset."""
         parent = self.store.db.execute("SELECT parent FROM pages WHERE url = ?", (item.url,)).fetchone()
         with self.store.transaction() as db:
-            db.execute("UPDATE pages SET state = 'asset', status = ?, final_url = ? WHERE url = ?",
-                       (response.status, final, item.url))
-            self._add_asset(db, Discovery(item.url, "image" if kind == "image" else "document", "html"),
-                            parent[0] if parent and parent[0] else item.url, item.rank)
+            db.execute(
+                "UPDATE pages SET state = 'asset', status = ?, final_url = ? WHERE url = ?",
+                (response.status, final, item.url),
+            )
+            self._add_asset(
+                db,
+                Discovery(item.url, "image" if kind == "image" else "document", "html"),
+                parent[0] if parent and parent[0] else item.url,
+                item.rank,
+            )
             self._store_asset_response(db, item.url, response)
         self._tick(assets=1)
 
@@ -248,8 +277,10 @@ class Crawler:
         rendered = extract_html(result.html, try_normalize(result.final_url) or url, self.scope)
         await self._resources(rendered, url)
         sizes = {img.url: (img.width, img.height) for img in result.images}
-        network = [Discovery(u, "document" if classify_url(u) == "document" else "image", "rendered")
-                   for u in [*sizes, *result.requested_media]]
+        network = [
+            Discovery(u, "document" if classify_url(u) == "document" else "image", "rendered")
+            for u in [*sizes, *result.requested_media]
+        ]
         for d in [*rendered.discoveries, *network]:
             if d.kind in ("image", "document") or (d.kind == "page" and d.via == "html"):
                 w, h = sizes.get(d.url, (None, None))
@@ -286,20 +317,23 @@ class Crawler:
         out = Extraction()
         if await self._allowed(url):
             try:
-                response = await self.fetcher.get(url, max_bytes=self.config.max_page_bytes,
-                                                  allow_redirect=self.scope.same_site)
+                response = await self.fetcher.get(
+                    url, max_bytes=self.config.max_page_bytes, allow_redirect=self.scope.same_site
+                )
                 if response.status == 200:
                     body = response.read(self.config.max_page_bytes)
                     out = extract_resource(body, url, response.content_type, page_url, self.scope)
                 response.discard()
             except FetchError as exc:
                 self.store.add_error(url, "fetch", exc.reason)
-        self.store.db.execute("INSERT OR REPLACE INTO resources (url, payload) VALUES (?, ?)",
-                              (url, _encode_extraction(out)))
+        self.store.db.execute(
+            "INSERT OR REPLACE INTO resources (url, payload) VALUES (?, ?)", (url, _encode_extraction(out))
+        )
         return out
 
-    def _commit_page(self, item: FrontierItem, response: Response, final: str, extraction: Extraction | None,
-                     rendered: bool) -> None:
+    def _commit_page(
+        self, item: FrontierItem, response: Response, final: str, extraction: Extraction | None, rendered: bool
+    ) -> None:
         e = extraction or Extraction()
         listing = e.is_directory_listing
         with self.store.transaction() as db:
@@ -309,19 +343,27 @@ class Crawler:
                         self.store.add_page(db, d.url, item.depth + 1, item.rank, index, parent=final)
                 elif d.kind in ("image", "document"):
                     via = "listing" if listing and d.via == "html" else d.via
-                    self._add_asset(db, Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height,
-                                                  d.speculative), final, item.rank)
+                    self._add_asset(
+                        db,
+                        Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative),
+                        final,
+                        item.rank,
+                    )
                     if not d.speculative:
                         self._probe_parents(db, d.url, item, final)
                         for guess in guess_originals(d.url) if d.kind == "image" else []:
                             db.execute("INSERT OR IGNORE INTO guesses (url, of_url) VALUES (?, ?)", (guess, d.url))
             for group in e.variant_groups:
                 db.executemany("INSERT OR IGNORE INTO variants VALUES (?, ?, 'markup')", [(group[0], u) for u in group])
-            db.executemany("INSERT OR IGNORE INTO image_context VALUES (?, ?, ?, ?)",
-                           [(url, final, where, text) for url, where, text in e.image_context])
+            db.executemany(
+                "INSERT OR IGNORE INTO image_context VALUES (?, ?, ?, ?)",
+                [(url, final, where, text) for url, where, text in e.image_context],
+            )
             for url, (w, h) in e.declared_sizes.items():
-                db.execute("UPDATE sources SET declared_w = ?, declared_h = ? WHERE asset_url = ? AND page_url = ?",
-                           (w, h, url, final))
+                db.execute(
+                    "UPDATE sources SET declared_w = ?, declared_h = ? WHERE asset_url = ? AND page_url = ?",
+                    (w, h, url, final),
+                )
             for link in dict.fromkeys(e.share_links):
                 provider = match_provider(link)
                 if provider:
@@ -330,13 +372,27 @@ class Crawler:
             db.execute(
                 """UPDATE pages SET state = 'done', status = ?, final_url = ?, content_type = ?, title = ?,
                    rendered = ?, listing = ?, noai = ?, noimageai = ?, tdm = ? WHERE url = ?""",
-                (response.status, final, response.content_type, e.title, int(rendered), int(listing),
-                 int(e.signals.noai), int(e.signals.noimageai), int(e.signals.tdm_reservation), item.url),
+                (
+                    response.status,
+                    final,
+                    response.content_type,
+                    e.title,
+                    int(rendered),
+                    int(listing),
+                    int(e.signals.noai),
+                    int(e.signals.noimageai),
+                    int(e.signals.tdm_reservation),
+                    item.url,
+                ),
             )
             self.store.clear_error(item.url, "fetch", db)
             if item.depth == 0 and response.status >= 400:
-                self.store.add_error(item.url, "fetch", f"the starting page answered HTTP {response.status}; "
-                                     "nothing could be crawled from it", db)
+                self.store.add_error(
+                    item.url,
+                    "fetch",
+                    f"the starting page answered HTTP {response.status}; nothing could be crawled from it",
+                    db,
+                )
         self._tick(pages=0 if item.probe and response.status >= 400 else 1)
 
     def _probe_parents(self, db: sqlite3.Connection, asset_url: str, item: FrontierItem, page: str) -> None:
@@ -379,8 +435,14 @@ class Crawler:
             refusal = (await self.hosts.robots(_origin(url))).refusal()
             with self.store.transaction() as db:
                 db.execute("UPDATE assets SET state = ? WHERE url = ?", ("error" if refusal else "robots", url))
-                self.store.add_error(url, "fetch", refusal or "not fetched: robots.txt disallows it; browsers and "
-                                     "scrapers that ignore robots.txt can still download it", db)
+                self.store.add_error(
+                    url,
+                    "fetch",
+                    refusal
+                    or "not fetched: robots.txt disallows it; browsers and "
+                    "scrapers that ignore robots.txt can still download it",
+                    db,
+                )
             self._tick(errors=1)
             return
         previous = self.store.previous_asset(url)
@@ -390,8 +452,9 @@ class Crawler:
         if previous is not None and previous["last_modified"]:
             validators["If-Modified-Since"] = previous["last_modified"]
         try:
-            response = await self.fetcher.get(url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True,
-                                              validators=validators)
+            response = await self.fetcher.get(
+                url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True, validators=validators
+            )
         except FetchError as exc:
             speculative = self.store.db.execute("SELECT speculative FROM assets WHERE url = ?", (url,)).fetchone()
             with self.store.transaction() as db:
@@ -418,8 +481,9 @@ class Crawler:
                 known = self.store.db.execute("SELECT 1 FROM assets WHERE url = ?", (url,)).fetchone()
                 if not known and await self._allowed(url):
                     try:
-                        response = await self.fetcher.get(url, max_bytes=0, method="HEAD",
-                                                          allow_redirect=lambda _: True)
+                        response = await self.fetcher.get(
+                            url, max_bytes=0, method="HEAD", allow_redirect=lambda _: True
+                        )
                         status, is_image = response.status, response.content_type.startswith("image/")
                         response.discard()
                     except FetchError:
@@ -433,22 +497,32 @@ class Crawler:
                     # and dropped from the results if it turns out not to exist.
                     no_head = status in (405, 501)
                     if ((status == 200 and is_image) or no_head) and not known:
-                        pages = db.execute("SELECT DISTINCT page_url FROM sources WHERE asset_url = ?",
-                                           (of_url,)).fetchall()
+                        pages = db.execute(
+                            "SELECT DISTINCT page_url FROM sources WHERE asset_url = ?", (of_url,)
+                        ).fetchall()
                         for (page,) in pages:
                             self._add_asset(db, Discovery(url, "image", "guessed", speculative=no_head), page, -1)
 
         await asyncio.gather(*(one(u, o) for u, o in rows))
 
-    def _store_asset_response(self, db: sqlite3.Connection, url: str, response: Response,
-                              previous: dict[str, Any] | None = None) -> None:
+    def _store_asset_response(
+        self, db: sqlite3.Connection, url: str, response: Response, previous: dict[str, Any] | None = None
+    ) -> None:
         if response.status == 304 and previous is not None:  # unchanged since the last scan: its copy is kept
             db.execute(
                 """UPDATE assets SET state = 'done', status = 200, final_url = ?, content_type = ?, bytes = ?,
                    sha256 = ?, noai = ?, last_modified = ?, etag = ?, not_modified = 1 WHERE url = ?""",
-                (previous["final_url"], previous["content_type"], previous["bytes"], previous["sha256"],
-                 previous["noai"], response.headers.get("last-modified", previous["last_modified"]),
-                 response.headers.get("etag", previous["etag"]), url))
+                (
+                    previous["final_url"],
+                    previous["content_type"],
+                    previous["bytes"],
+                    previous["sha256"],
+                    previous["noai"],
+                    response.headers.get("last-modified", previous["last_modified"]),
+                    response.headers.get("etag", previous["etag"]),
+                    url,
+                ),
+            )
             self.store.clear_error(url, "fetch", db)
             return
         ok = 200 <= response.status < 300 and response.path is not None
@@ -460,9 +534,17 @@ class Crawler:
         db.execute(
             """UPDATE assets SET state = 'done', status = ?, final_url = ?, content_type = ?, bytes = ?, sha256 = ?,
                noai = ?, last_modified = ?, etag = ? WHERE url = ?""",
-            (response.status, try_normalize(response.final_url), response.content_type,
-             response.size if ok else None, response.sha256 if ok else None, int(noai),
-             response.headers.get("last-modified"), response.headers.get("etag"), url),
+            (
+                response.status,
+                try_normalize(response.final_url),
+                response.content_type,
+                response.size if ok else None,
+                response.sha256 if ok else None,
+                int(noai),
+                response.headers.get("last-modified"),
+                response.headers.get("etag"),
+                url,
+            ),
         )
         self.store.clear_error(url, "fetch", db)
 
@@ -472,15 +554,20 @@ class Crawler:
         if not rows:
             return
         if not self.config.link_check:
-            self.store.db.execute("UPDATE share_links SET access = 'unchecked', detail = ? WHERE access IS NULL",
-                                  ("not checked: --no-link-check",))
+            self.store.db.execute(
+                "UPDATE share_links SET access = 'unchecked', detail = ? WHERE access IS NULL",
+                ("not checked: --no-link-check",),
+            )
             return
-        async with httpx.AsyncClient(headers={"User-Agent": self.config.user_agent}, timeout=self.config.timeout,
-                                     follow_redirects=False, transport=self.share_transport) as client:
+        async with httpx.AsyncClient(
+            headers={"User-Agent": self.config.user_agent},
+            timeout=self.config.timeout,
+            follow_redirects=False,
+            transport=self.share_transport,
+        ) as client:
             for (url,) in rows:
                 refusal = await self.fetcher.guard.refusal(url)
-                result = (Classification("unknown", None, None, refusal) if refusal
-                          else await classify(client, url))
+                result = Classification("unknown", None, None, refusal) if refusal else await classify(client, url)
                 self.store.db.execute(
                     "UPDATE share_links SET access = ?, status = ?, redirect = ?, detail = ? WHERE url = ?",
                     (result.access, result.status, result.redirect, result.detail, url),

@@ -29,14 +29,26 @@ from auditor.models import Discovery, Extraction, PageSignals, UrlKind, Via
 
 # Attributes that hold one URL, by tag ("*" = any tag).
 _URL_ATTRS: dict[str, tuple[str, ...]] = {
-    "a": ("href",), "area": ("href",), "img": ("src", "lowsrc", "longdesc"), "iframe": ("src",),
-    "frame": ("src",), "embed": ("src",), "object": ("data",), "video": ("poster",), "input": ("src",),
+    "a": ("href",),
+    "area": ("href",),
+    "img": ("src", "lowsrc", "longdesc"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "video": ("poster",),
+    "input": ("src",),
     "*": ("background",),
 }
 _SRCSET_ATTRS = ("srcset", "imagesrcset")
 _IMAGE_META = {
-    "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src",
-    "thumbnail", "msapplication-tileimage",
+    "og:image",
+    "og:image:url",
+    "og:image:secure_url",
+    "twitter:image",
+    "twitter:image:src",
+    "thumbnail",
+    "msapplication-tileimage",
 }
 _JSONLD_IMAGE_KEYS = {"image", "thumbnailurl", "contenturl", "logo", "photo", "primaryimageofpage"}
 _MOUNT_IDS = {"app", "root", "__next", "__nuxt", "svelte", "main-app", "gallery-app"}
@@ -76,8 +88,9 @@ class _Collector:
         self._seen: set[tuple[str, Via]] = set()
         self._shares: dict[str, None] = {}
 
-    def add(self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None,
-            speculative: bool = False) -> str | None:
+    def add(
+        self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None, speculative: bool = False
+    ) -> str | None:
         """Record one reference; returns its normalized URL when it is an image (for variant groups)."""
         if not raw:
             return None
@@ -152,8 +165,7 @@ def _page_signals(soup: BeautifulSoup, headers: dict[str, str]) -> PageSignals:
             tdm = True
     robots_header = headers.get("x-robots-tag", "").lower()  # "noai" or "bot-name: noai, noimageai"
     tokens.update(t.strip().split(":")[-1].strip() for t in robots_header.split(","))
-    return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens,
-                       tdm_reservation=tdm)
+    return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens, tdm_reservation=tdm)
 
 
 def _jsonld_images(data: object, collector: _Collector) -> None:
@@ -194,7 +206,8 @@ def _tag_urls(tag: Tag, c: _Collector) -> list[str]:
         elif "url(" in value:
             c.add_css(value)
         elif looks_like_asset_path(value.strip()) or match_provider(
-                try_normalize(value, c.base, keep_fragment=True) or ""):
+            try_normalize(value, c.base, keep_fragment=True) or ""
+        ):
             images.append(c.add(value, "html"))
     style = tag.get("style")
     if isinstance(style, str) and "url(" in style:
@@ -239,8 +252,10 @@ def _short(text: str | None, limit: int = MAX_CONTEXT_CHARS) -> str | None:
 
 def _context(img: Tag, url: str, link: Tag | None, c: _Collector) -> None:
     """The text a reader sees with the picture: where a name beside a photo would be."""
-    found: list[tuple[str, str | None]] = [("alt", _short(str(img.get("alt") or ""))),
-                                           ("title", _short(str(img.get("title") or "")))]
+    found: list[tuple[str, str | None]] = [
+        ("alt", _short(str(img.get("alt") or ""))),
+        ("title", _short(str(img.get("title") or ""))),
+    ]
     figure = img.find_parent("figure")
     caption = figure.find("figcaption") if figure is not None else None
     if caption is not None:
@@ -251,7 +266,8 @@ def _context(img: Tag, url: str, link: Tag | None, c: _Collector) -> None:
         if parent.name in ("body", "main", "html", None):
             break
         if parent.name in ("figure", "li", "article", "td") or any(
-                k in " ".join(parent.get("class") or []).lower() for k in ("card", "item", "caption", "gallery")):
+            k in " ".join(parent.get("class") or []).lower() for k in ("card", "item", "caption", "gallery")
+        ):
             found.append(("nearby", _short(parent.get_text(" "))))
             break
     seen: set[str] = set()
@@ -276,8 +292,11 @@ def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
         href = link.get("href")
         if rel & {"stylesheet"} and isinstance(href, str):
             c.add(href, "html", hint="resource")
-        elif (rel & {"preload", "prefetch", "image_src"} and str(link.get("as") or "image") in {"image", "fetch"}
-              and isinstance(href, str)):
+        elif (
+            rel & {"preload", "prefetch", "image_src"}
+            and str(link.get("as") or "image") in {"image", "fetch"}
+            and isinstance(href, str)
+        ):
             c.add(href, "html", hint="image" if rel & {"image_src"} or link.get("as") == "image" else None)
 
 
@@ -315,8 +334,9 @@ def _looks_script_built(soup: BeautifulSoup, text: str, links: int) -> bool:
     return "javascript" in noscript or (len(text) < 400 and links < 5)
 
 
-def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, str] | None = None,
-                 encoding: str | None = None) -> Extraction:
+def extract_html(
+    body: bytes, page_url: str, scope: Scope, headers: dict[str, str] | None = None, encoding: str | None = None
+) -> Extraction:
     """All discoveries of one HTML document; never raises on malformed markup (returns what it could find)."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     # Without a charset in the headers, let Beautiful Soup read <meta charset> and sniff the bytes.
@@ -355,7 +375,8 @@ def extract_html(body: bytes, page_url: str, scope: Scope, headers: dict[str, st
     out.signals = _page_signals(soup, headers)
     heading = soup.find("h1")
     out.is_directory_listing = bool(
-        _LISTING_TITLE.match(title or "") or (heading and _LISTING_TITLE.match(heading.get_text()))
+        _LISTING_TITLE.match(title or "")
+        or (heading and _LISTING_TITLE.match(heading.get_text()))
         or "[To Parent Directory]" in visible
     )
     links = sum(1 for d in out.discoveries if d.kind == "page")

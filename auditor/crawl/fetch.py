@@ -109,8 +109,13 @@ def retry_after_seconds(value: str | None) -> float | None:
 class Fetcher:
     """The one place that talks HTTP for the crawl. One instance per scan; use as an async context manager."""
 
-    def __init__(self, config: ScanConfig, tmp_dir: Path, transport: httpx.AsyncBaseTransport | None = None,
-                 guard: NetGuard | None = None):
+    def __init__(
+        self,
+        config: ScanConfig,
+        tmp_dir: Path,
+        transport: httpx.AsyncBaseTransport | None = None,
+        guard: NetGuard | None = None,
+    ):
         self.config = config
         self.tmp_dir = tmp_dir
         self.guard = guard or NetGuard(allow_private=True)
@@ -143,8 +148,16 @@ class Fetcher:
             self._limiters[host] = HostLimiter(self.config.per_host_concurrency, interval)
         return self._limiters[host]
 
-    async def get(self, url: str, *, max_bytes: int, allow_redirect: Callable[[str], bool] | None = None,
-                  accept: str = "*/*", method: str = "GET", validators: dict[str, str] | None = None) -> Response:
+    async def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        allow_redirect: Callable[[str], bool] | None = None,
+        accept: str = "*/*",
+        method: str = "GET",
+        validators: dict[str, str] | None = None,
+    ) -> Response:
         """GET ``url`` following redirects that ``allow_redirect`` accepts; retry transient failures.
         ``validators``: ``If-None-Match`` / ``If-Modified-Since`` from an earlier fetch (a 304 has no body).
 
@@ -157,8 +170,9 @@ class Fetcher:
             refusal = await self.guard.refusal(current)
             if refusal is not None:
                 raise FetchError(url, refusal if current == url else f"redirected to {current}: {refusal}")
-            response = await self._get_with_retries(current, max_bytes, {"Accept": accept, **(validators or {})},
-                                                    method)
+            response = await self._get_with_retries(
+                current, max_bytes, {"Accept": accept, **(validators or {})}, method
+            )
             location = response.headers.get("location")
             if not (300 <= response.status < 400 and location):
                 response.url, response.redirects = url, chain[1:]
@@ -195,8 +209,11 @@ class Fetcher:
             wait = retry_after_seconds(response.headers.get("retry-after"))
             response.discard()
             if wait is not None and wait > self.config.max_retry_after:
-                raise FetchError(url, f"HTTP {response.status}: server asks to wait {wait:.0f}s "
-                                      f"(more than {self.config.max_retry_after:.0f}s)")
+                raise FetchError(
+                    url,
+                    f"HTTP {response.status}: server asks to wait {wait:.0f}s "
+                    f"(more than {self.config.max_retry_after:.0f}s)",
+                )
             if wait is not None:
                 limiter.pause(wait)
             await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
@@ -227,8 +244,9 @@ class Fetcher:
                                 digest.update(chunk)
                                 out.write(chunk)
                     headers = {k.lower(): v for k, v in response.headers.items()}
-                    return Response(url, str(response.url), response.status_code, headers, size,
-                                    digest.hexdigest(), path)
+                    return Response(
+                        url, str(response.url), response.status_code, headers, size, digest.hexdigest(), path
+                    )
         except TimeoutError as exc:
             path.unlink(missing_ok=True)
             raise FetchTimeout(url, f"timed out: no complete answer within {self.config.timeout * 3:.0f}s") from exc

@@ -34,8 +34,9 @@ async def system_resolve(host: str) -> list[str]:
 
 def is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return bool(ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-                or ip.is_unspecified)
+    return bool(
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+    )
 
 
 class NetGuard:
@@ -64,6 +65,8 @@ class NetGuard:
         host = urlsplit(url).hostname or ""
         private = [a for a in await self.addresses(host) if is_private(a)]
         if private:
-            return (f"refused: {host} resolves to a private or reserved address ({', '.join(private)}); "
-                    "use --allow-private to audit an internal site")
+            return (
+                f"refused: {host} resolves to a private or reserved address ({', '.join(private)}); "
+                "use --allow-private to audit an internal site"
+            )
         return None

@@ -21,15 +21,29 @@ from auditor.crawl.urls import try_normalize
 from auditor.errors import BrowserUnavailable, RenderError
 
 SYSTEM_BROWSERS = (
-    "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable",
-    "/snap/bin/chromium", "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+    "/snap/bin/chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
 )
 LAUNCH_ARGS = [
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-    "--no-first-run", "--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection", "--disable-breakpad", "--metrics-recording-only", "--no-pings",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--no-pings",
     "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,InterestFeedContentSuggestions",
-    "--disable-gpu", "--mute-audio",
+    "--disable-gpu",
+    "--mute-audio",
 ]
 _SCROLL_JS = """async (steps) => {
   for (let i = 0; i < steps; i++) {
@@ -101,7 +115,8 @@ class Renderer:
             try:
                 self._playwright = await async_playwright().start()
                 self._browser = await self._playwright.chromium.launch(
-                    executable_path=self.executable, headless=True,
+                    executable_path=self.executable,
+                    headless=True,
                     args=[*LAUNCH_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])],
                 )
             except PlaywrightError as exc:
@@ -126,8 +141,11 @@ class Renderer:
         browser = await self.start()
         async with self._semaphore:
             context = await browser.new_context(
-                user_agent=self.user_agent, service_workers="block", java_script_enabled=True,
-                viewport={"width": 1366, "height": 900}, accept_downloads=False,
+                user_agent=self.user_agent,
+                service_workers="block",
+                java_script_enabled=True,
+                viewport={"width": 1366, "height": 900},
+                accept_downloads=False,
             )
             media: dict[str, None] = {}
             try:
@@ -161,5 +179,3 @@ class Renderer:
             await route.continue_()
         else:
             await route.abort()
-
-

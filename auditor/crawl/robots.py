@@ -39,8 +39,10 @@ class RobotsPolicy:
         if self.status is None:
             return f"not fetched: the server could not be reached ({self.unreachable or 'no answer'})"
         if self.status >= 500:
-            return (f"not fetched: the server answered HTTP {self.status} for robots.txt, which tells crawlers to "
-                    "stay away until it answers (RFC 9309); the site could not be audited")
+            return (
+                f"not fetched: the server answered HTTP {self.status} for robots.txt, which tells crawlers to "
+                "stay away until it answers (RFC 9309); the site could not be audited"
+            )
         return None
 
     def allows(self, url: str, token: str = ROBOTS_TOKEN) -> bool:

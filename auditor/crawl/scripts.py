@@ -23,9 +23,7 @@ _ESCAPES = re.compile(r"\\u([0-9a-fA-F]{4})|\\u\{([0-9a-fA-F]{1,6})\}|\\x([0-9a-
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']([^"']+)["']""", re.IGNORECASE)
 _EXTS = "|".join(sorted(IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | {"json"}, key=len, reverse=True))
-_PATHLIKE = re.compile(
-    rf"^(?:https?:)?(?://)?[^\s<>\"'{{}}|\\^`*]*?\.(?:{_EXTS})(?:[?#][^\s<>\"']*)?$", re.IGNORECASE
-)
+_PATHLIKE = re.compile(rf"^(?:https?:)?(?://)?[^\s<>\"'{{}}|\\^`*]*?\.(?:{_EXTS})(?:[?#][^\s<>\"']*)?$", re.IGNORECASE)
 MAX_SCRIPT_CHARS = 20 * 1024 * 1024
 
 

@@ -11,8 +11,10 @@ from auditor.errors import describe_network_error
 def _answers(url: str, timeout: float, user_agent: str) -> str | None:
     """``None`` when ``url`` gives any HTTP answer (even an error status: the scheme works), else why not."""
     try:
-        with (httpx.Client(timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False) as client,
-              client.stream("GET", url)):
+        with (
+            httpx.Client(timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False) as client,
+            client.stream("GET", url),
+        ):
             return None
     except httpx.HTTPError as exc:
         return describe_network_error(exc)[0]

@@ -53,8 +53,9 @@ class HostFacts:
                 )
             else:
                 status, text = row
-            policy = RobotsPolicy(text if status == 200 else "", status,
-                                  unreachable=(text or "no answer") if status is None else None)
+            policy = RobotsPolicy(
+                text if status == 200 else "", status, unreachable=(text or "no answer") if status is None else None
+            )
             delay = policy.crawl_delay()
             if delay:
                 self.fetcher.set_crawl_delay(origin.split("://", 1)[1], delay)

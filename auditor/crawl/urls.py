@@ -13,9 +13,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 from auditor.models import UrlKind
 
-IMAGE_EXTENSIONS = frozenset(
-    "jpg jpeg jpe jfif pjpeg png gif webp avif heic heif tif tiff bmp svg jxl".split()
-)
+IMAGE_EXTENSIONS = frozenset("jpg jpeg jpe jfif pjpeg png gif webp avif heic heif tif tiff bmp svg jxl".split())
 DOCUMENT_EXTENSIONS = frozenset("pdf doc docx xls xlsx ppt pptx odt ods odp rtf pages key".split())
 RESOURCE_EXTENSIONS = frozenset("js mjs cjs css json".split())
 # Never fetched: media, archives, fonts, executables. They cannot be analysed and can be huge.

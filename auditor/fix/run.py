@@ -86,8 +86,10 @@ def refuse_overlap(sources: list[Path], out: Path) -> None:
     for source in sources:
         folder = source.resolve() if source.is_dir() else source.resolve().parent
         if target == folder or folder in target.parents or target in folder.parents:
-            raise ConfigError(f"--out {out}: it overlaps the source {source}; choose a folder outside it (safe "
-                              "copies must never be written into, or read back from, the originals' folder)")
+            raise ConfigError(
+                f"--out {out}: it overlaps the source {source}; choose a folder outside it (safe "
+                "copies must never be written into, or read back from, the originals' folder)"
+            )
 
 
 def scan_sources(out: Path) -> list[Source]:
@@ -96,8 +98,10 @@ def scan_sources(out: Path) -> list[Source]:
         raise ConfigError(f"{out}: no scan store here (--from-scan needs the --out folder of a scan)")
     store = Store(out)
     try:
-        rows = store.db.execute("SELECT url, sha256, type FROM assets WHERE type IN ('image', 'document') "
-                                "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url").fetchall()
+        rows = store.db.execute(
+            "SELECT url, sha256, type FROM assets WHERE type IN ('image', 'document') "
+            "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url"
+        ).fetchall()
         found = []
         for url, sha, kind in rows:
             parts = urlsplit(url)
@@ -123,8 +127,15 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
         entry.error = f"not a readable image: {plain(str(exc))}"
         return entry, None
     try:
-        stripped: Stripped | None = (strip_jpeg(data) if fmt == "JPEG" else strip_png(data) if fmt == "PNG"
-                                     else strip_webp(data) if fmt == "WEBP" else None)
+        stripped: Stripped | None = (
+            strip_jpeg(data)
+            if fmt == "JPEG"
+            else strip_png(data)
+            if fmt == "PNG"
+            else strip_webp(data)
+            if fmt == "WEBP"
+            else None
+        )
         turned = upright_losslessly(stripped.data, orientation) if stripped and orientation not in (0, 1) else None
         sideways = orientation not in (0, 1) and turned is None  # needs the one high-quality re-encode
         result = transform(data, policy, force=stripped is None or sideways, label=label)
@@ -172,9 +183,11 @@ def verify(data: bytes, policy: Policy) -> list[str]:
     return remaining
 
 
-DOCUMENT_NOT_FIXED = ("not fixed: documents (PDF, Office) are not rewritten by auditor fix; remove the author "
-                      "fields and replace or shrink the photos inside it in the program that made it, export it "
-                      "again, and run auditor check on the result")
+DOCUMENT_NOT_FIXED = (
+    "not fixed: documents (PDF, Office) are not rewritten by auditor fix; remove the author "
+    "fields and replace or shrink the photos inside it in the program that made it, export it "
+    "again, and run auditor check on the result"
+)
 
 
 def manifest_path(out: Path) -> Path:
@@ -213,12 +226,25 @@ def fix(sources: list[Source], out: Path, policy: Policy, manifest: Path | None 
             entry.output = str(target)
             entry.remaining = verify(result, policy)
         files.append(entry)
-    document = {"schema": "exposure-auditor/fix-manifest@1", "policy": policy.public_dict(),
-                "fixed": sum(f.status == "fixed" for f in files), "failed": sum(f.status == "failed" for f in files),
-                "files": [asdict(f) for f in files]}
+    document = {
+        "schema": "exposure-auditor/fix-manifest@1",
+        "policy": policy.public_dict(),
+        "fixed": sum(f.status == "fixed" for f in files),
+        "failed": sum(f.status == "failed" for f in files),
+        "files": [asdict(f) for f in files],
+    }
     write_atomic(manifest or manifest_path(out), json.dumps(document, indent=2) + "\n")
     return document
 
 
-__all__ = ["Policy", "Source", "fix", "fix_one", "local_sources", "manifest_path", "refuse_overlap", "scan_sources",
-           "verify"]
+__all__ = [
+    "Policy",
+    "Source",
+    "fix",
+    "fix_one",
+    "local_sources",
+    "manifest_path",
+    "refuse_overlap",
+    "scan_sources",
+    "verify",
+]

@@ -12,8 +12,15 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-_JPEGTRAN_OPS = {2: ["-flip", "horizontal"], 3: ["-rotate", "180"], 4: ["-flip", "vertical"],
-                 5: ["-transpose"], 6: ["-rotate", "90"], 7: ["-transverse"], 8: ["-rotate", "270"]}
+_JPEGTRAN_OPS = {
+    2: ["-flip", "horizontal"],
+    3: ["-rotate", "180"],
+    4: ["-flip", "vertical"],
+    5: ["-transpose"],
+    6: ["-rotate", "90"],
+    7: ["-transverse"],
+    8: ["-rotate", "270"],
+}
 
 
 def upright_losslessly(jpeg: bytes, orientation: int) -> bytes | None:
@@ -25,8 +32,9 @@ def upright_losslessly(jpeg: bytes, orientation: int) -> bytes | None:
     tool = shutil.which("jpegtran")
     if tool is None or orientation not in _JPEGTRAN_OPS:
         return None
-    result = subprocess.run([tool, "-copy", "icc", "-perfect", *_JPEGTRAN_OPS[orientation]], input=jpeg,
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        [tool, "-copy", "icc", "-perfect", *_JPEGTRAN_OPS[orientation]], input=jpeg, capture_output=True, check=False
+    )
     return result.stdout if result.returncode == 0 and result.stdout[:2] == b"\xff\xd8" else None
 
 
@@ -41,8 +49,13 @@ class Stripped:
 
 
 _JPEG_KEEP_APP = {0xE0: "APP0 JFIF", 0xE2: "APP2 ICC", 0xEE: "APP14 Adobe"}
-_JPEG_NAMES = {0xE1: "APP1 (EXIF/XMP)", 0xED: "APP13 (IPTC/Photoshop)", 0xFE: "COM (comment)",
-               0xEB: "APP11 (JUMBF/C2PA)", 0xEC: "APP12 (PictureInfo/Ducky)"}
+_JPEG_NAMES = {
+    0xE1: "APP1 (EXIF/XMP)",
+    0xED: "APP13 (IPTC/Photoshop)",
+    0xFE: "COM (comment)",
+    0xEB: "APP11 (JUMBF/C2PA)",
+    0xEC: "APP12 (PictureInfo/Ducky)",
+}
 
 
 def strip_jpeg(data: bytes) -> Stripped:
@@ -59,12 +72,12 @@ def strip_jpeg(data: bytes) -> Stripped:
             pos += 1
             continue
         if marker in (0xD9,) or 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += data[pos:pos + 2]
+            out += data[pos : pos + 2]
             pos += 2
             continue
         if pos + 4 > len(data):
             raise CannotStrip("damaged JPEG: truncated segment header")
-        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         end = pos + 2 + length
         if end > len(data):
             raise CannotStrip("damaged JPEG: segment runs past the end of the file")
@@ -90,14 +103,30 @@ def strip_png(data: bytes) -> Stripped:
     removed: list[str] = []
     pos = 8
     while pos + 8 <= len(data):
-        length = struct.unpack(">I", data[pos:pos + 4])[0]
-        kind = data[pos + 4:pos + 8]
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
         end = pos + 12 + length
         if end > len(data):
             raise CannotStrip("damaged PNG: a chunk runs past the end of the file")
-        if kind in _PNG_DROP or (kind[:1].islower() and kind not in {b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"sBIT",
-                                                                      b"pHYs", b"tRNS", b"bKGD", b"acTL", b"fcTL",
-                                                                      b"fdAT", b"sPLT", b"hIST"}):
+        if kind in _PNG_DROP or (
+            kind[:1].islower()
+            and kind
+            not in {
+                b"iCCP",
+                b"sRGB",
+                b"gAMA",
+                b"cHRM",
+                b"sBIT",
+                b"pHYs",
+                b"tRNS",
+                b"bKGD",
+                b"acTL",
+                b"fcTL",
+                b"fdAT",
+                b"sPLT",
+                b"hIST",
+            }
+        ):
             removed.append(kind.decode("latin-1"))
         else:
             out += data[pos:end]
@@ -114,12 +143,12 @@ def strip_webp(data: bytes) -> Stripped:
     removed: list[str] = []
     pos = 12
     while pos + 8 <= len(data):
-        kind = data[pos:pos + 4]
-        size = struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        kind = data[pos : pos + 4]
+        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         end = pos + 8 + size + (size & 1)
         if pos + 8 + size > len(data):
             raise CannotStrip("damaged WebP: a chunk runs past the end of the file")
-        chunk = data[pos:min(end, len(data))]
+        chunk = data[pos : min(end, len(data))]
         if kind in (b"EXIF", b"XMP "):
             removed.append(kind.decode("latin-1").strip())
         else:

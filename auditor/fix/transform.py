@@ -37,8 +37,13 @@ class Policy:
         return base.for_context("school") if school else base
 
     def public_dict(self) -> dict[str, object]:
-        return {"max_side": self.max_side, "max_face_iod": self.max_face_iod, "blur": self.blur,
-                "minor_below": self.minor_below, "context": self.context}
+        return {
+            "max_side": self.max_side,
+            "max_face_iod": self.max_face_iod,
+            "blur": self.blur,
+            "minor_below": self.minor_below,
+            "context": self.context,
+        }
 
 
 @dataclass(slots=True)
@@ -71,8 +76,9 @@ def _encode(img: Image.Image, fmt: str, source: Image.Image) -> bytes:
         from PIL import JpegImagePlugin
 
         sampling = JpegImagePlugin.get_sampling(source) if source.format == "JPEG" else -1
-        img.convert("RGB").save(buf, "JPEG", quality=92, subsampling=sampling if sampling != -1 else 0,
-                                icc_profile=icc, optimize=True)
+        img.convert("RGB").save(
+            buf, "JPEG", quality=92, subsampling=sampling if sampling != -1 else 0, icc_profile=icc, optimize=True
+        )
     elif fmt == "WEBP":
         img.save(buf, "WEBP", lossless=True, icc_profile=icc)
     elif fmt == "HEIF":

@@ -10,16 +10,16 @@ CHECKS: dict[str, dict[str, str]] = {
         "name": "Faces that look like possible minors",
         "means": "A face in the photo looks like it may belong to someone under 18 (an automatic age estimate).",
         "why": "Public photos of children are scraped to make AI-generated abuse imagery (IWF and police reports); "
-               "UK ICO guidance asks schools to minimise identifiable images of pupils and to hold consent.",
+        "UK ICO guidance asks schools to minimise identifiable images of pupils and to hold consent.",
         "reliability": "Triage, not a verdict: tuned to catch about 97-99 % of under-18s, it also flags many young "
-                       "adults (and about 1 in 10 older adults). A person should review each one.",
+        "adults (and about 1 in 10 older adults). A person should review each one.",
         "fix": "Check consent; prefer photos where children are not identifiable; publish small copies; never "
-               "beside names.",
+        "beside names.",
     },
     "not_checked": {
         "name": "Files that could not be checked",
         "means": "The audit could not read this file (corrupt, truncated, an unsupported format, or no permission "
-                 "to read it), so none of the other checks looked at it.",
+        "to read it), so none of the other checks looked at it.",
         "why": "A file nobody has looked at may show pupils or carry their location; it must not pass as clean.",
         "reliability": "Certain: the reason given is what the reader reported.",
         "fix": "Open it yourself, re-export it as an ordinary JPEG or PNG, and check it again before publishing.",
@@ -27,10 +27,10 @@ CHECKS: dict[str, dict[str, str]] = {
     "identifiable_face": {
         "name": "Faces large enough to recognise",
         "means": "A face is large and sharp enough (distance between the eyes in pixels) for recognition or for "
-                 "tools that make new images of a person from one photo.",
+        "tools that make new images of a person from one photo.",
         "why": "Face-swap and 'nudify' tools need only one clear face; recognition links a face to other photos.",
         "reliability": "Face detection misses some small or turned faces (about 1 in 5 faces of 32 px or more in "
-                       "crowded photos); found faces are measured precisely.",
+        "crowded photos); found faces are measured precisely.",
         "fix": "Publish smaller copies, or photos where faces are not the subject.",
     },
     "gps_location": {

@@ -21,8 +21,19 @@ def findings_csv(document: dict[str, Any]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(FINDING_COLUMNS)
     for f in document["findings"]:
-        writer.writerow([f["id"], f.get("status", ""), f["severity"], f["check"], f["title"], f["asset"] or "",
-                         f["page"] or "", f["advice"], json.dumps(f["evidence"], ensure_ascii=False)])
+        writer.writerow(
+            [
+                f["id"],
+                f.get("status", ""),
+                f["severity"],
+                f["check"],
+                f["title"],
+                f["asset"] or "",
+                f["page"] or "",
+                f["advice"],
+                json.dumps(f["evidence"], ensure_ascii=False),
+            ]
+        )
     return buf.getvalue()
 
 

@@ -33,8 +33,18 @@ def _pages(store: Store) -> list[dict[str, Any]]:
         """SELECT url, final_url, status, rendered, depth, title, listing FROM pages
            WHERE state = 'done' AND status IS NOT NULL AND (probe = 0 OR status < 400) ORDER BY depth, rank, url"""
     ).fetchall()
-    return [{"url": u, "final_url": f or u, "status": s, "rendered": bool(r), "depth": d, "title": t,
-             "directory_listing": bool(li)} for u, f, s, r, d, t, li in rows]
+    return [
+        {
+            "url": u,
+            "final_url": f or u,
+            "status": s,
+            "rendered": bool(r),
+            "depth": d,
+            "title": t,
+            "directory_listing": bool(li),
+        }
+        for u, f, s, r, d, t, li in rows
+    ]
 
 
 def _assets(store: Store) -> list[dict[str, Any]]:
@@ -51,50 +61,82 @@ def _assets(store: Store) -> list[dict[str, Any]]:
             (url,),
         ).fetchall()
         sizes = sorted({(w, h) for _, _, w, h in sources if w is not None and h is not None})
-        out.append({
-            "url": url, "type": kind, "sha256": sha, "bytes": size, "status": status,
-            "final_url": final, "content_type": ctype, "fetched": state == "done" and sha is not None,
-            "found_on": sorted({p for p, *_ in sources}),
-            "found_via": sorted({v for _, v, *_ in sources}),
-            "rendered_sizes": [{"width": w, "height": h} for w, h in sizes],
-            "metadata": facts.get(url),
-            "last_modified": modified,
-            "faces": faces.get(url),
-        })
+        out.append(
+            {
+                "url": url,
+                "type": kind,
+                "sha256": sha,
+                "bytes": size,
+                "status": status,
+                "final_url": final,
+                "content_type": ctype,
+                "fetched": state == "done" and sha is not None,
+                "found_on": sorted({p for p, *_ in sources}),
+                "found_via": sorted({v for _, v, *_ in sources}),
+                "rendered_sizes": [{"width": w, "height": h} for w, h in sizes],
+                "metadata": facts.get(url),
+                "last_modified": modified,
+                "faces": faces.get(url),
+            }
+        )
     return out
 
 
 def _findings(store: Store) -> list[dict[str, Any]]:
     rows = store.db.execute(
-        "SELECT id, check_id, severity, title, asset, page, evidence, advice FROM findings").fetchall()
+        "SELECT id, check_id, severity, title, asset, page, evidence, advice FROM findings"
+    ).fetchall()
     order = {s: i for i, s in enumerate(SEVERITIES)}
-    findings = [{"id": i, "check": c, "severity": s, "title": t, "asset": a, "page": p,
-                 "evidence": json.loads(e), "advice": adv} for i, c, s, t, a, p, e, adv in rows]
-    return sorted(findings,
-                  key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"]))
+    findings = [
+        {
+            "id": i,
+            "check": c,
+            "severity": s,
+            "title": t,
+            "asset": a,
+            "page": p,
+            "evidence": json.loads(e),
+            "advice": adv,
+        }
+        for i, c, s, t, a, p, e, adv in rows
+    ]
+    return sorted(
+        findings, key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"])
+    )
 
 
-def incomplete_reasons(store: Store, errors: list[dict[str, Any]], skipped: dict[str, int],
-                       checks_skipped: dict[str, str]) -> list[dict[str, str]]:
+def incomplete_reasons(
+    store: Store, errors: list[dict[str, Any]], skipped: dict[str, int], checks_skipped: dict[str, str]
+) -> list[dict[str, str]]:
     """Why this audit must not be relied on as a whole: an empty list means it looked everywhere it was asked to.
 
     A seed that failed, a limit that cut the crawl, a check that could not run, or a run that never finished
     each make ``scan.complete`` false; the report says so in a banner and shows no overall risk."""
     reasons: list[dict[str, str]] = []
     if not store.get_meta("finished_at") or not store.get_meta("complete"):
-        reasons.append({"code": "interrupted", "message": "the scan did not finish; run the same command again "
-                                                          "to resume it"})
+        reasons.append(
+            {"code": "interrupted", "message": "the scan did not finish; run the same command again to resume it"}
+        )
     seeds = set(store.get_meta("seeds") or [])
     for e in errors:
         if e["url"] in seeds and e["stage"] == "fetch":
             reasons.append({"code": "seed_failed", "url": e["url"], "message": f"{e['url']}: {e['message']}"})
     config = store.get_meta("config") or {}
     if skipped.get("max_pages"):
-        reasons.append({"code": "max_pages", "message": f"--max-pages {config.get('max_pages', '')} cut the "
-                        f"crawl: {skipped['max_pages']} pages were not fetched".replace("  ", " ")})
+        reasons.append(
+            {
+                "code": "max_pages",
+                "message": f"--max-pages {config.get('max_pages', '')} cut the "
+                f"crawl: {skipped['max_pages']} pages were not fetched".replace("  ", " "),
+            }
+        )
     if skipped.get("time_budget"):
-        reasons.append({"code": "time_budget", "message": f"--max-duration ran out: {skipped['time_budget']} "
-                        "pages and files were not fetched"})
+        reasons.append(
+            {
+                "code": "time_budget",
+                "message": f"--max-duration ran out: {skipped['time_budget']} pages and files were not fetched",
+            }
+        )
     for check, why in sorted(checks_skipped.items()):
         reasons.append({"code": "check_not_run", "check": check, "message": f"{check} could not run: {why}"})
     return reasons
@@ -103,12 +145,14 @@ def incomplete_reasons(store: Store, errors: list[dict[str, Any]], skipped: dict
 def build(store: Store) -> dict[str, Any]:
     """The whole document, from the store alone (``auditor report`` can rebuild it without re-scanning)."""
     pages, assets = _pages(store), _assets(store)
-    errors = [{"url": u, "stage": s, "message": m} for u, s, m in
-              store.db.execute("SELECT url, stage, message FROM errors ORDER BY stage, url")]
+    errors = [
+        {"url": u, "stage": s, "message": m}
+        for u, s, m in store.db.execute("SELECT url, stage, message FROM errors ORDER BY stage, url")
+    ]
     skipped = {
         "max_pages": store.count("pages", "state = 'skipped'"),
-        "robots_txt": store.count("pages", "state = 'robots' AND probe = 0") + store.count(
-            "assets", "state = 'robots'"),
+        "robots_txt": store.count("pages", "state = 'robots' AND probe = 0")
+        + store.count("assets", "state = 'robots'"),
         "time_budget": store.count("pages", "state = 'time'") + store.count("assets", "state = 'time'"),
     }
     checks_skipped = store.get_meta("checks_skipped") or {}
@@ -122,7 +166,9 @@ def build(store: Store) -> dict[str, Any]:
             "finished_at": store.get_meta("finished_at"),
             "complete": not reasons,
             "incomplete_reasons": reasons,
-            "pages": len(pages), "assets": len(assets), "errors": len(errors),
+            "pages": len(pages),
+            "assets": len(assets),
+            "errors": len(errors),
             "skipped": skipped,
             "config": store.get_meta("config") or {},
             "checks_skipped": checks_skipped,

@@ -17,18 +17,32 @@ from auditor.report.findings_json import write_atomic
 from auditor.resources import templates_dir
 
 
-def render(document: dict[str, Any], thumbnails: dict[str, str] | None = None, *, show_names: bool = False,
-           redacted: bool = True) -> str:
+def render(
+    document: dict[str, Any],
+    thumbnails: dict[str, str] | None = None,
+    *,
+    show_names: bool = False,
+    redacted: bool = True,
+) -> str:
     env = Environment(
-        loader=FileSystemLoader(templates_dir()), autoescape=select_autoescape(default=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        loader=FileSystemLoader(templates_dir()),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     model = views.build(document, thumbnails or {}, show_names=show_names, redacted=redacted)
     return env.get_template("report.html.j2").render(**model)
 
 
-def write(document: dict[str, Any], out: Path, thumbnails: dict[str, str] | None = None, *,
-          show_names: bool = False, redacted: bool = True) -> Path:
+def write(
+    document: dict[str, Any],
+    out: Path,
+    thumbnails: dict[str, str] | None = None,
+    *,
+    show_names: bool = False,
+    redacted: bool = True,
+) -> Path:
     path = out / "report.html"
     write_atomic(path, render(document, thumbnails, show_names=show_names, redacted=redacted))
     return path

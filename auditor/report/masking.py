@@ -25,7 +25,8 @@ TITLES = frozenset("mr mrs ms miss mx dr prof sir dame rev master".split())
 PARTICLES = frozenset("van von der den de del della di da du la le ter ten bin binti ibn al el dos das".split())
 # Capitalised words that are not names on a school or club site: roles, school words, calendar, common sentence
 # starters, and the makers and programs that metadata names. Lower case; matched whole.
-COMMON = frozenset("""
+COMMON = frozenset(
+    """
 a an the and or of in on at to for from with by our your my their his her its we you they it this that these those
 well done congratulations thank thanks thankyou welcome hello dear meet say happy good great best new old first last
 headteacher head teacher teachers deputy assistant principal governor governors chair chairman trustee trustees
@@ -46,7 +47,8 @@ adobe photoshop lightroom illustrator indesign acrobat microsoft word excel powe
 sony apple iphone ipad samsung galaxy google pixel huawei fujifilm olympus panasonic lumix leica gimp camera
 corporation inc ltd limited company edition version created modified author owner copyright rights reserved
 untitled document unknown user admin default
-""".split())
+""".split()
+)
 
 # A word: letters (apostrophes inside, a full stop after an initial), not glued to letters or digits; an
 # underscore separates words, as in file names.
@@ -59,7 +61,7 @@ def mask_word(word: str) -> str:
     core = word.rstrip(".")
     if len(core) <= 1:
         return word
-    return core[0] + "*" * (len(core) - 1) + word[len(core):]
+    return core[0] + "*" * (len(core) - 1) + word[len(core) :]
 
 
 def mask_name(name: str) -> str:
@@ -88,8 +90,9 @@ class Masker:
             joined = r"(?:\s+|[-_.]|%20)+".join(re.escape(w.rstrip(".")) for w in words)
             patterns.append(joined)
         patterns.sort(key=len, reverse=True)
-        self._known = re.compile(r"(?<![^\W\d_])(?:" + "|".join(patterns) + r")(?![^\W\d_])", re.IGNORECASE) \
-            if patterns else None
+        self._known = (
+            re.compile(r"(?<![^\W\d_])(?:" + "|".join(patterns) + r")(?![^\W\d_])", re.IGNORECASE) if patterns else None
+        )
         self._tokens = frozenset(tokens)
 
     def text(self, text: str) -> str:
@@ -117,8 +120,9 @@ class Masker:
                 continue
             j = i
             run: list[int] = []
-            while j < len(words) and (_name_like(words[j].group(0)) or (
-                    run and words[j].group(0).lower() in PARTICLES and j + 1 < len(words))):
+            while j < len(words) and (
+                _name_like(words[j].group(0)) or (run and words[j].group(0).lower() in PARTICLES and j + 1 < len(words))
+            ):
                 run.append(j)
                 if j + 1 < len(words) and not self._joined(words, j, j + 1):
                     break
@@ -132,7 +136,7 @@ class Masker:
         out, last = [], 0
         for match, hide in zip(words, masked, strict=True):
             if hide:
-                out.append(text[last:match.start()])
+                out.append(text[last : match.start()])
                 out.append(mask_word(match.group(0)))
                 last = match.end()
         out.append(text[last:])
@@ -140,7 +144,7 @@ class Masker:
 
     @staticmethod
     def _joined(words: list[re.Match[str]], a: int, b: int) -> bool:
-        gap = words[a].string[words[a].end():words[b].start()]
+        gap = words[a].string[words[a].end() : words[b].start()]
         return _JOIN.fullmatch(gap) is not None
 
     def deep(self, value: Any) -> Any:

@@ -36,15 +36,21 @@ def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[st
     return out
 
 
-def write_all(store: Store, out: Path, options: ReportOptions, history: dict[str, Any] | None = None
-              ) -> tuple[dict[str, Any], Path]:
+def write_all(
+    store: Store, out: Path, options: ReportOptions, history: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Path]:
     document = findings_json.build(store)
     if history is not None:
         document = history_annotate(document, history)
     findings_json.write_document(document, out)
     exports.write(document, out, show_names=options.show_names)
-    report = html.write(document, out, _thumbnails(store, document, options.redact),
-                        show_names=options.show_names, redacted=options.redact)
+    report = html.write(
+        document,
+        out,
+        _thumbnails(store, document, options.redact),
+        show_names=options.show_names,
+        redacted=options.redact,
+    )
     return document, report
 
 
@@ -59,9 +65,16 @@ def history_annotate(document: dict[str, Any], history: dict[str, Any]) -> dict[
     gone = [f for f in history.get("previous_findings", []) if f["id"] not in current]
     complete = document["scan"]["complete"]
     resolved = gone if complete else []
-    return {**document, "findings": findings, "history": {
-        "previous_finished_at": history.get("previous_finished_at"),
-        "first_scan": not history.get("previous_finished_at"),
-        "new": sum(f["status"] == "new" for f in findings),
-        "unchanged": sum(f["status"] == "unchanged" for f in findings),
-        "resolved": len(resolved), "resolved_findings": resolved, "not_seen": 0 if complete else len(gone)}}
+    return {
+        **document,
+        "findings": findings,
+        "history": {
+            "previous_finished_at": history.get("previous_finished_at"),
+            "first_scan": not history.get("previous_finished_at"),
+            "new": sum(f["status"] == "new" for f in findings),
+            "unchanged": sum(f["status"] == "unchanged" for f in findings),
+            "resolved": len(resolved),
+            "resolved_findings": resolved,
+            "not_seen": 0 if complete else len(gone),
+        },
+    }

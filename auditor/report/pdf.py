@@ -16,16 +16,25 @@ def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
 
     executable = find_browser(browser)
     if browser and executable is None:
-        raise ConfigError(f"--browser {browser}: not a browser (no executable file at that path); pass the path of "
-                          "Chromium, e.g. /usr/bin/chromium")
+        raise ConfigError(
+            f"--browser {browser}: not a browser (no executable file at that path); pass the path of "
+            "Chromium, e.g. /usr/bin/chromium"
+        )
     try:
         with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=executable, headless=True,
-                                         args=[*LAUNCH_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])])
+            chromium = p.chromium.launch(
+                executable_path=executable,
+                headless=True,
+                args=[*LAUNCH_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])],
+            )
             page = chromium.new_page()
             page.goto(html.resolve().as_uri())
-            page.pdf(path=str(pdf), format="A4", print_background=True,
-                     margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+            page.pdf(
+                path=str(pdf),
+                format="A4",
+                print_background=True,
+                margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+            )
             chromium.close()
     except PlaywrightError as exc:
         first = plain(str(exc).strip().splitlines()[0]) if str(exc).strip() else "it did not start"

@@ -38,8 +38,9 @@ def thumbnail_uri(path: Path, faces: list[dict[str, Any]] | None, redact: bool) 
     return data_uri(_finish(img, faces, full_width, redact))
 
 
-def redacted_thumbnail(pixels: np.ndarray, boxes: list[tuple[int, int, int, int]], full_width: int | None = None
-                       ) -> bytes:
+def redacted_thumbnail(
+    pixels: np.ndarray, boxes: list[tuple[int, int, int, int]], full_width: int | None = None
+) -> bytes:
     """The redacted thumbnail of an upright image already decoded (the face stage makes it while it holds the
     pixels, so the report does not decode every image a second time). ``pixels`` may be a reduced copy of the
     picture; ``boxes`` (the faces, x, y, w, h) are in the coordinates of the picture ``full_width`` wide."""

@@ -36,9 +36,12 @@ def _evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _finding_view(finding: dict[str, Any]) -> dict[str, Any]:
-    return {**finding, "evidence_rows": _evidence_rows(finding["evidence"]),
-            "check_name": CHECKS.get(finding["check"], {}).get("name", finding["check"]),
-            "status": finding.get("status", "")}
+    return {
+        **finding,
+        "evidence_rows": _evidence_rows(finding["evidence"]),
+        "check_name": CHECKS.get(finding["check"], {}).get("name", finding["check"]),
+        "status": finding.get("status", ""),
+    }
 
 
 def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
@@ -51,9 +54,15 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
     out = []
     for target, group in scored[:limit]:
         worst = min(group, key=lambda f: SEVERITIES.index(f["severity"]))
-        out.append({"target": target, "severity": worst["severity"], "score": sum(WEIGHT[f["severity"]] for f in group),
-                    "checks": sorted({CHECKS.get(f["check"], {}).get("name", f["check"]) for f in group}),
-                    "advice": worst["advice"]})
+        out.append(
+            {
+                "target": target,
+                "severity": worst["severity"],
+                "score": sum(WEIGHT[f["severity"]] for f in group),
+                "checks": sorted({CHECKS.get(f["check"], {}).get("name", f["check"]) for f in group}),
+                "advice": worst["advice"],
+            }
+        )
     return out
 
 
@@ -76,9 +85,15 @@ def faces_per_page(document: dict[str, Any]) -> list[dict[str, Any]]:
         if not faces:
             continue
         for page in asset["found_on"] or [""]:
-            rows.append({"page": page, "image": asset["url"], "faces": len(faces),
-                         "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
-                         "identifiable": sum(f["iod"] >= 30 for f in faces)})
+            rows.append(
+                {
+                    "page": page,
+                    "image": asset["url"],
+                    "faces": len(faces),
+                    "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
+                    "identifiable": sum(f["iod"] >= 30 for f in faces),
+                }
+            )
     return sorted(rows, key=lambda r: (r["page"], r["image"]))
 
 
@@ -86,13 +101,23 @@ def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict
     """One image or document: its thumbnail, where and how it was found, its findings and file facts."""
     oversized = next((f for f in findings if f["check"] == "oversized_image"), None)
     facts = asset.get("metadata") or {}
-    return {**asset, "thumbnail": thumbnails.get(asset["url"]), "findings": findings,
-            "largest": oversized["evidence"].get("largest_url") if oversized else None,
-            "metadata_rows": sorted((k.replace("_", " "), str(v)) for k, v in facts.items() if v not in (None, False))}
+    return {
+        **asset,
+        "thumbnail": thumbnails.get(asset["url"]),
+        "findings": findings,
+        "largest": oversized["evidence"].get("largest_url") if oversized else None,
+        "metadata_rows": sorted((k.replace("_", " "), str(v)) for k, v in facts.items() if v not in (None, False)),
+    }
 
 
-def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: bool = False,
-          redacted: bool = True, csv_name: str = "faces-per-page.csv") -> dict[str, Any]:
+def build(
+    document: dict[str, Any],
+    thumbnails: dict[str, str],
+    *,
+    show_names: bool = False,
+    redacted: bool = True,
+    csv_name: str = "faces-per-page.csv",
+) -> dict[str, Any]:
     if not show_names:  # every string the report prints, not only the fields the name checks filled
         masker = Masker(known_names(document))
         document = masker.deep(document)
@@ -110,13 +135,19 @@ def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: b
         if f["page"]:
             by_page[f["page"]].append(f)
     sections = [{"check": c, **CHECKS[c], "findings": by_check[c]} for c in ORDER if by_check.get(c)]
-    cards = [_card(a, thumbnails, by_asset.get(a["url"], [])) for a in document["assets"]
-             if a["url"] in by_asset or a.get("faces")]
+    cards = [
+        _card(a, thumbnails, by_asset.get(a["url"], []))
+        for a in document["assets"]
+        if a["url"] in by_asset or a.get("faces")
+    ]
     cards.sort(key=lambda c: (min((SEVERITIES.index(f["severity"]) for f in c["findings"]), default=9), c["url"]))
     faces = [f for a in document["assets"] for f in (a.get("faces") or [])]
     history = document.get("history") or {}
     return {
-        "tool": document["tool"], "scan": document["scan"], "risk": worst, "redacted": redacted,
+        "tool": document["tool"],
+        "scan": document["scan"],
+        "risk": worst,
+        "redacted": redacted,
         "show_names": show_names,
         "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
         "check_counts": [(CHECKS.get(c, {}).get("name", c), c, len(by_check[c])) for c in ORDER if by_check.get(c)],
@@ -124,9 +155,15 @@ def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: b
         "trend": history,
         "complete": document["scan"]["complete"],
         "incomplete_reasons": document["scan"].get("incomplete_reasons", []),
-        "resolved": [{"severity": f["severity"], "title": f["title"], "where": f.get("asset") or f.get("page") or "",
-                      "check_name": CHECKS.get(f["check"], {}).get("name", f["check"])}
-                     for f in history.get("resolved_findings", [])],
+        "resolved": [
+            {
+                "severity": f["severity"],
+                "title": f["title"],
+                "where": f.get("asset") or f.get("page") or "",
+                "check_name": CHECKS.get(f["check"], {}).get("name", f["check"]),
+            }
+            for f in history.get("resolved_findings", [])
+        ],
         "sections": sections,
         "pages": [{**p, "findings": by_page.get(p["final_url"], [])} for p in document["pages"]],
         "page_filter": sorted(by_page),
@@ -138,12 +175,14 @@ def build(document: dict[str, Any], thumbnails: dict[str, str], *, show_names: b
         "not_rendered": [e for e in document["errors"] if e["stage"] == "render"],
         "config_rows": sorted((k, json.dumps(v)) for k, v in document["scan"].get("config", {}).items()),
         "dpia": {
-            "pages": len(document["pages"]), "images": sum(a["type"] == "image" for a in document["assets"]),
+            "pages": len(document["pages"]),
+            "images": sum(a["type"] == "image" for a in document["assets"]),
             "documents": sum(a["type"] == "document" for a in document["assets"]),
             "images_with_faces": sum(bool(a.get("faces")) for a in document["assets"]),
             "faces": len(faces),
             "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
-            "gps": len(by_check.get("gps_location", [])), "names": len(by_check.get("name_near_photo", [])),
+            "gps": len(by_check.get("gps_location", [])),
+            "names": len(by_check.get("name_near_photo", [])),
             "share_links": len(by_check.get("public_share_link", [])),
         },
         "histogram": capture_histogram(document["assets"]),

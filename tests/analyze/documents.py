@@ -15,10 +15,15 @@ def pdf_with_jpeg(jpeg: bytes, author: str = "Mrs A. Teacher", producer: str = "
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
-         "/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>").encode(),
-        (f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceRGB "
-         f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n").encode() + jpeg
+        (
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
+            "/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>"
+        ).encode(),
+        (
+            f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceRGB "
+            f"/BitsPerComponent 8 /Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n"
+        ).encode()
+        + jpeg
         + b"\nendstream",
         f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
         f"<< /Author ({author}) /Producer ({producer}) >>".encode(),
@@ -37,21 +42,35 @@ def pdf_with_jpeg(jpeg: bytes, author: str = "Mrs A. Teacher", producer: str = "
     return out.getvalue()
 
 
-def docx_with_image(image: bytes, creator: str = "Jo Bloggs", modified_by: str = "jbloggs",
-                    template: str = "C:\\Users\\jbloggs\\AppData\\Roaming\\Microsoft\\Templates\\Normal.dotm") -> bytes:
+def docx_with_image(
+    image: bytes,
+    creator: str = "Jo Bloggs",
+    modified_by: str = "jbloggs",
+    template: str = "C:\\Users\\jbloggs\\AppData\\Roaming\\Microsoft\\Templates\\Normal.dotm",
+) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                   'package/2006/content-types"/>')
-        z.writestr("word/document.xml", "<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/"
-                   "2006/main'><w:body/></w:document>")
-        z.writestr("docProps/core.xml", '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/'
-                   '2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-                   f"<dc:creator>{creator}</dc:creator><cp:lastModifiedBy>{modified_by}</cp:lastModifiedBy>"
-                   "</cp:coreProperties>")
-        z.writestr("docProps/app.xml", '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-                   f'extended-properties"><Template>{template}</Template><Company>Hillside School</Company>'
-                   "<Application>Microsoft Office Word</Application></Properties>")
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        z.writestr(
+            "word/document.xml",
+            "<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'><w:body/></w:document>",
+        )
+        z.writestr(
+            "docProps/core.xml",
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/'
+            '2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:creator>{creator}</dc:creator><cp:lastModifiedBy>{modified_by}</cp:lastModifiedBy>"
+            "</cp:coreProperties>",
+        )
+        z.writestr(
+            "docProps/app.xml",
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+            f'extended-properties"><Template>{template}</Template><Company>Hillside School</Company>'
+            "<Application>Microsoft Office Word</Application></Properties>",
+        )
         z.writestr("word/media/image1.jpeg", image)
     return buf.getvalue()
 
@@ -60,10 +79,13 @@ def odt_with_image(image: bytes, creator: str = "Sam Office") -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
-        z.writestr("meta.xml", '<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
-                   ' xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/'
-                   f'elements/1.1/"><office:meta><meta:initial-creator>{creator}</meta:initial-creator>'
-                   "<meta:generator>LibreOffice/7.4</meta:generator></office:meta></office:document-meta>")
+        z.writestr(
+            "meta.xml",
+            '<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+            ' xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/'
+            f'elements/1.1/"><office:meta><meta:initial-creator>{creator}</meta:initial-creator>'
+            "<meta:generator>LibreOffice/7.4</meta:generator></office:meta></office:document-meta>",
+        )
         z.writestr("Pictures/photo.jpg", image)
     return buf.getvalue()
 

@@ -18,8 +18,13 @@ def scene(width: int = 320, height: int = 240, seed: int = 0) -> Image.Image:
     return img
 
 
-def exif(lat: float | None = None, lon: float | None = None, serial: str | None = None,
-         artist: str | None = None, empty_gps: bool = False) -> Image.Exif:
+def exif(
+    lat: float | None = None,
+    lon: float | None = None,
+    serial: str | None = None,
+    artist: str | None = None,
+    empty_gps: bool = False,
+) -> Image.Exif:
     data = Image.Exif()
     data[0x010F] = "TestCam"
     if artist:
@@ -61,14 +66,17 @@ def insert_segments(jpeg_bytes: bytes, *segments: bytes) -> bytes:
 
 
 def xmp_segment(body: str) -> bytes:
-    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-              f"{body}</rdf:RDF></x:xmpmeta>")
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f"{body}</rdf:RDF></x:xmpmeta>"
+    )
     return _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + packet.encode())
 
 
 def iptc_segment(records: dict[int, str]) -> bytes:
-    iim = b"".join(b"\x1c\x02" + bytes([k]) + struct.pack(">H", len(v.encode())) + v.encode()
-                   for k, v in records.items())
+    iim = b"".join(
+        b"\x1c\x02" + bytes([k]) + struct.pack(">H", len(v.encode())) + v.encode() for k, v in records.items()
+    )
     resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iim)) + iim
     if len(iim) % 2:
         resource += b"\x00"

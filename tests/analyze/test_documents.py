@@ -58,12 +58,16 @@ def test_check_covers_photos_inside_documents(tmp_path: Path, make_config) -> No
 
 
 def test_scan_analyses_linked_documents(make_config) -> None:  # type: ignore[no-untyped-def]
-    site = Site({
-        "/": Route("<a href='/letters/trip.pdf'>Trip letter</a><a href='/forms/consent.docx'>Consent</a>"),
-        "/letters/trip.pdf": Route(documents.pdf_with_jpeg(GPS_JPEG), content_type="application/pdf"),
-        "/forms/consent.docx": Route(documents.zip_bomb_docx(), content_type="application/vnd.openxmlformats-"
-                                     "officedocument.wordprocessingml.document"),
-    })
+    site = Site(
+        {
+            "/": Route("<a href='/letters/trip.pdf'>Trip letter</a><a href='/forms/consent.docx'>Consent</a>"),
+            "/letters/trip.pdf": Route(documents.pdf_with_jpeg(GPS_JPEG), content_type="application/pdf"),
+            "/forms/consent.docx": Route(
+                documents.zip_bomb_docx(),
+                content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+        }
+    )
     with site.serve() as base:
         document = run_scan(make_config(base + "/", probe_directories=False)).document
     checks = {(f["check"], f["asset"].removeprefix(base)) for f in document["findings"] if f["asset"]}

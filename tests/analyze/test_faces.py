@@ -84,8 +84,17 @@ def test_triage_thresholds_and_severity() -> None:
     assert triage(8, 40, t) == "likely_child" and triage(22, 40, t) == "possible_minor"
     assert triage(35, 40, t) == "adult" and triage(8, 5, t) == "uncertain"
     assert triage(30, 40, t.for_context("school")) == "possible_minor"
-    child = Face((10, 10, 200, 220), 0.9, ((60, 80), (140, 80), (100, 120), (70, 160), (130, 160)), 80.0,
-                 "frontal", 8.0, 0.9, 0.7, "likely_child")
+    child = Face(
+        (10, 10, 200, 220),
+        0.9,
+        ((60, 80), (140, 80), (100, 120), (70, 160), (130, 160)),
+        80.0,
+        "frontal",
+        8.0,
+        0.9,
+        0.7,
+        "likely_child",
+    )
     found = {f.check: f for f in face_findings(SUBJECT, [child], named=True, context="school")}
     assert found["minor_face"].severity == "critical" and found["identifiable_face"].severity == "high"
     assert "looks like" not in found["minor_face"].title and "possible minors" in found["minor_face"].title
@@ -107,7 +116,7 @@ def test_children_in_a_group_photo_are_flagged(tmp_path: Path, make_config) -> N
     canvas = np.full((700, 1400, 3), 120, np.uint8)
     for i, row in enumerate(rows):
         chip = np.asarray(Image.open(EVAL_AGE / row["file"]).convert("RGB").resize((300, 300)))
-        canvas[200:500, 100 + 450 * i:400 + 450 * i] = chip
+        canvas[200:500, 100 + 450 * i : 400 + 450 * i] = chip
     (tmp_path / "class-photo.jpg").write_bytes(jpeg_bytes(canvas))
     document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
     minor = next(f for f in document["findings"] if f["check"] == "minor_face")
@@ -122,14 +131,26 @@ def test_insightface_without_a_pack_is_a_clear_error_before_the_scan(tmp_path: P
 
     from auditor.cli import main
 
-    result = CliRunner().invoke(main, ["check", str(tmp_path), "--out", str(tmp_path / "o"), "--face-model",
-                                       "insightface", "--models", str(tmp_path / "empty")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+            "--face-model",
+            "insightface",
+            "--models",
+            str(tmp_path / "empty"),
+        ],
+    )
     assert result.exit_code == 2 and "no model pack" in result.output
     assert not (tmp_path / "o" / "findings.json").exists()
 
 
-@pytest.mark.skipif(not (SCRFD / "scrfd_2.5g_kps.onnx").exists(),
-                    reason="../shared/models/insightface-scrfd is not beside the checkout")
+@pytest.mark.skipif(
+    not (SCRFD / "scrfd_2.5g_kps.onnx").exists(), reason="../shared/models/insightface-scrfd is not beside the checkout"
+)
 def test_insightface_detector_with_the_default_age_model(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("insightface", reason="insightface is not installed (pip install '.[insightface]')")
     pack = tmp_path / "scrfd"
@@ -221,6 +242,8 @@ def test_a_rescan_reuses_faces_from_the_state(tmp_path: Path, make_config, monke
     unchanged = {f["id"]: f for f in second["findings"] if f["status"] == "unchanged"}
     for finding in first["findings"]:
         assert {k: v for k, v in unchanged[finding["id"]].items() if k != "status"} == {
-            k: v for k, v in finding.items() if k != "status"}
-    assert [a["faces"] for a in second["assets"] if a["url"].endswith("staff.jpg")] == \
-        [a["faces"] for a in first["assets"] if a["url"].endswith("staff.jpg")]
+            k: v for k, v in finding.items() if k != "status"
+        }
+    assert [a["faces"] for a in second["assets"] if a["url"].endswith("staff.jpg")] == [
+        a["faces"] for a in first["assets"] if a["url"].endswith("staff.jpg")
+    ]

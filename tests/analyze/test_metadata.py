@@ -58,15 +58,18 @@ def test_xmp_and_iptc_names_and_xmp_gps() -> None:
         ' xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" exif:GPSLatitude="51,30.5N"'
         ' exif:GPSLongitude="0,7.5W"><dc:creator><rdf:Seq><rdf:li>Sam Photographer</rdf:li></rdf:Seq></dc:creator>'
         "<Iptc4xmpExt:PersonInImage><rdf:Bag><rdf:li>Alex Pupil</rdf:li></rdf:Bag></Iptc4xmpExt:PersonInImage>"
-        "</rdf:Description>")
+        "</rdf:Description>"
+    )
     iptc = images.iptc_segment({80: "Chris Byline", 120: "A caption"})
     found = checks(images.insert_segments(images.jpeg(), xmp, iptc))
     assert found["gps_location"]["field"] == "XMP:exif:GPSLatitude"
     assert found["gps_location"]["lat"] == pytest.approx(51.5083, abs=1e-4)
     assert found["gps_location"]["lon"] == -0.125
     assert found["person_name_metadata"]["fields"] == {
-        "XMP:dc:creator": "Sam Photographer", "XMP:Iptc4xmpExt:PersonInImage": "Alex Pupil",
-        "IPTC:By-line": "Chris Byline"}
+        "XMP:dc:creator": "Sam Photographer",
+        "XMP:Iptc4xmpExt:PersonInImage": "Alex Pupil",
+        "IPTC:By-line": "Chris Byline",
+    }
 
 
 def test_thumbnail_that_shows_what_was_cropped() -> None:
@@ -91,9 +94,13 @@ def _png_declaring(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Author\x00Pat Parent") + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"tEXt", b"Author\x00Pat Parent")
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_large_declared_size_is_read_without_decoding_pixels() -> None:
@@ -140,8 +147,11 @@ def test_real_corpus_against_exiftool() -> None:
         except UnreadableImage:
             unreadable += 1
             continue
-        got = {"gps": "gps_location" in found, "serial": "device_serial" in found,
-               "names": "person_name_metadata" in found}
+        got = {
+            "gps": "gps_location" in found,
+            "serial": "device_serial" in found,
+            "names": "person_name_metadata" in found,
+        }
         for f, c in counts.items():
             c[0] += got[f] and expected[f]
             c[1] += got[f] and not expected[f]
@@ -155,8 +165,9 @@ def test_names_in_captions_and_keywords(tmp_path: Path, make_config) -> None:  #
 
     iptc = images.iptc_segment({120: "Isla Brown wins the relay race", 25: "sports day"})
     (tmp_path / "relay.jpg").write_bytes(images.insert_segments(images.jpeg(), iptc))
-    (tmp_path / "field.jpg").write_bytes(images.insert_segments(
-        images.jpeg(), images.iptc_segment({120: "The relay race at Victoria Park"})))
+    (tmp_path / "field.jpg").write_bytes(
+        images.insert_segments(images.jpeg(), images.iptc_segment({120: "The relay race at Victoria Park"}))
+    )
     document = run_check([tmp_path], make_config(out=tmp_path / "out")).document
     found = {Path(f["asset"]).name: f["evidence"] for f in document["findings"] if f["check"] == "person_name_metadata"}
     assert found == {"relay.jpg": {"fields": {"IPTC:Caption-Abstract": "Isla Brown"}}}

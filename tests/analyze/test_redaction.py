@@ -144,8 +144,7 @@ def test_a_truncated_picture_is_not_a_picture_of_nobody() -> None:
     assert isinstance(decode(data[: len(data) // 2], 10**8), str)
 
 
-def test_a_model_failing_on_one_picture_is_that_pictures_error(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_failing_on_one_picture_is_that_pictures_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model crash cannot be produced on demand with a real file, so the picture the detector chokes on is
     marked by its size (257 px wide) and the detector raises for it: the edge a fake is for. The other
     picture on the page is still read, and the scan finishes."""
@@ -157,12 +156,18 @@ def test_a_model_failing_on_one_picture_is_that_pictures_error(tmp_path: Path,
         return real(pixels, threshold)
 
     monkeypatch.setattr(faces, "detector", lambda choice: choking)
-    site = Site({"/": Route('<p>Photos</p><img src="/a.jpg"><img src="/b.jpg">'), "/robots.txt": Route("", 404),
-                 "/a.jpg": Route(_jpeg(images.scene(257, 200, seed=3)), content_type="image/jpeg"),
-                 "/b.jpg": Route(_jpeg(_astronaut()), content_type="image/jpeg")})
+    site = Site(
+        {
+            "/": Route('<p>Photos</p><img src="/a.jpg"><img src="/b.jpg">'),
+            "/robots.txt": Route("", 404),
+            "/a.jpg": Route(_jpeg(images.scene(257, 200, seed=3)), content_type="image/jpeg"),
+            "/b.jpg": Route(_jpeg(_astronaut()), content_type="image/jpeg"),
+        }
+    )
     with site.serve() as base:
-        result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state",
-                                           "--render", "never", "--rate", "200"])
+        result = CliRunner().invoke(
+            main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state", "--render", "never", "--rate", "200"]
+        )
     assert result.exit_code == 0, result.output
     document = json.loads((tmp_path / "o" / "findings.json").read_text())
     checks = {(f["check"], f["asset"].rsplit("/", 1)[1]) for f in document["findings"] if f["asset"]}
@@ -172,8 +177,9 @@ def test_a_model_failing_on_one_picture_is_that_pictures_error(tmp_path: Path,
     assert "Traceback" not in result.output
 
 
-def test_models_that_see_nothing_stop_the_scan_before_it_crawls(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_that_see_nothing_stop_the_scan_before_it_crawls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What CenterFace on OpenCV 4.x did: load fine, find nothing. The canary must catch it."""
     monkeypatch.setattr(faces, "detector", lambda choice: lambda pixels, threshold=0.4: [])
     site = Site({"/": Route("<p>hi</p>")})

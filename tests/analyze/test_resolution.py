@@ -19,30 +19,37 @@ def oversized(document: dict[str, Any], base: str) -> dict[str, dict[str, Any]]:
 
 
 def test_every_way_a_large_copy_is_reachable(make_config) -> None:  # type: ignore[no-untyped-def]
-    site = Site({
-        "/": Route(
-            '<img src="/photos/camera.jpg" width="400" height="300">'
-            '<img src="/wp-content/uploads/2024/05/sports-300x200.jpg" width="300" height="200">'
-            '<img src="/img/hero-480.jpg" srcset="/img/hero-480.jpg 480w, /img/hero-4000.jpg 4000w" width="480"'
-            ' height="270">'
-            '<a href="/gallery/full.jpg"><img src="/gallery/thumb.jpg" width="200" height="150"></a>'
-            '<img src="/img/fine-1600.jpg" width="800" height="600">'
-            '<img src="/img/small.jpg">'),
-        "/photos/camera.jpg": jpeg_route(3200, 2400),
-        "/wp-content/uploads/2024/05/sports-300x200.jpg": jpeg_route(300, 200),
-        "/wp-content/uploads/2024/05/sports.jpg": jpeg_route(2400, 1600),
-        "/img/hero-480.jpg": jpeg_route(480, 270),
-        "/img/hero-4000.jpg": jpeg_route(4000, 2250),
-        "/gallery/thumb.jpg": jpeg_route(200, 150),
-        "/gallery/full.jpg": jpeg_route(2000, 1500),
-        "/img/fine-1600.jpg": jpeg_route(1600, 1200),  # 2x for high-density screens: normal
-        "/img/small.jpg": jpeg_route(640, 480),
-    })
+    site = Site(
+        {
+            "/": Route(
+                '<img src="/photos/camera.jpg" width="400" height="300">'
+                '<img src="/wp-content/uploads/2024/05/sports-300x200.jpg" width="300" height="200">'
+                '<img src="/img/hero-480.jpg" srcset="/img/hero-480.jpg 480w, /img/hero-4000.jpg 4000w" width="480"'
+                ' height="270">'
+                '<a href="/gallery/full.jpg"><img src="/gallery/thumb.jpg" width="200" height="150"></a>'
+                '<img src="/img/fine-1600.jpg" width="800" height="600">'
+                '<img src="/img/small.jpg">'
+            ),
+            "/photos/camera.jpg": jpeg_route(3200, 2400),
+            "/wp-content/uploads/2024/05/sports-300x200.jpg": jpeg_route(300, 200),
+            "/wp-content/uploads/2024/05/sports.jpg": jpeg_route(2400, 1600),
+            "/img/hero-480.jpg": jpeg_route(480, 270),
+            "/img/hero-4000.jpg": jpeg_route(4000, 2250),
+            "/gallery/thumb.jpg": jpeg_route(200, 150),
+            "/gallery/full.jpg": jpeg_route(2000, 1500),
+            "/img/fine-1600.jpg": jpeg_route(1600, 1200),  # 2x for high-density screens: normal
+            "/img/small.jpg": jpeg_route(640, 480),
+        }
+    )
     with site.serve() as base:
         document = run_scan(make_config(base + "/", probe_directories=False)).document
     found = oversized(document, base)
-    assert set(found) == {"/photos/camera.jpg", "/wp-content/uploads/2024/05/sports.jpg", "/img/hero-4000.jpg",
-                          "/gallery/full.jpg"}
+    assert set(found) == {
+        "/photos/camera.jpg",
+        "/wp-content/uploads/2024/05/sports.jpg",
+        "/img/hero-4000.jpg",
+        "/gallery/full.jpg",
+    }
     camera = found["/photos/camera.jpg"]["evidence"]
     assert camera["display_size"] == [400, 300] and camera["largest_size"] == [3200, 2400]
     assert camera["reached_via"] == "the file itself" and found["/photos/camera.jpg"]["severity"] == "medium"

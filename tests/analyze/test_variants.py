@@ -86,24 +86,30 @@ def test_the_cascade_finds_small_faces_where_the_first_look_found_someone(monkey
 
 def test_a_cms_site_reports_each_photo_once_with_its_smaller_copies(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     photo = Image.fromarray(skimage.data.astronaut()).resize((1600, 1600))
-    routes = {f"/uploads/staff-{img.width}x{img.height}.jpg": Route(jpeg(img), content_type="image/jpeg")
-              for img in sizes(photo, (300, 768))}
+    routes = {
+        f"/uploads/staff-{img.width}x{img.height}.jpg": Route(jpeg(img), content_type="image/jpeg")
+        for img in sizes(photo, (300, 768))
+    }
     routes["/uploads/staff.jpg"] = Route(jpeg(photo), content_type="image/jpeg")
     routes["/uploads/field.jpg"] = Route(images.jpeg(), content_type="image/jpeg")
     srcset = "/uploads/staff-300x300.jpg 300w, /uploads/staff-768x768.jpg 768w, /uploads/staff.jpg 1600w"
-    routes["/"] = Route(f'<h1>Staff</h1><img src="/uploads/staff-300x300.jpg" srcset="{srcset}">'
-                        '<a href="/news">news</a>')
+    routes["/"] = Route(
+        f'<h1>Staff</h1><img src="/uploads/staff-300x300.jpg" srcset="{srcset}"><a href="/news">news</a>'
+    )
     routes["/news"] = Route('<img src="/uploads/staff-768x768.jpg" alt="our team"><img src="/uploads/field.jpg">')
     with Site(routes).serve() as base:
         document = run_scan(make_config(base + "/", out=tmp_path / "out")).document
     face_findings = [f for f in document["findings"] if f["check"] in ("identifiable_face", "minor_face")]
     assert {f["asset"] for f in face_findings} == {base + "/uploads/staff.jpg"}
     for finding in face_findings:
-        assert finding["evidence"]["smaller_copies"] == [base + "/uploads/staff-300x300.jpg",
-                                                         base + "/uploads/staff-768x768.jpg"]
+        assert finding["evidence"]["smaller_copies"] == [
+            base + "/uploads/staff-300x300.jpg",
+            base + "/uploads/staff-768x768.jpg",
+        ]
     # Every size keeps its own faces, in its own coordinates, so the report blurs each of them.
-    boxes = {a["url"].rsplit("/", 1)[1]: [f["box"] for f in a["faces"]] for a in document["assets"]
-             if a["type"] == "image"}
+    boxes = {
+        a["url"].rsplit("/", 1)[1]: [f["box"] for f in a["faces"]] for a in document["assets"] if a["type"] == "image"
+    }
     assert len(boxes["staff.jpg"]) == len(boxes["staff-300x300.jpg"]) == len(boxes["staff-768x768.jpg"]) == 1
     assert abs(boxes["staff-300x300.jpg"][0][2] - boxes["staff.jpg"][0][2] * 300 / 1600) <= 1
     assert boxes["field.jpg"] == []
@@ -123,17 +129,24 @@ class _Log(NullProgress):
         self.lines.append(message)
 
 
-def test_faces_are_read_while_the_crawl_fetches_with_the_same_result(make_config, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_faces_are_read_while_the_crawl_fetches_with_the_same_result(
+    make_config: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A slow site: the face workers start on the pictures fetched so far; the findings are those of a scan
     whose faces are all read after the crawl."""
     from auditor.analyze import run as stage
 
     photo = Image.fromarray(skimage.data.astronaut())
-    routes = {f"/p/{i}.jpg": Route(jpeg(images.scene(320 + i, 240, seed=i)), content_type="image/jpeg", delay=0.15)
-              for i in range(26)}
-    routes |= {f"/p/staff-{img.width}.jpg": Route(jpeg(img), content_type="image/jpeg", delay=0.15)
-               for img in sizes(photo, (300, 512))}
+    routes = {
+        f"/p/{i}.jpg": Route(jpeg(images.scene(320 + i, 240, seed=i)), content_type="image/jpeg", delay=0.15)
+        for i in range(26)
+    }
+    routes |= {
+        f"/p/staff-{img.width}.jpg": Route(jpeg(img), content_type="image/jpeg", delay=0.15)
+        for img in sizes(photo, (300, 512))
+    }
     routes["/"] = Route("".join(f"<img src='{path}'>" for path in sorted(routes)))
     monkeypatch.setattr(stage.FaceFeeder, "__init__", _fast_feeder(stage.FaceFeeder.__init__))
     with Site(routes).serve() as base:
@@ -145,13 +158,19 @@ def test_faces_are_read_while_the_crawl_fetches_with_the_same_result(make_config
     assert fed and int(fed[0].split()[0]) >= 24
 
     def faces(document: dict[str, Any]) -> tuple[Any, Any]:
-        return (sorted((f["id"], f["severity"], json.dumps(f["evidence"], sort_keys=True))
-                       for f in document["findings"] if f["check"] in ("minor_face", "identifiable_face")),
-                sorted((a["url"].rsplit("/", 1)[1], json.dumps(a["faces"])) for a in document["assets"]))
+        return (
+            sorted(
+                (f["id"], f["severity"], json.dumps(f["evidence"], sort_keys=True))
+                for f in document["findings"]
+                if f["check"] in ("minor_face", "identifiable_face")
+            ),
+            sorted((a["url"].rsplit("/", 1)[1], json.dumps(a["faces"])) for a in document["assets"]),
+        )
 
     assert faces(overlapped) == faces(after)
-    assert [f["evidence"]["smaller_copies"] for f in overlapped["findings"] if f["check"] == "identifiable_face"] \
-        == [[base + "/p/staff-300.jpg"]]
+    assert [f["evidence"]["smaller_copies"] for f in overlapped["findings"] if f["check"] == "identifiable_face"] == [
+        [base + "/p/staff-300.jpg"]
+    ]
 
 
 def _fast_feeder(init: Any) -> Any:

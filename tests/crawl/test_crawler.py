@@ -42,8 +42,7 @@ DEMO_ASSETS: dict[str, set[str]] = {
     "uploads/2024/06/choir-300x200.jpg": {"html", "listing"},
     "uploads/2024/06/choir.jpg": {"guessed", "listing"},
 }
-DEMO_PAGES = {"", "news/", "news/sports-day.html", "gallery/", "about/", "contact.html",
-              "old/prize-giving-2019.html"}
+DEMO_PAGES = {"", "news/", "news/sports-day.html", "gallery/", "about/", "contact.html", "old/prize-giving-2019.html"}
 
 
 def by_path(document: dict[str, Any], base: str) -> dict[str, dict[str, Any]]:
@@ -123,14 +122,22 @@ def test_only_the_browser_finds_images_built_at_run_time(make_config, browser: s
 
 
 def test_pages_stay_in_scope_but_assets_are_fetched_wherever_they_are(make_config) -> None:  # type: ignore[no-untyped-def]
-    cdn = Site({"/cdn/photo.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
-                "/elsewhere.html": Route("<a href='/secret.html'>x</a>")})
+    cdn = Site(
+        {
+            "/cdn/photo.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
+            "/elsewhere.html": Route("<a href='/secret.html'>x</a>"),
+        }
+    )
     with cdn.serve("127.0.0.2") as cdn_base:
-        home = Site({
-            "/": Route(f"<img src='{cdn_base}/cdn/photo.jpg'><a href='{cdn_base}/elsewhere.html'>partner</a>"
-                       "<a href='/moved'>moved</a>"),
-            "/moved": Route("", status=301, headers={"Location": f"{cdn_base}/elsewhere.html"}),
-        })
+        home = Site(
+            {
+                "/": Route(
+                    f"<img src='{cdn_base}/cdn/photo.jpg'><a href='{cdn_base}/elsewhere.html'>partner</a>"
+                    "<a href='/moved'>moved</a>"
+                ),
+                "/moved": Route("", status=301, headers={"Location": f"{cdn_base}/elsewhere.html"}),
+            }
+        )
         with home.serve() as base:
             document = run_scan(make_config(base + "/")).document
     assert [a["url"] for a in document["assets"]] == [f"{cdn_base}/cdn/photo.jpg"]
@@ -140,8 +147,13 @@ def test_pages_stay_in_scope_but_assets_are_fetched_wherever_they_are(make_confi
 
 
 def test_seed_redirect_to_www_brings_that_host_into_scope(make_config) -> None:  # type: ignore[no-untyped-def]
-    real = Site({"/": Route("<a href='/news'>news</a>"), "/news": Route("<img src='/p.png'>"),
-                 "/p.png": Route(png_bytes(), content_type="image/png")})
+    real = Site(
+        {
+            "/": Route("<a href='/news'>news</a>"),
+            "/news": Route("<img src='/p.png'>"),
+            "/p.png": Route(png_bytes(), content_type="image/png"),
+        }
+    )
     with real.serve("127.0.0.3") as real_base:
         apex = Site({"/": Route("", status=301, headers={"Location": real_base + "/"})})
         with apex.serve() as base:
@@ -158,8 +170,12 @@ def test_two_scans_agree_and_max_pages_cuts_deterministically(demo_url: str, mak
     assert scan("a") == scan("b")
     first, second = scan("c", max_pages=4), scan("d", max_pages=4)
     assert first == second
-    assert [p["url"].removeprefix(demo_url) for p in first["pages"]] == ["", "news/", "old/prize-giving-2019.html",
-                                                                       "gallery/"]
+    assert [p["url"].removeprefix(demo_url) for p in first["pages"]] == [
+        "",
+        "news/",
+        "old/prize-giving-2019.html",
+        "gallery/",
+    ]
 
 
 def test_max_depth_zero_crawls_only_the_seed(demo_url: str, make_config) -> None:  # type: ignore[no-untyped-def]
@@ -175,11 +191,13 @@ def test_ignore_robots_fetches_disallowed_pages(demo_url: str, make_config) -> N
 
 
 def test_html_served_for_an_image_link_and_an_image_served_for_a_page_link(make_config) -> None:  # type: ignore[no-untyped-def]
-    site = Site({
-        "/": Route("<a href='/photo?id=7'>photo</a><img src='/broken.jpg'>"),
-        "/photo?id=7": Route(jpeg_bytes(), content_type="image/jpeg"),
-        "/broken.jpg": Route("<html>not an image</html>"),
-    })
+    site = Site(
+        {
+            "/": Route("<a href='/photo?id=7'>photo</a><img src='/broken.jpg'>"),
+            "/photo?id=7": Route(jpeg_bytes(), content_type="image/jpeg"),
+            "/broken.jpg": Route("<html>not an image</html>"),
+        }
+    )
     with site.serve() as base:
         document = run_scan(make_config(base + "/")).document
     assets = {a["url"].removeprefix(base): a for a in document["assets"]}
@@ -190,17 +208,21 @@ def test_html_served_for_an_image_link_and_an_image_served_for_a_page_link(make_
 
 def test_a_react_style_bundle_with_relative_media_paths(make_config) -> None:  # type: ignore[no-untyped-def]
     bundle = 'var e=n.p+"static/media/trip.4f3a9b.jpg",t=[n.p+"static/media/fair.77aa01.png"];'
-    site = Site({
-        "/gallery/": Route('<div id="root"></div><script src="/static/js/main.8c1d.js"></script>'),
-        "/static/js/main.8c1d.js": Route(bundle, content_type="application/javascript"),
-        "/static/media/trip.4f3a9b.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
-        "/static/media/fair.77aa01.png": Route(png_bytes(), content_type="image/png"),
-    })
+    site = Site(
+        {
+            "/gallery/": Route('<div id="root"></div><script src="/static/js/main.8c1d.js"></script>'),
+            "/static/js/main.8c1d.js": Route(bundle, content_type="application/javascript"),
+            "/static/media/trip.4f3a9b.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
+            "/static/media/fair.77aa01.png": Route(png_bytes(), content_type="image/png"),
+        }
+    )
     with site.serve() as base:
         document = run_scan(make_config(base + "/gallery/")).document
     # Both readings of the relative path were tried; only the one that exists is reported, and no error for the other.
     assert [a["url"].removeprefix(base) for a in document["assets"]] == [
-        "/static/media/fair.77aa01.png", "/static/media/trip.4f3a9b.jpg"]
+        "/static/media/fair.77aa01.png",
+        "/static/media/trip.4f3a9b.jpg",
+    ]
     assert document["errors"] == []
 
 
@@ -211,8 +233,9 @@ def test_a_rescan_into_the_same_out_asks_before_downloading(make_config, tmp_pat
     routes = {
         "/": Route("<img src='/etag.jpg'><img src='/dated.png'><img src='/plain.png'><img src='/gone.png'>"),
         "/etag.jpg": Route(first, content_type="image/jpeg", headers={"ETag": '"v1"'}),
-        "/dated.png": Route(second, content_type="image/png",
-                            headers={"Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"}),
+        "/dated.png": Route(
+            second, content_type="image/png", headers={"Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"}
+        ),
         "/plain.png": Route(png_bytes(40, 40), content_type="image/png"),  # no validators: fetched again
         "/gone.png": Route(png_bytes(20, 20, (1, 2, 3)), content_type="image/png", headers={"ETag": '"g"'}),
     }
@@ -232,7 +255,8 @@ def test_a_rescan_into_the_same_out_asks_before_downloading(make_config, tmp_pat
     assert after["scan"]["not_modified"] == 2 and changed["scan"]["not_modified"] == 1
     sha = {a["url"].removeprefix(base): a["sha256"] for a in before["assets"]}
     assert {a["url"].removeprefix(base): a["sha256"] for a in after["assets"]} == {
-        k: v for k, v in sha.items() if k != "/gone.png"}
+        k: v for k, v in sha.items() if k != "/gone.png"
+    }
     assert [a["status"] for a in after["assets"]] == [200, 200, 200]
     assert {f["id"] for f in after["findings"]} <= {f["id"] for f in before["findings"]}
     new_sha = next(a["sha256"] for a in changed["assets"] if a["url"].endswith("/etag.jpg"))

@@ -1,5 +1,6 @@
 from auditor.crawl.extract import extract_html, extract_resource, parse_srcset
 from auditor.crawl.scope import Scope
+from auditor.models import Extraction
 
 SCOPE = Scope(["https://school.example/"])
 PAGE = """<html><head><title>Home</title>
@@ -20,22 +21,41 @@ PAGE = """<html><head><title>Home</title>
 </body></html>"""
 
 
-def urls(extraction, via=None):  # type: ignore[no-untyped-def]
+def urls(extraction: Extraction, via: str | None = None) -> set[str]:
     return {d.url for d in extraction.discoveries if via is None or d.via == via}
 
 
 def test_every_kind_of_reference_is_found() -> None:
     e = extract_html(PAGE.encode(), "https://school.example/", SCOPE)
     s = "https://school.example"
-    assert {f"{s}/img/og.jpg", f"{s}/img/tw.jpg", f"{s}/img/pre.jpg", f"{s}/img/src.jpg", f"{s}/img/logo.png",
-            f"{s}/img/a.jpg", f"{s}/x.jpg", f"{s}/x-300.jpg", "https://cdn.example/w_600,h_400/x.jpg",
-            f"{s}/lazy.jpg", f"{s}/lazy-2x.jpg", f"{s}/wp/large.jpg", f"{s}/p.webp", f"{s}/poster.jpg",
-            f"{s}/nos.jpg", f"{s}/letter.pdf", f"{s}/news/", f"{s}/css/site.css"} <= urls(e, "html")
+    assert {
+        f"{s}/img/og.jpg",
+        f"{s}/img/tw.jpg",
+        f"{s}/img/pre.jpg",
+        f"{s}/img/src.jpg",
+        f"{s}/img/logo.png",
+        f"{s}/img/a.jpg",
+        f"{s}/x.jpg",
+        f"{s}/x-300.jpg",
+        "https://cdn.example/w_600,h_400/x.jpg",
+        f"{s}/lazy.jpg",
+        f"{s}/lazy-2x.jpg",
+        f"{s}/wp/large.jpg",
+        f"{s}/p.webp",
+        f"{s}/poster.jpg",
+        f"{s}/nos.jpg",
+        f"{s}/letter.pdf",
+        f"{s}/news/",
+        f"{s}/css/site.css",
+    } <= urls(e, "html")
     assert urls(e, "css") == {f"{s}/bg.png"}
     # Script literals: same-site only (a subdomain counts), never a third party's image.
     assert urls(e, "js") == {f"{s}/gallery/1.jpg", "https://cdn.school.example/2.jpg"}
-    assert e.share_links == ["https://drive.google.com/drive/folders/XYZ", "https://www.youtube.com/embed/abcdefghijk",
-                             "https://www.dropbox.com/sh/abc/def?dl=0"]
+    assert e.share_links == [
+        "https://drive.google.com/drive/folders/XYZ",
+        "https://www.youtube.com/embed/abcdefghijk",
+        "https://www.dropbox.com/sh/abc/def?dl=0",
+    ]
     assert e.signals.noimageai and not e.signals.noai
     assert e.title == "Home"
     kinds = {d.url: d.kind for d in e.discoveries}
@@ -45,8 +65,13 @@ def test_every_kind_of_reference_is_found() -> None:
 def test_app_shell_is_recognized_and_content_page_is_not() -> None:
     shell = b'<html><body><div id="root"></div><script src="/app.js"></script></body></html>'
     assert extract_html(shell, "https://school.example/", SCOPE).looks_script_built
-    article = ("<html><body><nav>" + "".join(f'<a href="/p{i}">p{i}</a>' for i in range(8)) + "</nav><p>"
-               + "Lots of words. " * 60 + "</p><script>var x=1</script></body></html>").encode()
+    article = (
+        "<html><body><nav>"
+        + "".join(f'<a href="/p{i}">p{i}</a>' for i in range(8))
+        + "</nav><p>"
+        + "Lots of words. " * 60
+        + "</p><script>var x=1</script></body></html>"
+    ).encode()
     assert not extract_html(article, "https://school.example/", SCOPE).looks_script_built
 
 
@@ -72,30 +97,58 @@ def test_non_utf8_page_is_decoded() -> None:
 
 
 def test_resources_resolve_like_a_browser() -> None:
-    css = extract_resource(b"a{background:url(../img/bg.jpg)}", "https://school.example/css/site.css", "text/css",
-                           "https://school.example/news/", SCOPE)
+    css = extract_resource(
+        b"a{background:url(../img/bg.jpg)}",
+        "https://school.example/css/site.css",
+        "text/css",
+        "https://school.example/news/",
+        SCOPE,
+    )
     assert urls(css, "css") == {"https://school.example/img/bg.jpg"}
-    js = extract_resource(b'x=["photos/a.jpg","/data/more.json"]', "https://school.example/assets/app.js",
-                          "text/javascript", "https://school.example/gallery/", SCOPE)
-    assert urls(js, "js") == {"https://school.example/gallery/photos/a.jpg", "https://school.example/photos/a.jpg",
-                              "https://school.example/data/more.json"}
-    data = extract_resource(b'{"photos":[{"src":"/g/b.png"}]}', "https://school.example/data/more.json",
-                            "application/json", "https://school.example/gallery/", SCOPE)
+    js = extract_resource(
+        b'x=["photos/a.jpg","/data/more.json"]',
+        "https://school.example/assets/app.js",
+        "text/javascript",
+        "https://school.example/gallery/",
+        SCOPE,
+    )
+    assert urls(js, "js") == {
+        "https://school.example/gallery/photos/a.jpg",
+        "https://school.example/photos/a.jpg",
+        "https://school.example/data/more.json",
+    }
+    data = extract_resource(
+        b'{"photos":[{"src":"/g/b.png"}]}',
+        "https://school.example/data/more.json",
+        "application/json",
+        "https://school.example/gallery/",
+        SCOPE,
+    )
     assert urls(data, "json") == {"https://school.example/g/b.png"}
 
 
 def test_srcset_parsing_keeps_commas_inside_urls() -> None:
     assert parse_srcset("a.jpg 1x, https://x.example/w_300,h_200/b.jpg 2x,c.jpg") == [
-        "a.jpg", "https://x.example/w_300,h_200/b.jpg", "c.jpg"]
+        "a.jpg",
+        "https://x.example/w_300,h_200/b.jpg",
+        "c.jpg",
+    ]
 
 
 def test_bare_relative_script_paths_are_tried_against_page_and_root() -> None:
-    js = extract_resource(b'x=n.p+"static/media/photo.4f3a.jpg";y="/abs/b.jpg"', "https://school.example/app.js",
-                          "text/javascript", "https://school.example/gallery/", SCOPE)
+    js = extract_resource(
+        b'x=n.p+"static/media/photo.4f3a.jpg";y="/abs/b.jpg"',
+        "https://school.example/app.js",
+        "text/javascript",
+        "https://school.example/gallery/",
+        SCOPE,
+    )
     found = {(d.url, d.speculative) for d in js.discoveries}
-    assert found == {("https://school.example/gallery/static/media/photo.4f3a.jpg", True),
-                     ("https://school.example/static/media/photo.4f3a.jpg", True),
-                     ("https://school.example/abs/b.jpg", False)}
+    assert found == {
+        ("https://school.example/gallery/static/media/photo.4f3a.jpg", True),
+        ("https://school.example/static/media/photo.4f3a.jpg", True),
+        ("https://school.example/abs/b.jpg", False),
+    }
 
 
 def test_lazy_background_in_data_attribute() -> None:

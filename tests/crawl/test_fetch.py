@@ -24,11 +24,14 @@ def fetch(config: ScanConfig, url: str, **kwargs: object) -> Response:
 
 
 def test_flapping_5xx_and_429_are_retried(make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    site = Site({
-        "/flap": Route(dynamic=lambda n: Route("ok") if n >= 3 else Route("busy", status=503)),
-        "/limited": Route(dynamic=lambda n: Route("ok") if n >= 2
-                          else Route("", status=429, headers={"Retry-After": "1"})),
-    })
+    site = Site(
+        {
+            "/flap": Route(dynamic=lambda n: Route("ok") if n >= 3 else Route("busy", status=503)),
+            "/limited": Route(
+                dynamic=lambda n: Route("ok") if n >= 2 else Route("", status=429, headers={"Retry-After": "1"})
+            ),
+        }
+    )
     with site.serve() as base:
         config = make_config(base)
         assert fetch(config, base + "/flap").status == 200
@@ -55,13 +58,15 @@ def test_size_cap(make_config) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_redirect_loop_and_scope(make_config) -> None:  # type: ignore[no-untyped-def]
-    site = Site({
-        "/a": Route("", status=302, headers={"Location": "/b"}),
-        "/b": Route("", status=302, headers={"Location": "/a"}),
-        "/out": Route("", status=301, headers={"Location": "http://elsewhere.invalid/x"}),
-        "/hop": Route("", status=301, headers={"Location": "/final"}),
-        "/final": Route("done"),
-    })
+    site = Site(
+        {
+            "/a": Route("", status=302, headers={"Location": "/b"}),
+            "/b": Route("", status=302, headers={"Location": "/a"}),
+            "/out": Route("", status=301, headers={"Location": "http://elsewhere.invalid/x"}),
+            "/hop": Route("", status=301, headers={"Location": "/final"}),
+            "/final": Route("done"),
+        }
+    )
     with site.serve() as base:
         config = make_config(base)
         with pytest.raises(RedirectError, match="loop"):

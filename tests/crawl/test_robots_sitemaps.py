@@ -47,6 +47,8 @@ def test_sitemap_index_and_garbage() -> None:
     index = parse_sitemap(b"<sitemapindex><sitemap><loc>https://s.example/s2.xml</loc></sitemap></sitemapindex>")
     assert index.sitemaps == ["https://s.example/s2.xml"] and index.pages == []
     assert parse_sitemap(b"<<<not xml").pages == []
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-            b"<urlset><url><loc>&b;</loc></url></urlset>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        b"<urlset><url><loc>&b;</loc></url></urlset>"
+    )
     assert all("aaaaaaaaaa" not in p for p in parse_sitemap(bomb).pages)

@@ -40,7 +40,9 @@ def test_catalogue_recognizes_providers(url: str, provider: str) -> None:
     assert match is not None and match.name == provider
 
 
-@pytest.mark.parametrize("url", ["https://www.google.com/search?q=x", "https://example.org/", "https://www.amazon.com/dp/1"])
+@pytest.mark.parametrize(
+    "url", ["https://www.google.com/search?q=x", "https://example.org/", "https://www.amazon.com/dp/1"]
+)
 def test_ordinary_urls_are_not_share_links(url: str) -> None:
     assert match_provider(url) is None
 
@@ -75,16 +77,23 @@ class RouteTo(httpx.AsyncBaseTransport):
 
 
 def test_classify_sends_one_anonymous_request_per_link() -> None:
-    site = Site({
-        "/drive/folders/public": Route("<html>A folder</html>", headers={"Set-Cookie": "tracking=1; Path=/"}),
-        "/drive/folders/private": Route("", status=302, headers={"Location": "https://accounts.google.com/ServiceLogin"}),
-        "/drive/folders/deleted": Route("gone", status=404),
-    })
+    site = Site(
+        {
+            "/drive/folders/public": Route("<html>A folder</html>", headers={"Set-Cookie": "tracking=1; Path=/"}),
+            "/drive/folders/private": Route(
+                "", status=302, headers={"Location": "https://accounts.google.com/ServiceLogin"}
+            ),
+            "/drive/folders/deleted": Route("gone", status=404),
+        }
+    )
     with site.serve() as base:
+
         async def run() -> dict[str, str]:
             async with httpx.AsyncClient(transport=RouteTo(base), follow_redirects=False) as client:
-                return {name: (await classify(client, f"https://drive.google.com/drive/folders/{name}")).access
-                        for name in ("public", "private", "deleted")}
+                return {
+                    name: (await classify(client, f"https://drive.google.com/drive/folders/{name}")).access
+                    for name in ("public", "private", "deleted")
+                }
 
         results = asyncio.run(run())
     assert results == {"public": "public", "private": "login_required", "deleted": "gone"}

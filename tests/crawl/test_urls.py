@@ -52,5 +52,8 @@ def test_classify_by_extension() -> None:
 
 def test_parent_directories_nearest_first_never_root() -> None:
     assert parent_directories("https://s.example/uploads/2023/05/a.jpg") == [
-        "https://s.example/uploads/2023/05/", "https://s.example/uploads/2023/", "https://s.example/uploads/"]
+        "https://s.example/uploads/2023/05/",
+        "https://s.example/uploads/2023/",
+        "https://s.example/uploads/",
+    ]
     assert parent_directories("https://s.example/a.jpg") == []

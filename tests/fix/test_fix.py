@@ -34,8 +34,10 @@ def leaky_jpeg(orientation: int | None = None) -> bytes:
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     buf = io.BytesIO()
     images.scene(320, 240, seed=4).save(buf, "JPEG", quality=90, exif=exif, icc_profile=icc, comment=b"Jo's camera")
-    xmp = images.xmp_segment('<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq>'
-                             "<rdf:li>Jo Teacher</rdf:li></rdf:Seq></dc:creator></rdf:Description>")
+    xmp = images.xmp_segment(
+        '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq>'
+        "<rdf:li>Jo Teacher</rdf:li></rdf:Seq></dc:creator></rdf:Description>"
+    )
     return images.insert_segments(buf.getvalue(), xmp, images.iptc_segment({80: "Jo Teacher"}))
 
 
@@ -52,7 +54,7 @@ def test_jpeg_is_stripped_without_touching_the_pixels(tmp_path: Path) -> None:
     assert out is not None and entry.lossless and entry.status == "fixed"
     assert set(entry.removed) >= {"APP1 (EXIF/XMP)", "APP13 (IPTC/Photoshop)", "COM (comment)"}
     assert np.array_equal(pixels(out), pixels(original))
-    assert out[out.index(b"\xff\xda"):] == original[original.index(b"\xff\xda"):]  # the scan data byte for byte
+    assert out[out.index(b"\xff\xda") :] == original[original.index(b"\xff\xda") :]  # the scan data byte for byte
     meta = read(out)
     assert meta.gps is None and not meta.serials and not meta.names and not meta.has_xmp and not meta.has_iptc
     assert Image.open(io.BytesIO(out)).info.get("icc_profile")  # colour profile kept
@@ -119,8 +121,8 @@ def test_blur_all_faces() -> None:
     entry, out = fix_one("portrait.jpg", portrait, Policy(blur="all"))
     assert out is not None and entry.faces_blurred == 1
     x, y, w, h = analyse(load_image(portrait, 10**8), Thresholds())[0].box  # type: ignore[arg-type]
-    before = pixels(portrait)[y:y + h, x:x + w].astype(float)
-    after = pixels(out)[y:y + h, x:x + w].astype(float)
+    before = pixels(portrait)[y : y + h, x : x + w].astype(float)
+    after = pixels(out)[y : y + h, x : x + w].astype(float)
     assert np.abs(np.diff(after, axis=1)).mean() < 0.3 * np.abs(np.diff(before, axis=1)).mean()
 
 
@@ -138,8 +140,18 @@ def test_folder_fix_manifest_and_untouched_originals(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "safe-manifest.json").read_text())  # beside the copies, not among them
     assert manifest["fixed"] == 2 and manifest["failed"] == 1
     for entry in manifest["files"]:
-        for key in ("source", "output", "status", "removed", "changes", "bytes_before", "bytes_after",
-                    "sha256_before", "sha256_after", "remaining"):
+        for key in (
+            "source",
+            "output",
+            "status",
+            "removed",
+            "changes",
+            "bytes_before",
+            "bytes_after",
+            "sha256_before",
+            "sha256_after",
+            "remaining",
+        ):
             assert key in entry
     fixed = next(e for e in manifest["files"] if e["output"] == "day1/a.jpg")
     assert fixed["sha256_after"] == hashlib.sha256((tmp_path / "safe" / "day1" / "a.jpg").read_bytes()).hexdigest()
@@ -162,8 +174,21 @@ def test_pre_publication_routine(tmp_path: Path) -> None:
 
 
 def test_fix_from_a_scan(demo_url: str, tmp_path: Path) -> None:
-    scan = CliRunner().invoke(main, ["scan", demo_url, "--out", str(tmp_path / "scan"), "--render", "never",
-                                     "--no-state", "--no-link-check", "--rate", "200"])
+    scan = CliRunner().invoke(
+        main,
+        [
+            "scan",
+            demo_url,
+            "--out",
+            str(tmp_path / "scan"),
+            "--render",
+            "never",
+            "--no-state",
+            "--no-link-check",
+            "--rate",
+            "200",
+        ],
+    )
     assert scan.exit_code == 0, scan.output
     result = CliRunner().invoke(main, ["fix", "--from-scan", str(tmp_path / "scan"), "--out", str(tmp_path / "safe")])
     assert result.exit_code == 1, result.output  # the site's documents are listed, loudly, as not fixed

@@ -14,19 +14,32 @@ from auditor.report.masking import Masker
 from tests.analyze import documents, images
 from tests.server import Route, Site
 
-NAMES = ["Rhiannon Pryce-Davies", "Chidi Okeke", "Siobhán O'Connell", "Nguyễn Thị Mai", "Anna van der Berg",
-         "Zoe D'Souza", "Mary Jones", "Kowalski"]
+NAMES = [
+    "Rhiannon Pryce-Davies",
+    "Chidi Okeke",
+    "Siobhán O'Connell",
+    "Nguyễn Thị Mai",
+    "Anna van der Berg",
+    "Zoe D'Souza",
+    "Mary Jones",
+    "Kowalski",
+]
 
 
-@pytest.mark.parametrize(("text", "masked"), [
-    ("Well done Rhiannon Pryce-Davies (Year 4) and Chidi Okeke!",
-     "Well done R******* P****-D***** (Year 4) and C**** O****!"),
-    ("Siobhán O'Connell and Zoë D’Souza", "S****** O******** and Z** D******"),
-    ("Nguyễn Thị Mai with Anna van der Berg", "N***** T** M** with A*** v** d** B***"),
-    ("Headteacher Mrs Patel and J. Kowalski", "Headteacher Mrs P**** and J. K*******"),
-    ("Sports Day 2024 at Oakfield Primary School", "Sports Day 2024 at Oakfield Primary School"),
-    ("Canon EOS 5D Mark II, Adobe Photoshop", "Canon EOS 5D Mark II, Adobe Photoshop"),
-])
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "Well done Rhiannon Pryce-Davies (Year 4) and Chidi Okeke!",
+            "Well done R******* P****-D***** (Year 4) and C**** O****!",
+        ),
+        ("Siobhán O'Connell and Zoë D’Souza", "S****** O******** and Z** D******"),
+        ("Nguyễn Thị Mai with Anna van der Berg", "N***** T** M** with A*** v** d** B***"),
+        ("Headteacher Mrs Patel and J. Kowalski", "Headteacher Mrs P**** and J. K*******"),
+        ("Sports Day 2024 at Oakfield Primary School", "Sports Day 2024 at Oakfield Primary School"),
+        ("Canon EOS 5D Mark II, Adobe Photoshop", "Canon EOS 5D Mark II, Adobe Photoshop"),
+    ],
+)
 def test_name_like_words_are_masked_without_the_name_finder(text: str, masked: str) -> None:
     assert Masker().text(text) == masked
 
@@ -46,13 +59,17 @@ def _site() -> Site:
       <figcaption>{caption}</figcaption></figure>
     <figure><img src="/uploads/cup.jpg" alt="cup"><figcaption>Mary Jones with the cup</figcaption></figure>
     <a href="/files/letter.pdf">Letter</a></body></html>"""
-    return Site({
-        "/": Route(page), "/robots.txt": Route("", status=404),
-        "/uploads/mary-jones.jpg": Route(images.jpeg(artist="Zoe D'Souza"), content_type="image/jpeg"),
-        "/uploads/cup.jpg": Route(images.jpeg(images.scene(seed=5)), content_type="image/jpeg"),
-        "/files/letter.pdf": Route(documents.pdf_with_jpeg(images.jpeg(), author="J. Kowalski"),
-                                   content_type="application/pdf"),
-    })
+    return Site(
+        {
+            "/": Route(page),
+            "/robots.txt": Route("", status=404),
+            "/uploads/mary-jones.jpg": Route(images.jpeg(artist="Zoe D'Souza"), content_type="image/jpeg"),
+            "/uploads/cup.jpg": Route(images.jpeg(images.scene(seed=5)), content_type="image/jpeg"),
+            "/files/letter.pdf": Route(
+                documents.pdf_with_jpeg(images.jpeg(), author="J. Kowalski"), content_type="application/pdf"
+            ),
+        }
+    )
 
 
 def _outputs(out: Path) -> str:
@@ -63,8 +80,10 @@ def test_the_report_and_spreadsheets_print_no_name(tmp_path: Path) -> None:
     with _site().serve() as base:
         for options in ([], ["--show-names"]):
             out = tmp_path / ("shown" if options else "masked")
-            result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(out), "--no-state", "--render",
-                                               "never", "--rate", "200", *options])
+            result = CliRunner().invoke(
+                main,
+                ["scan", base + "/", "--out", str(out), "--no-state", "--render", "never", "--rate", "200", *options],
+            )
             assert result.exit_code == 0, result.output
     masked, shown = _outputs(tmp_path / "masked"), _outputs(tmp_path / "shown")
     for name in NAMES:
@@ -72,5 +91,5 @@ def test_the_report_and_spreadsheets_print_no_name(tmp_path: Path) -> None:
         assert any(w in shown for w in words), name  # the names are there to be hidden
         for word in words:  # in any case, as a whole word (joined by - or _ in file names too)
             found = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", masked, re.IGNORECASE)
-            assert found is None, masked[max(0, found.start() - 80):found.end() + 80]
+            assert found is None, masked[max(0, found.start() - 80) : found.end() + 80]
     assert "Headteacher" in masked and "Year 4" in masked

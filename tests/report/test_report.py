@@ -28,8 +28,9 @@ def demo_scan(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     from auditor.config import ScanConfig
 
     out = tmp_path_factory.mktemp("demo-report")
-    config = ScanConfig(seeds=(demo_url,), out=out, rate=200.0, render="never", link_check=False,
-                        site_location=(51.50135, -0.14189))
+    config = ScanConfig(
+        seeds=(demo_url,), out=out, rate=200.0, render="never", link_check=False, site_location=(51.50135, -0.14189)
+    )
     return out, run_scan(config).document
 
 
@@ -53,8 +54,10 @@ def test_report_in_a_real_browser(demo_scan: tuple[Path, dict[str, Any]], browse
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto((out / "report.html").as_uri())
-        counts = {s: int(page.locator(f'#severity-counts td[data-severity="{s}"]').inner_text())
-                  for s in ("critical", "high", "medium", "low", "info")}
+        counts = {
+            s: int(page.locator(f'#severity-counts td[data-severity="{s}"]').inner_text())
+            for s in ("critical", "high", "medium", "low", "info")
+        }
         expected = {s: sum(f["severity"] == s for f in document["findings"]) for s in counts}
         assert counts == expected
         assert page.locator("tr.finding").count() == len(document["findings"])
@@ -120,8 +123,11 @@ def _site(photos: dict[str, bytes]) -> Site:
 
 def test_rescans_report_new_and_resolved_and_the_gate(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    calm, gps_a, gps_b = (images.jpeg(images.scene(seed=1)), images.jpeg(images.scene(seed=2), lat=51.5, lon=-0.1),
-                          images.jpeg(images.scene(seed=3), lat=52.5, lon=-1.1))
+    calm, gps_a, gps_b = (
+        images.jpeg(images.scene(seed=1)),
+        images.jpeg(images.scene(seed=2), lat=51.5, lon=-0.1),
+        images.jpeg(images.scene(seed=3), lat=52.5, lon=-1.1),
+    )
     first = _site({"calm.jpg": calm, "trip.jpg": gps_a})
     with first.serve() as base:
         command = ["scan", base + "/", "--render", "never", "--no-link-check", "--state", str(state), "--rate", "100"]
@@ -146,8 +152,10 @@ def test_rescans_report_new_and_resolved_and_the_gate(tmp_path: Path) -> None:
 def test_exit_status_3_when_the_page_limit_cuts_the_crawl(tmp_path: Path) -> None:
     site = Site({"/": Route("<a href='/a'>a</a><a href='/b'>b</a>"), "/a": Route("a"), "/b": Route("b")})
     with site.serve() as base:
-        result = CliRunner().invoke(main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--render", "never",
-                                           "--max-pages", "2", "--no-state"])
+        result = CliRunner().invoke(
+            main,
+            ["scan", base + "/", "--out", str(tmp_path / "o"), "--render", "never", "--max-pages", "2", "--no-state"],
+        )
     assert result.exit_code == 3 and "incomplete" in result.output
 
 
@@ -167,7 +175,8 @@ def test_demo_site_changes_between_scans(tmp_path: Path) -> None:
         assert first.exit_code == 0, first.output
         (site / "uploads/2024/05/sports-day-1.jpg").unlink()
         (site / "uploads/2024/05/residential-trip.jpg").write_bytes(
-            images.jpeg(images.scene(seed=9), lat=53.4, lon=-2.9))
+            images.jpeg(images.scene(seed=9), lat=53.4, lon=-2.9)
+        )
         second = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "two")])
         assert second.exit_code == 0, second.output
     document = json.loads((tmp_path / "two" / "findings.json").read_text())

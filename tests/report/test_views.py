@@ -7,20 +7,55 @@ from typing import Any
 from auditor.report.views import build, capture_histogram, faces_per_page, mask_name, mask_names_in, top_fixes
 
 
-def finding(check: str, severity: str, asset: str | None, evidence: dict[str, Any] | None = None,
-            page: str | None = "https://s.example/") -> dict[str, Any]:
-    return {"id": f"{check}-{asset}", "check": check, "severity": severity, "title": check, "asset": asset,
-            "page": page, "evidence": evidence or {}, "advice": f"fix {check}"}
+def finding(
+    check: str,
+    severity: str,
+    asset: str | None,
+    evidence: dict[str, Any] | None = None,
+    page: str | None = "https://s.example/",
+) -> dict[str, Any]:
+    return {
+        "id": f"{check}-{asset}",
+        "check": check,
+        "severity": severity,
+        "title": check,
+        "asset": asset,
+        "page": page,
+        "evidence": evidence or {},
+        "advice": f"fix {check}",
+    }
 
 
 def document(findings: list[dict[str, Any]], assets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"tool": {"name": "exposure-auditor", "version": "0"},
-            "scan": {"seeds": ["https://s.example/"], "started_at": "a", "finished_at": "b", "complete": True,
-                     "pages": 1, "assets": len(assets or []), "errors": 0, "config": {}, "skipped": {},
-                     "checks_skipped": {}},
-            "pages": [{"url": "https://s.example/", "final_url": "https://s.example/", "status": 200,
-                       "rendered": False, "depth": 0, "title": "Home", "directory_listing": False}],
-            "assets": assets or [], "findings": findings, "errors": []}
+    return {
+        "tool": {"name": "exposure-auditor", "version": "0"},
+        "scan": {
+            "seeds": ["https://s.example/"],
+            "started_at": "a",
+            "finished_at": "b",
+            "complete": True,
+            "pages": 1,
+            "assets": len(assets or []),
+            "errors": 0,
+            "config": {},
+            "skipped": {},
+            "checks_skipped": {},
+        },
+        "pages": [
+            {
+                "url": "https://s.example/",
+                "final_url": "https://s.example/",
+                "status": 200,
+                "rendered": False,
+                "depth": 0,
+                "title": "Home",
+                "directory_listing": False,
+            }
+        ],
+        "assets": assets or [],
+        "findings": findings,
+        "errors": [],
+    }
 
 
 def test_names_are_masked_but_keep_their_shape() -> None:
@@ -29,9 +64,19 @@ def test_names_are_masked_but_keep_their_shape() -> None:
 
 
 def test_build_masks_names_unless_asked() -> None:
-    doc = document([finding("name_near_photo", "medium", "https://s.example/a.jpg", {
-        "names": ["Isla Brown"], "matches": [{"page": "p", "where": "alt", "text": "Isla Brown wins",
-                                               "names": ["Isla Brown"]}]})])
+    doc = document(
+        [
+            finding(
+                "name_near_photo",
+                "medium",
+                "https://s.example/a.jpg",
+                {
+                    "names": ["Isla Brown"],
+                    "matches": [{"page": "p", "where": "alt", "text": "Isla Brown wins", "names": ["Isla Brown"]}],
+                },
+            )
+        ]
+    )
     masked = build(doc, {})
     rows = dict(masked["sections"][0]["findings"][0]["evidence_rows"])
     assert "Isla" not in rows["names"] and "I*** B****" in rows["matches"]
@@ -40,20 +85,30 @@ def test_build_masks_names_unless_asked() -> None:
 
 
 def test_top_fixes_rank_by_what_a_fix_removes() -> None:
-    fixes = top_fixes([
-        finding("gps_location", "critical", "https://s.example/a.jpg"),
-        finding("device_serial", "medium", "https://s.example/a.jpg"),
-        finding("directory_listing", "high", None, page="https://s.example/uploads/"),
-        finding("ai_training_not_reserved", "low", None, page="https://s.example/x"),
-    ])
-    assert [f["target"] for f in fixes] == ["https://s.example/a.jpg", "https://s.example/uploads/",
-                                           "https://s.example/x"]
+    fixes = top_fixes(
+        [
+            finding("gps_location", "critical", "https://s.example/a.jpg"),
+            finding("device_serial", "medium", "https://s.example/a.jpg"),
+            finding("directory_listing", "high", None, page="https://s.example/uploads/"),
+            finding("ai_training_not_reserved", "low", None, page="https://s.example/x"),
+        ]
+    )
+    assert [f["target"] for f in fixes] == [
+        "https://s.example/a.jpg",
+        "https://s.example/uploads/",
+        "https://s.example/x",
+    ]
     assert fixes[0]["severity"] == "critical" and fixes[0]["score"] == 110
 
 
 def test_sections_follow_the_products_priorities_and_counts_add_up() -> None:
-    doc = document([finding("gps_location", "critical", "u1"), finding("minor_face", "high", "u2"),
-                    finding("gps_location", "critical", "u3")])
+    doc = document(
+        [
+            finding("gps_location", "critical", "u1"),
+            finding("minor_face", "high", "u2"),
+            finding("gps_location", "critical", "u3"),
+        ]
+    )
     model = build(doc, {})
     assert [s["check"] for s in model["sections"]] == ["minor_face", "gps_location"]
     assert dict(model["severity_counts"]) == {"critical": 2, "high": 1, "medium": 0, "low": 0, "info": 0}
@@ -62,15 +117,37 @@ def test_sections_follow_the_products_priorities_and_counts_add_up() -> None:
 
 def test_consent_register_rows_and_capture_histogram() -> None:
     face = {"triage": "possible_minor", "iod": 40.0}
-    assets = [
-        {"url": "https://s.example/a.jpg", "type": "image", "found_on": ["https://s.example/p1", "https://s.example/p2"],
-         "faces": [face, {**face, "triage": "adult", "iod": 10.0}], "metadata": {"date_taken": "2019:05:01 10:00:00"}},
-        {"url": "https://s.example/b.jpg", "type": "image", "found_on": ["https://s.example/p1"], "faces": [],
-         "metadata": None},
+    assets: list[dict[str, Any]] = [
+        {
+            "url": "https://s.example/a.jpg",
+            "type": "image",
+            "found_on": ["https://s.example/p1", "https://s.example/p2"],
+            "faces": [face, {**face, "triage": "adult", "iod": 10.0}],
+            "metadata": {"date_taken": "2019:05:01 10:00:00"},
+        },
+        {
+            "url": "https://s.example/b.jpg",
+            "type": "image",
+            "found_on": ["https://s.example/p1"],
+            "faces": [],
+            "metadata": None,
+        },
     ]
     rows = faces_per_page(document([], assets))
-    assert rows == [{"page": "https://s.example/p1", "image": "https://s.example/a.jpg", "faces": 2,
-                     "possible_minors": 1, "identifiable": 1},
-                    {"page": "https://s.example/p2", "image": "https://s.example/a.jpg", "faces": 2,
-                     "possible_minors": 1, "identifiable": 1}]
+    assert rows == [
+        {
+            "page": "https://s.example/p1",
+            "image": "https://s.example/a.jpg",
+            "faces": 2,
+            "possible_minors": 1,
+            "identifiable": 1,
+        },
+        {
+            "page": "https://s.example/p2",
+            "image": "https://s.example/a.jpg",
+            "faces": 2,
+            "possible_minors": 1,
+            "identifiable": 1,
+        },
+    ]
     assert capture_histogram(assets) == [("2019", 1), ("unknown", 1)]
