@@ -19,7 +19,7 @@ from auditor import __version__
 from auditor.config import DEFAULT_USER_AGENT, ScanConfig, user_agent
 from auditor.crawl.seeds import with_scheme
 from auditor.crawl.urls import BadUrl, normalize
-from auditor.errors import ConfigError, StoreError
+from auditor.errors import ConfigError, ContractError, StoreError
 from auditor.history import default_state_dir
 from auditor.models import SEVERITIES
 from auditor.progress import Counters, Progress
@@ -300,6 +300,9 @@ def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[
             outcome = run_scan(config, progress, fresh=fresh)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
+    except ContractError as exc:
+        click.echo(f"internal error: {exc}", err=True)
+        sys.exit(4)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; run the same command again to resume from {config.out}", err=True)
         sys.exit(130)
@@ -501,6 +504,9 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
             click.echo(f"pdf: {print_pdf(outcome.report_path, out / 'report.pdf', browser)}", err=True)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
+    except ContractError as exc:
+        click.echo(f"internal error: {exc}", err=True)
+        sys.exit(4)
     _summary(outcome.document)
     click.echo(f"report: {outcome.report_path}")
 

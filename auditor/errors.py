@@ -10,7 +10,8 @@
     │   ├── TooLargeError    the body went past --max-bytes
     │   └── FetchTimeout     connect/read/total time budget exceeded
     ├── RenderError          the browser could not render one page; the static extraction still counts
-    └── BrowserUnavailable   no browser could be started (a ConfigError when --render always)
+    ├── BrowserUnavailable   no browser could be started (a ConfigError when --render always)
+    └── ContractError        a findings.json about to be written does not match its schema: a bug to report
 
 Stages catch :class:`FetchError` and :class:`RenderError` per URL and record them; only :class:`ConfigError` and
 :class:`StoreError` reach the CLI, which prints one line and exits 2.
@@ -115,6 +116,10 @@ class RenderError(AuditorError):
         super().__init__(f"{url}: {message}")
         self.url = url
         self.reason = message
+
+
+class ContractError(AuditorError):
+    """A document about to be written does not match its published schema (a bug in the auditor)."""
 
 
 class BrowserUnavailable(AuditorError):

@@ -64,6 +64,47 @@ class Extraction:
 
 
 @dataclass(frozen=True, slots=True)
+class PageRecord:
+    """A page the crawl fetched, as ``findings.json`` lists it."""
+
+    url: str
+    final_url: str
+    status: int | None
+    rendered: bool
+    depth: int
+    title: str | None
+    directory_listing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedAsset:
+    """The answer to one asset request, as the store keeps it (the body itself is a blob named by ``sha256``)."""
+
+    status: int
+    final_url: str | None
+    content_type: str
+    bytes: int | None
+    sha256: str | None
+    noai: bool
+    last_modified: str | None
+    etag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousCopy:
+    """What the previous scan into the same ``--out`` fetched at a URL, kept so a re-scan can ask "changed?"."""
+
+    url: str
+    final_url: str | None
+    content_type: str | None
+    bytes: int | None
+    sha256: str
+    noai: bool
+    last_modified: str | None
+    etag: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One thing to fix. ``id`` is stable across scans for the same check, asset and location."""
 

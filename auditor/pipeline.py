@@ -163,22 +163,16 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
     store.set_meta("seeds", [p.resolve().as_uri() for p in paths])
     store.set_meta("config", config.public_dict())
     store.set_meta("started_at", _now())
-    with store.transaction() as db:
+    with store.transaction():
         for path in files:
             kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
             try:
                 sha, size = _sha256(path)
             except OSError as exc:  # reported as not_checked by the analysis stage
-                db.execute(
-                    "INSERT OR REPLACE INTO assets (url, type, state) VALUES (?, ?, 'error')", (path.as_uri(), kind)
-                )
-                store.add_error(path.as_uri(), "read", f"cannot read {path}: {exc.strerror}", db)
+                store.add_unreadable_file(path.as_uri(), kind)
+                store.add_error(path.as_uri(), "read", f"cannot read {path}: {exc.strerror}")
                 continue
-            db.execute(
-                """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, content_type)
-                   VALUES (?, ?, 'done', ?, ?, ?)""",
-                (path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0]),
-            )
+            store.add_local_file(path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0])
     progress.log(f"checking {len(files)} files")
     started = time.monotonic()
     with _history(config) as history:

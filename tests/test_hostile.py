@@ -103,11 +103,11 @@ def hostile_site() -> Site:
             dynamic=lambda n: Route("<p>ok</p>") if n > 1 else Route("", status=429, headers={"Retry-After": "1"})
         ),
         "/script.svg": Route(
-            '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>'
-            '<image href="http://127.0.0.9:9/tracker.png"/></svg>',
+            '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><image href="/tracker.png"/></svg>',
             content_type="image/svg+xml",
         ),
         "/good.jpg": Route(jpeg, content_type="image/jpeg"),
+        "/tracker.png": Route(b"", content_type="image/png"),
     }
     for i in range(12):
         routes[f"/chain/{i}"] = Route("", status=302, headers={"Location": f"/chain/{i + 1}"})

@@ -80,8 +80,11 @@ def test_share_links_are_classified_once_each_without_cookies(make_config) -> No
     provider = Site(
         {
             "/drive/folders/open": Route("<html>photos</html>"),
+            # Checked first (URL order), and it sets a cookie: the next request must not send it back.
             "/drive/folders/closed": Route(
-                "", status=302, headers={"Location": "https://accounts.google.com/ServiceLogin"}
+                "",
+                status=302,
+                headers={"Location": "https://accounts.google.com/ServiceLogin", "Set-Cookie": "NID=tracking; Path=/"},
             ),
         }
     )
@@ -99,6 +102,8 @@ def test_share_links_are_classified_once_each_without_cookies(make_config) -> No
     }
     assert access == {"open": ("public", "high"), "closed": ("login_required", "low")}
     assert dict(provider.hits) == {"/drive/folders/open": 1, "/drive/folders/closed": 1}
+    assert [path for path, headers in provider.request_headers] == ["/drive/folders/closed", "/drive/folders/open"]
+    assert all("Cookie" not in headers for _, headers in provider.request_headers)
     open_link = next(f for f in document["findings"] if f["asset"].endswith("/open"))
     assert open_link["evidence"]["found_on"] == [base + "/", base + "/two"]
 

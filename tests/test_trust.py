@@ -281,3 +281,40 @@ def test_ctrl_c_mid_scan_is_one_clear_line_and_exit_130(tmp_path: Path, demo_url
     assert process.returncode == 130, output
     assert "interrupted; run the same command again to resume" in output
     assert "Traceback" not in output and "Future exception" not in output and "never retrieved" not in output
+
+
+def test_check_output_with_history_matches_the_schema(tmp_path: Path) -> None:
+    photo = tmp_path / "in" / "trip.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(images.jpeg(lat=51.5007, lon=-0.1246))
+    for _ in range(2):
+        result = CliRunner().invoke(
+            main, ["check", str(photo.parent), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s")]
+        )
+        assert result.exit_code == 0, result.output
+    document = _document(tmp_path / "o")  # validated against the schema
+    assert document["schema_version"] == "1.1" and document["history"]["unchanged"] == 1
+
+
+def test_a_document_that_breaks_the_contract_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a bug makes such a document, so one is made here by hand."""
+    from auditor.report import findings_json
+
+    real = findings_json.build
+    made_up = {
+        "id": "x",
+        "check": "made_up",
+        "severity": "high",
+        "title": "t",
+        "asset": None,
+        "page": None,
+        "evidence": {},
+        "advice": "a",
+    }
+    monkeypatch.setattr(findings_json, "build", lambda store: {**real(store), "findings": [made_up]})
+    photo = tmp_path / "in" / "a.png"
+    photo.parent.mkdir()
+    photo.write_bytes(images.save(images.scene(), "PNG"))
+    result = CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 4 and "does not match its schema" in result.output
+    assert not (tmp_path / "o" / "findings.json").exists() and (tmp_path / "o" / "findings.invalid.json").exists()

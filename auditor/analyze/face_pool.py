@@ -102,11 +102,12 @@ class PictureFaces:
 
 
 class FaceCache(Protocol):
-    """Faces already computed for a content hash by the same models (the scan history keeps them)."""
+    """Faces already computed for a content hash by the same models (the scan history keeps them), as the plain
+    JSON-ready values of :meth:`PictureFaces.to_cache`."""
 
-    def get(self, sha256: str, key: str) -> PictureFaces | None: ...
+    def get(self, sha256: str, key: str) -> dict[str, Any] | None: ...
 
-    def put_all(self, key: str, found: dict[str, PictureFaces]) -> None: ...
+    def put_all(self, key: str, found: dict[str, dict[str, Any]]) -> None: ...
 
 
 def cache_key(choice: FaceModelChoice, max_pixels: int) -> str:
@@ -255,7 +256,8 @@ class FacePool:
                 computed[sha] = PictureFaces(scaled, copy_of=source, thumbnail=result.thumbnail)
         if self.cache is not None:
             self.cache.put_all(
-                self.key, {sha: r for sha, r in computed.items() if not isinstance(r, str) and r.error is None}
+                self.key,
+                {sha: r.to_cache() for sha, r in computed.items() if not isinstance(r, str) and r.error is None},
             )
         return {**found, **computed}
 
@@ -269,9 +271,10 @@ class FacePool:
         if self.cache is None:
             return None
         if sha not in self._cached:
-            hit = self.cache.get(sha, self.key)
-            if hit is None:
+            data = self.cache.get(sha, self.key)
+            if data is None:
                 return None
+            hit = PictureFaces.from_cache(data)
             self._cached[sha] = replace(hit, faces=reclassify(hit.faces, self.thresholds))
         return self._cached[sha]
 

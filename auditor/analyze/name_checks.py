@@ -21,16 +21,9 @@ def _titled(name: str) -> bool:
 
 def name_findings(store: Store) -> list[Finding]:
     """Raises :class:`auditor.analyze.names.NamesUnavailable` when no NER model is installed."""
-    assets = {
-        url: sha
-        for url, sha in store.db.execute(
-            "SELECT url, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL AND derived_from IS NULL"
-        )
-    }
+    assets = dict(store.fetched("image", originals_only=True))
     contexts: dict[str, list[tuple[str | None, str, str]]] = defaultdict(list)
-    for url, page, where, text in store.db.execute(
-        'SELECT asset_url, page_url, "where", text FROM image_context ORDER BY asset_url, page_url, "where", text'
-    ):
+    for url, page, where, text in store.image_contexts():
         if url in assets:
             contexts[url].append((page, where, text))
     for url in assets:
@@ -42,11 +35,11 @@ def name_findings(store: Store) -> list[Finding]:
     findings = []
     for url in sorted(contexts):
         matches: list[dict[str, Any]] = []
-        for page, where, text in contexts[url]:
+        for place, where, text in contexts[url]:
             names = found.get(text, [])
             if names:
                 shown = url.rsplit("/", 1)[-1] if where == "filename" else text
-                matches.append({"page": page, "where": where, "text": shown, "names": names})
+                matches.append({"page": place, "where": where, "text": shown, "names": names})
         if not matches:
             continue
         all_names = list(dict.fromkeys(n for m in matches for n in m["names"]))

@@ -45,7 +45,7 @@ def _groups(store: Store, urls: Iterable[str]) -> list[list[str]]:
             u = parent[u]
         return u
 
-    for key, url in store.db.execute("SELECT group_key, url FROM variants ORDER BY group_key, url"):
+    for key, url in store.variant_links():
         if key in parent and url in parent:
             a, b = find(key), find(url)
             if a != b:
@@ -57,22 +57,19 @@ def _groups(store: Store, urls: Iterable[str]) -> list[list[str]]:
 
 
 def _display(store: Store, url: str) -> tuple[int, int] | None:
-    rows = store.db.execute(
-        "SELECT rendered_w, rendered_h, declared_w, declared_h FROM sources WHERE asset_url = ?", (url,)
-    ).fetchall()
-    sizes = [(rw, rh) if rw and rh else (dw, dh) for rw, rh, dw, dh in rows if (rw and rh) or (dw and dh)]
+    sizes: list[tuple[int, int]] = []
+    for rw, rh, dw, dh in store.display_sizes(url):  # what the browser drew, else what the markup declared
+        if rw and rh:
+            sizes.append((rw, rh))
+        elif dw and dh:
+            sizes.append((dw, dh))
     return max(sizes, key=lambda s: s[0] * s[1]) if sizes else None
 
 
 def oversized_findings(store: Store, natural: dict[str, tuple[int, int]]) -> list[Finding]:
     """``natural`` maps image URL → its pixel size, as read by the metadata stage."""
-    info = {
-        url: (size, sha)
-        for url, size, sha in store.db.execute(
-            "SELECT url, bytes, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL"
-        )
-    }
-    how = dict(store.db.execute("SELECT url, how FROM variants WHERE how = 'guessed'").fetchall())
+    info = {url: (size, sha) for url, size, sha in store.image_bytes()}
+    how = store.guessed_variants()
     findings = []
     for group in _groups(store, [u for u in natural if u in info]):
         members = [

@@ -30,7 +30,7 @@ from auditor.analyze.not_checked import not_checked_findings
 from auditor.analyze.resolution import oversized_findings
 from auditor.config import ScanConfig
 from auditor.models import Finding
-from auditor.store import Store
+from auditor.store import AnalysisResults, Store
 
 CHECKS = (
     "gps_location",
@@ -91,10 +91,7 @@ class FaceFeeder:
             db = self.store.reader()
             try:
                 while not self._stop.wait(self.interval):
-                    rows = db.execute(
-                        "SELECT url, sha256 FROM assets WHERE state = 'done' AND type = 'image' "
-                        "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url"
-                    ).fetchall()
+                    rows = self.store.fetched("image", reader=db, originals_only=True, finished_only=True)
                     self.pool.feed(list({sha: self.store.asset_path(url, sha) for url, sha in rows}.items()))
             finally:
                 db.close()
@@ -109,9 +106,7 @@ def analyze(
     ``face_pool``: one already fed during the crawl). Returns the seconds each part took, for ``scan.timings``."""
     results = _Results()
     clock = _Clock()
-    with store.transaction() as db:
-        db.execute("DELETE FROM sources WHERE via = 'document'")
-        db.execute("DELETE FROM assets WHERE derived_from IS NOT NULL")
+    store.replace_document_images()
     _documents(store, results)
     clock.lap("documents_s")
     _images(store, config, results)
@@ -129,28 +124,13 @@ def analyze(
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
     clock.lap("faces_s")
     unread = [(url, why) for url, why in results.errors]
-    unread += store.db.execute("SELECT url, message FROM errors WHERE stage = 'read'").fetchall()
+    unread += [(url, message) for url, _, message in store.errors("read")]
     results.findings.extend(not_checked_findings([(url, why, store.first_page(url)) for url, why in unread]))
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
-    with store.transaction() as db:
-        db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in CHECKS])
-        db.execute("DELETE FROM asset_info")
-        db.execute("DELETE FROM faces")
-        db.executemany("INSERT INTO faces VALUES (?, ?)", results.faces)
-        db.execute("DELETE FROM thumbnails")
-        db.executemany("INSERT INTO thumbnails VALUES (?, ?)", results.redacted.items())
-        db.execute("DELETE FROM errors WHERE stage = 'analyze'")
-        db.executemany(
-            "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice)
-                for f in results.findings
-            ],
-        )
-        db.executemany("INSERT OR REPLACE INTO asset_info VALUES (?, ?)", results.facts)
-        for url, message in results.errors:
-            store.add_error(url, "analyze", message, db)
+    store.replace_analysis(
+        AnalysisResults(CHECKS, results.findings, results.facts, results.faces, results.redacted, results.errors)
+    )
     return clock.laps
 
 
@@ -181,10 +161,7 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
 
 
 def _documents(store: Store, results: _Results) -> None:
-    rows = store.db.execute(
-        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'document' ORDER BY url"
-    ).fetchall()
-    for url, sha256 in rows:
+    for url, sha256 in store.fetched("document"):
         path = store.asset_path(url, sha256)
         try:
             content = read_document(path.read_bytes(), path.name)
@@ -197,19 +174,9 @@ def _documents(store: Store, results: _Results) -> None:
         finding = document_finding(Subject(url, store.first_page(url), sha256), content)
         if finding is not None:
             results.findings.append(finding)
-        with store.transaction() as db:
+        with store.transaction():
             for label, data in content.images:
-                image_sha = store.write_blob(data)
-                image_url = f"{url}#{label}"
-                db.execute(
-                    """INSERT OR REPLACE INTO assets (url, type, state, bytes, sha256, derived_from)
-                       VALUES (?, 'image', 'done', ?, ?, ?)""",
-                    (image_url, len(data), image_sha, url),
-                )
-                db.execute(
-                    "INSERT OR IGNORE INTO sources (asset_url, page_url, via) VALUES (?, ?, 'document')",
-                    (image_url, url),
-                )
+                store.add_document_image(f"{url}#{label}", url, len(data), store.write_blob(data))
 
 
 def _caption_names(metas: list[ImageMetadata], skipped: dict[str, str]) -> dict[str, list[str]]:
@@ -230,13 +197,7 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
     """``school`` when asked, or (``auto``) when the image's pages, their titles or its captions speak of pupils."""
     if config.face_context != "auto":
         return config.face_context
-    texts = [url]
-    for page, title in store.db.execute(
-        "SELECT s.page_url, p.title FROM sources s LEFT JOIN pages p ON p.final_url = s.page_url WHERE s.asset_url = ?",
-        (url,),
-    ):
-        texts += [page or "", title or ""]
-    texts += [t for (t,) in store.db.execute("SELECT text FROM image_context WHERE asset_url = ?", (url,))]
+    texts = [url, *store.context_texts(url)]
     return "school" if any(SCHOOL_WORDS.search(t) for t in texts) else "general"
 
 
@@ -246,13 +207,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
     with_faces: dict[str, list[Face]] = {}
     thresholds = pool.thresholds
-    rows = [
-        (url, sha)
-        for url, sha in store.db.execute(
-            "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url"
-        ).fetchall()
-        if url in results.sizes
-    ]  # unreadable images are already errors
+    rows = [(url, sha) for url, sha in store.fetched("image") if url in results.sizes]  # unreadable: already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
     found = pool.faces_for(jobs)
     failure = next((v for v in found.values() if isinstance(v, str)), None)
@@ -322,9 +277,7 @@ def _sources(rows: list[tuple[str, str]], found: dict[str, PictureFaces | str]) 
 def _images(store: Store, config: ScanConfig, results: _Results) -> None:
     """Metadata of every image, read once per content hash. Only the parsed metadata is kept between the two
     passes (captions are read in one batch), never the files' bytes: memory stays flat with the site's size."""
-    rows = store.db.execute(
-        "SELECT url, sha256 FROM assets WHERE sha256 IS NOT NULL AND type = 'image' ORDER BY url"
-    ).fetchall()
+    rows = store.fetched("image")
     cache: dict[str, ImageMetadata | str] = {}
     differing: dict[str, tuple[dict[str, Any], bytes]] = {}  # content hash -> how its thumbnail differs, thumbnail
     readable: list[tuple[str, str, ImageMetadata]] = []

@@ -37,15 +37,9 @@ SHARE_ADVICE = {
 
 
 def share_link_findings(store: Store) -> list[Finding]:
-    rows = store.db.execute(
-        "SELECT url, provider, access, status, redirect, detail FROM share_links ORDER BY url"
-    ).fetchall()
     findings = []
-    for url, provider, stored_access, status, redirect, detail in rows:
-        access: ShareAccess = stored_access or "unchecked"
-        pages = [
-            p for (p,) in store.db.execute("SELECT page_url FROM share_sources WHERE url = ? ORDER BY page_url", (url,))
-        ]
+    for url, provider, stored_access, status, redirect, detail, pages in store.share_links():
+        access: ShareAccess = stored_access or "unchecked"  # type: ignore[assignment]
         findings.append(
             Finding(
                 id=Finding.make_id("public_share_link", url),
@@ -79,16 +73,11 @@ def _seed_origins(store: Store) -> list[str]:
 def ai_training_findings(store: Store) -> list[Finding]:
     """One finding per seed site whose AI-training reservation is missing or partial."""
     findings = []
-    pages_total = store.count("pages", "state = 'done' AND status = 200 AND listing = 0")
-    pages_noai = store.count("pages", "state = 'done' AND status = 200 AND listing = 0 AND (noai = 1 OR noimageai = 1)")
-    pages_tdm = store.count("pages", "state = 'done' AND status = 200 AND tdm = 1")
-    images_total = store.count("assets", "state = 'done' AND type = 'image' AND status = 200")
-    images_noai = store.count("assets", "state = 'done' AND type = 'image' AND status = 200 AND noai = 1")
+    pages, images = store.page_counts(), store.image_counts()
+    pages_total, pages_noai, pages_tdm = pages["total"], pages["noai"], pages["tdm"]
+    images_total, images_noai = images["total"], images["noai"]
     for origin in _seed_origins(store):
-        row = store.db.execute(
-            "SELECT robots_status, robots_text, tdmrep_status, tdmrep_text FROM hosts WHERE host = ?", (origin,)
-        ).fetchone()
-        robots_status, robots_text, tdm_status, tdm_text = row or (None, "", None, "")
+        robots_status, robots_text, tdm_status, tdm_text = store.host_facts(origin)
         if robots_status is None:
             continue  # the site could not be reached: nothing is known of it (the seed is reported as failed)
         policy = RobotsPolicy(robots_text or "" if robots_status == 200 else "", robots_status)
@@ -151,19 +140,8 @@ def _tdmrep_reserves(status: int | None, text: str | None) -> bool:
 
 
 def directory_listing_findings(store: Store) -> list[Finding]:
-    rows = store.db.execute(
-        "SELECT url, final_url FROM pages WHERE listing = 1 AND state = 'done' ORDER BY url"
-    ).fetchall()
     findings = []
-    for url, final in rows:
-        page = final or url
-        listed = [
-            a
-            for (a,) in store.db.execute(
-                "SELECT DISTINCT asset_url FROM sources WHERE page_url = ? AND via = 'listing' ORDER BY asset_url",
-                (page,),
-            )
-        ]
+    for page, listed in store.listing_pages():
         findings.append(
             Finding(
                 id=Finding.make_id("directory_listing", page),
@@ -197,10 +175,5 @@ SITE_CHECKS: dict[str, Callable[[Store], list[Finding]]] = {
 def run_site_checks(store: Store) -> list[Finding]:
     """Run every crawl-level check and store its findings (replacing earlier ones of the same checks)."""
     findings = [f for check in SITE_CHECKS.values() for f in check(store)]
-    with store.transaction() as db:
-        db.executemany("DELETE FROM findings WHERE check_id = ?", [(c,) for c in SITE_CHECKS])
-        db.executemany(
-            "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f.id, f.check, f.severity, f.title, f.asset, f.page, json.dumps(f.evidence), f.advice) for f in findings],
-        )
+    store.replace_findings(list(SITE_CHECKS), findings)
     return findings

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 
@@ -30,7 +28,7 @@ from auditor.crawl.sitemaps import parse_sitemap
 from auditor.crawl.urls import classify as classify_url
 from auditor.crawl.urls import host_of, parent_directories, try_normalize
 from auditor.errors import BrowserUnavailable, FetchError, RenderError
-from auditor.models import Discovery, Extraction, UrlKind
+from auditor.models import Discovery, Extraction, FetchedAsset, PreviousCopy, UrlKind
 from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import FrontierItem, Store
 
@@ -112,9 +110,7 @@ class Crawler:
 
     def _stop_for_time(self) -> None:
         """The time budget is spent: what is left is recorded as skipped (the report says so; exit status 3)."""
-        with self.store.transaction() as db:
-            db.execute("UPDATE pages SET state = 'time' WHERE state = 'pending'")
-            db.execute("UPDATE assets SET state = 'time' WHERE state = 'pending'")
+        self.store.skip_pending_for_time()
         self.progress.log(f"time budget of {self.config.max_duration:.0f}s spent; the rest is skipped")
 
     async def _fetch_assets_and_originals(self) -> None:
@@ -125,9 +121,9 @@ class Crawler:
     async def _seed(self) -> None:
         """Seeds at depth 0; robots.txt, TDMRep and sitemaps of each seed origin (sitemap pages at depth 1)."""
         origins: dict[str, None] = {}
-        with self.store.transaction() as db:
+        with self.store.transaction():
             for i, seed in enumerate(self.config.seeds):
-                self.store.add_page(db, seed, 0, 0, i)
+                self.store.add_page(seed, 0, 0, i)
                 origins.setdefault(_origin(seed), None)
         for origin in origins:
             robots = await self.hosts.robots(origin)
@@ -159,17 +155,17 @@ class Crawler:
             response.discard()
             content = parse_sitemap(body)
             queue.extend(u for s in content.sitemaps if (u := try_normalize(s, url)))
-            with self.store.transaction() as db:
+            with self.store.transaction():
                 for raw in content.pages:
                     page = try_normalize(raw, url)
                     if page and self.scope.page_in_scope(page) and self.config.max_depth >= 1:
-                        self.store.add_page(db, page, 1, -1, index)
+                        self.store.add_page(page, 1, -1, index)
                         index += 1
                 for raw in content.images:
                     image = try_normalize(raw, url)
                     if image:
                         kind: UrlKind = "document" if classify_url(image) == "document" else "image"
-                        self._add_asset(db, Discovery(image, kind, "sitemap"), url, -1)
+                        self.store.add_asset(Discovery(image, kind, "sitemap"), url)
 
     # -- pages --------------------------------------------------------------------------------------------------
     async def _allowed(self, url: str) -> bool:
@@ -181,16 +177,15 @@ class Crawler:
         url = item.url
         if not await self._allowed(url):
             refusal = (await self.hosts.robots(_origin(url))).refusal()
-            with self.store.transaction() as db:
+            with self.store.transaction():
                 # An unreachable host is a failed fetch, not a rule of the site's: the page is done, unanswered.
-                db.execute("UPDATE pages SET state = ? WHERE url = ?", ("done" if refusal else "robots", url))
+                self.store.set_page_state(url, "done" if refusal else "robots")
                 if not item.probe:
                     self.store.add_error(
                         url,
                         "fetch",
                         refusal
                         or "not fetched: robots.txt disallows it (use --ignore-robots when auditing your own site)",
-                        db,
                     )
             self._tick(errors=0 if item.probe else 1)
             return
@@ -203,10 +198,10 @@ class Crawler:
                 accept="text/html,application/xhtml+xml,*/*;q=0.8",
             )
         except FetchError as exc:
-            with self.store.transaction() as db:
-                db.execute("UPDATE pages SET state = 'done' WHERE url = ?", (url,))
+            with self.store.transaction():
+                self.store.set_page_state(url, "done")
                 if not item.probe:
-                    self.store.add_error(url, "fetch", exc.reason, db)
+                    self.store.add_error(url, "fetch", exc.reason)
             self._tick(errors=0 if item.probe else 1)
             return
         try:
@@ -239,19 +234,13 @@ class Crawler:
 
     def _page_is_asset(self, item: FrontierItem, response: Response, final: str, kind: str) -> None:
         """A link without an extension that answered with an image or document: keep it as an asset."""
-        parent = self.store.db.execute("SELECT parent FROM pages WHERE url = ?", (item.url,)).fetchone()
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE pages SET state = 'asset', status = ?, final_url = ? WHERE url = ?",
-                (response.status, final, item.url),
+        parent = self.store.page_parent(item.url)
+        with self.store.transaction():
+            self.store.mark_page_asset(item.url, response.status, final)
+            self.store.add_asset(
+                Discovery(item.url, "image" if kind == "image" else "document", "html"), parent or item.url
             )
-            self._add_asset(
-                db,
-                Discovery(item.url, "image" if kind == "image" else "document", "html"),
-                parent[0] if parent and parent[0] else item.url,
-                item.rank,
-            )
-            self._store_asset_response(db, item.url, response)
+            self._store_asset_response(item.url, response)
         self._tick(assets=1)
 
     async def _maybe_render(self, url: str, extraction: Extraction) -> bool:
@@ -311,9 +300,9 @@ class Crawler:
             extraction.share_links.extend(found.share_links)
 
     async def _resource(self, url: str, page_url: str) -> Extraction:
-        row = self.store.db.execute("SELECT payload FROM resources WHERE url = ?", (url,)).fetchone()
-        if row is not None:
-            return _decode_extraction(row[0])
+        cached = self.store.cached_resource(url)
+        if cached is not None:
+            return _decode_extraction(cached)
         out = Extraction()
         if await self._allowed(url):
             try:
@@ -326,9 +315,7 @@ class Crawler:
                 response.discard()
             except FetchError as exc:
                 self.store.add_error(url, "fetch", exc.reason)
-        self.store.db.execute(
-            "INSERT OR REPLACE INTO resources (url, payload) VALUES (?, ?)", (url, _encode_extraction(out))
-        )
+        self.store.put_resource(url, _encode_extraction(out))
         return out
 
     def _commit_page(
@@ -336,91 +323,53 @@ class Crawler:
     ) -> None:
         e = extraction or Extraction()
         listing = e.is_directory_listing
-        with self.store.transaction() as db:
+        with self.store.transaction():
             for index, d in enumerate(e.discoveries):
                 if d.kind == "page":
                     if self.scope.page_in_scope(d.url) and item.depth + 1 <= self.config.max_depth:
-                        self.store.add_page(db, d.url, item.depth + 1, item.rank, index, parent=final)
+                        self.store.add_page(d.url, item.depth + 1, item.rank, index, parent=final)
                 elif d.kind in ("image", "document"):
                     via = "listing" if listing and d.via == "html" else d.via
-                    self._add_asset(
-                        db,
-                        Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative),
-                        final,
-                        item.rank,
+                    self.store.add_asset(
+                        Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative), final
                     )
                     if not d.speculative:
-                        self._probe_parents(db, d.url, item, final)
+                        self._probe_parents(d.url, item, final)
                         for guess in guess_originals(d.url) if d.kind == "image" else []:
-                            db.execute("INSERT OR IGNORE INTO guesses (url, of_url) VALUES (?, ?)", (guess, d.url))
+                            self.store.add_guess(guess, d.url)
             for group in e.variant_groups:
-                db.executemany("INSERT OR IGNORE INTO variants VALUES (?, ?, 'markup')", [(group[0], u) for u in group])
-            db.executemany(
-                "INSERT OR IGNORE INTO image_context VALUES (?, ?, ?, ?)",
-                [(url, final, where, text) for url, where, text in e.image_context],
-            )
+                self.store.add_variants(group[0], group, "markup")
+            self.store.add_image_context(final, e.image_context)
             for url, (w, h) in e.declared_sizes.items():
-                db.execute(
-                    "UPDATE sources SET declared_w = ?, declared_h = ? WHERE asset_url = ? AND page_url = ?",
-                    (w, h, url, final),
-                )
+                self.store.set_declared_size(url, final, w, h)
             for link in dict.fromkeys(e.share_links):
                 provider = match_provider(link)
                 if provider:
-                    db.execute("INSERT OR IGNORE INTO share_links (url, provider) VALUES (?, ?)", (link, provider.name))
-                    db.execute("INSERT OR IGNORE INTO share_sources VALUES (?, ?)", (link, final))
-            db.execute(
-                """UPDATE pages SET state = 'done', status = ?, final_url = ?, content_type = ?, title = ?,
-                   rendered = ?, listing = ?, noai = ?, noimageai = ?, tdm = ? WHERE url = ?""",
-                (
-                    response.status,
-                    final,
-                    response.content_type,
-                    e.title,
-                    int(rendered),
-                    int(listing),
-                    int(e.signals.noai),
-                    int(e.signals.noimageai),
-                    int(e.signals.tdm_reservation),
-                    item.url,
-                ),
+                    self.store.add_share_link(link, provider.name, final)
+            self.store.finish_page(
+                item.url, response.status, final, response.content_type, e.title, rendered, listing, e.signals
             )
-            self.store.clear_error(item.url, "fetch", db)
+            self.store.clear_error(item.url, "fetch")
             if item.depth == 0 and response.status >= 400:
                 self.store.add_error(
                     item.url,
                     "fetch",
                     f"the starting page answered HTTP {response.status}; nothing could be crawled from it",
-                    db,
                 )
         self._tick(pages=0 if item.probe and response.status >= 400 else 1)
 
-    def _probe_parents(self, db: sqlite3.Connection, asset_url: str, item: FrontierItem, page: str) -> None:
+    def _probe_parents(self, asset_url: str, item: FrontierItem, page: str) -> None:
         """Queue the folders above an in-scope asset: an open listing there exposes every file in it."""
         if not self.config.probe_directories or not self.scope.page_in_scope(asset_url):
             return
         if item.depth + 1 > self.config.max_depth:
             return
         for k, folder in enumerate(parent_directories(asset_url)):
-            self.store.add_page(db, folder, item.depth + 1, item.rank, 1_000_000 + k, probe=True, parent=page)
-
-    def _add_asset(self, db: sqlite3.Connection, d: Discovery, page: str, rank: int) -> None:
-        db.execute(
-            """INSERT INTO assets (url, type, speculative) VALUES (?, ?, ?)
-               ON CONFLICT(url) DO UPDATE SET speculative = MIN(speculative, excluded.speculative)""",
-            (d.url, d.kind, int(d.speculative)),
-        )
-        db.execute(
-            """INSERT INTO sources (asset_url, page_url, via, rendered_w, rendered_h) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT DO UPDATE SET
-               rendered_w = COALESCE(excluded.rendered_w, rendered_w),
-               rendered_h = COALESCE(excluded.rendered_h, rendered_h)""",
-            (d.url, page, d.via, d.rendered_width, d.rendered_height),
-        )
+            self.store.add_page(folder, item.depth + 1, item.rank, 1_000_000 + k, probe=True, parent=page)
 
     # -- assets -------------------------------------------------------------------------------------------------
     async def _fetch_pending_assets(self) -> None:
-        rows = self.store.db.execute("SELECT url FROM assets WHERE state = 'pending' ORDER BY url").fetchall()
+        pending = self.store.pending_assets()
         semaphore = asyncio.Semaphore(self.config.concurrency)
 
         async def one(url: str) -> None:
@@ -428,57 +377,56 @@ class Crawler:
                 if not self._out_of_time():
                     await self._asset(url)
 
-        await asyncio.gather(*(one(u) for (u,) in rows))
+        await asyncio.gather(*(one(u) for u in pending))
 
     async def _asset(self, url: str) -> None:
         if not await self._allowed(url):
             refusal = (await self.hosts.robots(_origin(url))).refusal()
-            with self.store.transaction() as db:
-                db.execute("UPDATE assets SET state = ? WHERE url = ?", ("error" if refusal else "robots", url))
+            with self.store.transaction():
+                self.store.set_asset_state(url, "error" if refusal else "robots")
                 self.store.add_error(
                     url,
                     "fetch",
                     refusal
                     or "not fetched: robots.txt disallows it; browsers and "
                     "scrapers that ignore robots.txt can still download it",
-                    db,
                 )
             self._tick(errors=1)
             return
         previous = self.store.previous_asset(url)
         validators = {}
-        if previous is not None and previous["etag"]:
-            validators["If-None-Match"] = previous["etag"]
-        if previous is not None and previous["last_modified"]:
-            validators["If-Modified-Since"] = previous["last_modified"]
+        if previous is not None and previous.etag:
+            validators["If-None-Match"] = previous.etag
+        if previous is not None and previous.last_modified:
+            validators["If-Modified-Since"] = previous.last_modified
         try:
             response = await self.fetcher.get(
                 url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True, validators=validators
             )
         except FetchError as exc:
-            speculative = self.store.db.execute("SELECT speculative FROM assets WHERE url = ?", (url,)).fetchone()
-            with self.store.transaction() as db:
-                db.execute("UPDATE assets SET state = 'error' WHERE url = ?", (url,))
-                if not (speculative and speculative[0]):
-                    self.store.add_error(url, "fetch", exc.reason, db)
+            speculative = self.store.is_speculative(url)
+            with self.store.transaction():
+                self.store.set_asset_state(url, "error")
+                if not speculative:
+                    self.store.add_error(url, "fetch", exc.reason)
             self._tick(errors=1)
             return
         try:
-            with self.store.transaction() as db:
-                self._store_asset_response(db, url, response, previous)
+            with self.store.transaction():
+                self._store_asset_response(url, response, previous)
         finally:
             response.discard()
         self._tick(assets=1)
 
     async def _probe_guesses(self) -> None:
         """One HEAD per guessed original; those that exist become assets found ``via: guessed``."""
-        rows = self.store.db.execute("SELECT url, of_url FROM guesses WHERE state = 'pending' ORDER BY url").fetchall()
+        rows = self.store.pending_guesses()
         semaphore = asyncio.Semaphore(self.config.concurrency)
 
         async def one(url: str, of_url: str) -> None:
             async with semaphore:
                 status, is_image = None, False
-                known = self.store.db.execute("SELECT 1 FROM assets WHERE url = ?", (url,)).fetchone()
+                known = self.store.is_asset(url)
                 if not known and await self._allowed(url):
                     try:
                         response = await self.fetcher.get(
@@ -488,42 +436,29 @@ class Crawler:
                         response.discard()
                     except FetchError:
                         pass  # a guess that fails is simply not there
-                with self.store.transaction() as db:
-                    db.execute("UPDATE guesses SET state = 'done', status = ? WHERE url = ?", (status, url))
+                with self.store.transaction():
+                    self.store.finish_guess(url, status)
                     if known or (status == 200 and is_image):
-                        db.execute("INSERT OR IGNORE INTO variants VALUES (?, ?, 'guessed')", (of_url, of_url))
-                        db.execute("INSERT OR IGNORE INTO variants VALUES (?, ?, 'guessed')", (of_url, url))
+                        self.store.add_variants(of_url, [of_url, url], "guessed")
                     # A server that does not answer HEAD (405/501) gets the guess as a speculative asset: one GET,
                     # and dropped from the results if it turns out not to exist.
                     no_head = status in (405, 501)
                     if ((status == 200 and is_image) or no_head) and not known:
-                        pages = db.execute(
-                            "SELECT DISTINCT page_url FROM sources WHERE asset_url = ?", (of_url,)
-                        ).fetchall()
-                        for (page,) in pages:
-                            self._add_asset(db, Discovery(url, "image", "guessed", speculative=no_head), page, -1)
+                        for page in self.store.pages_of(of_url):
+                            self.store.add_asset(Discovery(url, "image", "guessed", speculative=no_head), page)
 
         await asyncio.gather(*(one(u, o) for u, o in rows))
 
-    def _store_asset_response(
-        self, db: sqlite3.Connection, url: str, response: Response, previous: dict[str, Any] | None = None
-    ) -> None:
+    def _store_asset_response(self, url: str, response: Response, previous: PreviousCopy | None = None) -> None:
+        """Keep the body as a blob and record the answer (a 304 keeps the previous scan's copy)."""
         if response.status == 304 and previous is not None:  # unchanged since the last scan: its copy is kept
-            db.execute(
-                """UPDATE assets SET state = 'done', status = 200, final_url = ?, content_type = ?, bytes = ?,
-                   sha256 = ?, noai = ?, last_modified = ?, etag = ?, not_modified = 1 WHERE url = ?""",
-                (
-                    previous["final_url"],
-                    previous["content_type"],
-                    previous["bytes"],
-                    previous["sha256"],
-                    previous["noai"],
-                    response.headers.get("last-modified", previous["last_modified"]),
-                    response.headers.get("etag", previous["etag"]),
-                    url,
-                ),
+            self.store.record_not_modified(
+                url,
+                previous,
+                response.headers.get("last-modified", previous.last_modified),
+                response.headers.get("etag", previous.etag),
             )
-            self.store.clear_error(url, "fetch", db)
+            self.store.clear_error(url, "fetch")
             return
         ok = 200 <= response.status < 300 and response.path is not None
         if ok:
@@ -531,33 +466,26 @@ class Crawler:
             self.store.keep_blob(response.path, response.sha256)
             response.path = None
         noai = any(t in response.headers.get("x-robots-tag", "").lower() for t in ("noai", "noimageai"))
-        db.execute(
-            """UPDATE assets SET state = 'done', status = ?, final_url = ?, content_type = ?, bytes = ?, sha256 = ?,
-               noai = ?, last_modified = ?, etag = ? WHERE url = ?""",
-            (
-                response.status,
-                try_normalize(response.final_url),
-                response.content_type,
-                response.size if ok else None,
-                response.sha256 if ok else None,
-                int(noai),
-                response.headers.get("last-modified"),
-                response.headers.get("etag"),
-                url,
-            ),
+        fetched = FetchedAsset(
+            response.status,
+            try_normalize(response.final_url),
+            response.content_type,
+            response.size if ok else None,
+            response.sha256 if ok else None,
+            noai,
+            response.headers.get("last-modified"),
+            response.headers.get("etag"),
         )
-        self.store.clear_error(url, "fetch", db)
+        self.store.record_fetched(url, fetched)
+        self.store.clear_error(url, "fetch")
 
     # -- share links --------------------------------------------------------------------------------------------
     async def _check_share_links(self) -> None:
-        rows = self.store.db.execute("SELECT url FROM share_links WHERE access IS NULL ORDER BY url").fetchall()
-        if not rows:
+        unchecked = self.store.unchecked_share_links()
+        if not unchecked:
             return
         if not self.config.link_check:
-            self.store.db.execute(
-                "UPDATE share_links SET access = 'unchecked', detail = ? WHERE access IS NULL",
-                ("not checked: --no-link-check",),
-            )
+            self.store.set_share_access(None, "unchecked", detail="not checked: --no-link-check")
             return
         async with httpx.AsyncClient(
             headers={"User-Agent": self.config.user_agent},
@@ -565,19 +493,16 @@ class Crawler:
             follow_redirects=False,
             transport=self.share_transport,
         ) as client:
-            for (url,) in rows:
+            for url in unchecked:
                 refusal = await self.fetcher.guard.refusal(url)
                 result = Classification("unknown", None, None, refusal) if refusal else await classify(client, url)
-                self.store.db.execute(
-                    "UPDATE share_links SET access = ?, status = ?, redirect = ?, detail = ? WHERE url = ?",
-                    (result.access, result.status, result.redirect, result.detail, url),
-                )
+                self.store.set_share_access(url, result.access, result.status, result.redirect, result.detail)
 
     # -- progress -----------------------------------------------------------------------------------------------
     def _refresh_counters(self) -> None:
-        self.counters.pages = self.store.count("pages", "state = 'done' AND (probe = 0 OR status < 400)")
-        self.counters.assets = self.store.count("assets", "state = 'done'")
-        self.counters.errors = self.store.count("errors")
+        self.counters.pages = self.store.pages_crawled()
+        self.counters.assets = self.store.assets_fetched()
+        self.counters.errors = self.store.error_count()
         self.progress.update(self.counters)
 
     def _tick(self, pages: int = 0, assets: int = 0, errors: int = 0) -> None:

@@ -17,6 +17,7 @@ import httpx
 
 from auditor.crawl.urls import try_normalize
 from auditor.data import load
+from auditor.errors import describe_network_error
 from auditor.models import ShareAccess
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]{}\\^`|]+", re.IGNORECASE)
@@ -125,4 +126,4 @@ async def classify(client: httpx.AsyncClient, url: str) -> Classification:
         finally:
             await response.aclose()
     except httpx.HTTPError as exc:
-        return Classification("unknown", None, None, f"no answer: {type(exc).__name__}: {exc}".rstrip(": "))
+        return Classification("unknown", None, None, f"no answer: {describe_network_error(exc)[0]}")

@@ -40,19 +40,12 @@ class HostFacts:
         async with self._locks.setdefault(origin, asyncio.Lock()):
             if origin in self._robots:
                 return self._robots[origin]
-            row = self.store.db.execute(
-                "SELECT robots_status, robots_text FROM hosts WHERE host = ? AND robots_text IS NOT NULL", (origin,)
-            ).fetchone()
-            if row is None:
+            known = self.store.robots_txt(origin)
+            if known is None:
                 status, text = await self._text(origin + "/robots.txt")
-                self.store.db.execute(
-                    """INSERT INTO hosts (host, robots_status, robots_text) VALUES (?, ?, ?)
-                       ON CONFLICT(host) DO UPDATE SET robots_status = excluded.robots_status,
-                       robots_text = excluded.robots_text""",
-                    (origin, status, text),
-                )
+                self.store.put_robots_txt(origin, status, text)
             else:
-                status, text = row
+                status, text = known
             policy = RobotsPolicy(
                 text if status == 200 else "", status, unreachable=(text or "no answer") if status is None else None
             )
@@ -64,19 +57,12 @@ class HostFacts:
 
     async def tdmrep(self, origin: str) -> tuple[int | None, object]:
         """(status, parsed JSON or None) of the origin's TDMRep file, fetched at most once per store."""
-        row = self.store.db.execute(
-            "SELECT tdmrep_status, tdmrep_text FROM hosts WHERE host = ? AND tdmrep_text IS NOT NULL", (origin,)
-        ).fetchone()
-        if row is None:
+        known = self.store.tdmrep(origin)
+        if known is None:
             status, text = await self._text(origin + "/.well-known/tdmrep.json")
-            self.store.db.execute(
-                """INSERT INTO hosts (host, tdmrep_status, tdmrep_text) VALUES (?, ?, ?)
-                   ON CONFLICT(host) DO UPDATE SET tdmrep_status = excluded.tdmrep_status,
-                   tdmrep_text = excluded.tdmrep_text""",
-                (origin, status, text),
-            )
+            self.store.put_tdmrep(origin, status, text)
         else:
-            status, text = row
+            status, text = known
         try:
             return status, json.loads(text) if status == 200 else None
         except ValueError:

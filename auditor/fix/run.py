@@ -98,10 +98,7 @@ def scan_sources(out: Path) -> list[Source]:
         raise ConfigError(f"{out}: no scan store here (--from-scan needs the --out folder of a scan)")
     store = Store(out)
     try:
-        rows = store.db.execute(
-            "SELECT url, sha256, type FROM assets WHERE type IN ('image', 'document') "
-            "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url"
-        ).fetchall()
+        rows = store.fixable()
         found = []
         for url, sha, kind in rows:
             parts = urlsplit(url)

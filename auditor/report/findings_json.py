@@ -10,15 +10,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from auditor import TOOL_NAME, __version__
+from auditor.errors import ContractError
 from auditor.models import SEVERITIES
 from auditor.store import Store
 
 SCHEMA_ID = "exposure-auditor/findings@1"
+# Additive changes (new fields, new check ids, new enum values) raise the minor version; removing or changing the
+# meaning of anything raises the major one, and with it SCHEMA_ID (see the README).
+SCHEMA_VERSION = "1.1"
 
 
 def schema() -> dict[str, Any]:
@@ -29,79 +34,51 @@ def schema() -> dict[str, Any]:
 
 
 def _pages(store: Store) -> list[dict[str, Any]]:
-    rows = store.db.execute(
-        """SELECT url, final_url, status, rendered, depth, title, listing FROM pages
-           WHERE state = 'done' AND status IS NOT NULL AND (probe = 0 OR status < 400) ORDER BY depth, rank, url"""
-    ).fetchall()
     return [
         {
-            "url": u,
-            "final_url": f or u,
-            "status": s,
-            "rendered": bool(r),
-            "depth": d,
-            "title": t,
-            "directory_listing": bool(li),
+            "url": p.url,
+            "final_url": p.final_url,
+            "status": p.status,
+            "rendered": p.rendered,
+            "depth": p.depth,
+            "title": p.title,
+            "directory_listing": p.directory_listing,
         }
-        for u, f, s, r, d, t, li in rows
+        for p in store.page_records()
     ]
 
 
 def _assets(store: Store) -> list[dict[str, Any]]:
-    rows = store.db.execute(
-        """SELECT url, type, status, final_url, content_type, bytes, sha256, state, last_modified FROM assets
-           WHERE NOT (speculative = 1 AND (status IS NULL OR status >= 300)) ORDER BY url"""
-    ).fetchall()
-    facts = {u: json.loads(f) for u, f in store.db.execute("SELECT url, facts FROM asset_info")}
-    faces = {u: json.loads(f) for u, f in store.db.execute("SELECT url, faces FROM faces")}
+    facts, faces = store.facts(), store.faces()
     out = []
-    for url, kind, status, final, ctype, size, sha, state, modified in rows:
-        sources = store.db.execute(
-            "SELECT page_url, via, rendered_w, rendered_h FROM sources WHERE asset_url = ? ORDER BY page_url, via",
-            (url,),
-        ).fetchall()
-        sizes = sorted({(w, h) for _, _, w, h in sources if w is not None and h is not None})
+    for a in store.asset_rows():
+        sizes = sorted({(w, h) for _, _, w, h in a.sources if w is not None and h is not None})
         out.append(
             {
-                "url": url,
-                "type": kind,
-                "sha256": sha,
-                "bytes": size,
-                "status": status,
-                "final_url": final,
-                "content_type": ctype,
-                "fetched": state == "done" and sha is not None,
-                "found_on": sorted({p for p, *_ in sources}),
-                "found_via": sorted({v for _, v, *_ in sources}),
+                "url": a.url,
+                "type": a.type,
+                "sha256": a.sha256,
+                "bytes": a.bytes,
+                "status": a.status,
+                "final_url": a.final_url,
+                "content_type": a.content_type,
+                "fetched": a.fetched,
+                "found_on": sorted({p for p, *_ in a.sources}),
+                "found_via": sorted({v for _, v, *_ in a.sources}),
                 "rendered_sizes": [{"width": w, "height": h} for w, h in sizes],
-                "metadata": facts.get(url),
-                "last_modified": modified,
-                "faces": faces.get(url),
+                "metadata": facts.get(a.url),
+                "last_modified": a.last_modified,
+                "faces": faces.get(a.url),
             }
         )
     return out
 
 
 def _findings(store: Store) -> list[dict[str, Any]]:
-    rows = store.db.execute(
-        "SELECT id, check_id, severity, title, asset, page, evidence, advice FROM findings"
-    ).fetchall()
     order = {s: i for i, s in enumerate(SEVERITIES)}
-    findings = [
-        {
-            "id": i,
-            "check": c,
-            "severity": s,
-            "title": t,
-            "asset": a,
-            "page": p,
-            "evidence": json.loads(e),
-            "advice": adv,
-        }
-        for i, c, s, t, a, p, e, adv in rows
-    ]
     return sorted(
-        findings, key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"])
+        store.findings(),
+        key=lambda f: (order[f["severity"]], f["check"], f["asset"] or "", f["page"] or "", f["id"]),
     )
 
 
@@ -145,20 +122,13 @@ def incomplete_reasons(
 def build(store: Store) -> dict[str, Any]:
     """The whole document, from the store alone (``auditor report`` can rebuild it without re-scanning)."""
     pages, assets = _pages(store), _assets(store)
-    errors = [
-        {"url": u, "stage": s, "message": m}
-        for u, s, m in store.db.execute("SELECT url, stage, message FROM errors ORDER BY stage, url")
-    ]
-    skipped = {
-        "max_pages": store.count("pages", "state = 'skipped'"),
-        "robots_txt": store.count("pages", "state = 'robots' AND probe = 0")
-        + store.count("assets", "state = 'robots'"),
-        "time_budget": store.count("pages", "state = 'time'") + store.count("assets", "state = 'time'"),
-    }
+    errors = [{"url": u, "stage": s, "message": m} for u, s, m in store.errors()]
+    skipped = store.skipped_counts()
     checks_skipped = store.get_meta("checks_skipped") or {}
     reasons = incomplete_reasons(store, errors, skipped, checks_skipped)
     return {
         "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
         "scan": {
             "seeds": store.get_meta("seeds") or [],
@@ -173,7 +143,7 @@ def build(store: Store) -> dict[str, Any]:
             "config": store.get_meta("config") or {},
             "checks_skipped": checks_skipped,
             "timings": store.get_meta("timings") or {},
-            "not_modified": store.count("assets", "not_modified = 1"),
+            "not_modified": store.not_modified_count(),
         },
         "pages": pages,
         "assets": assets,
@@ -197,5 +167,29 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema())
+
+
+def validate(document: dict[str, Any]) -> None:
+    """Raise :class:`ContractError` when ``document`` does not match the shipped schema."""
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top)"
+        raise ContractError(f"findings.json does not match its schema at {where}: {first.message}")
+
+
 def write_document(document: dict[str, Any], out: Path) -> None:
-    write_atomic(out / "findings.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    """Validate, then write. A document that breaks the public contract is a bug in the auditor: it is kept as
+    ``findings.invalid.json`` for the bug report, never written as ``findings.json``."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        validate(document)
+    except ContractError as exc:
+        write_atomic(out / "findings.invalid.json", text)
+        raise ContractError(f"{out / 'findings.invalid.json'}: {exc} (a bug: please report it)") from exc
+    write_atomic(out / "findings.json", text)

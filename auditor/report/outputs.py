@@ -22,7 +22,7 @@ def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[st
     """Thumbnails for the images the report shows a card for (those with findings or faces): the redacted ones
     the face stage made, else made here from the stored file (``--no-redact``, or faces not analysed)."""
     wanted = {f["asset"] for f in document["findings"] if f["asset"]}
-    made = dict(store.db.execute("SELECT sha256, jpeg FROM thumbnails").fetchall()) if redact else {}
+    made = store.thumbnails() if redact else {}
     out = {}
     for asset in document["assets"]:
         if asset["type"] != "image" or not asset["sha256"] or not (asset["url"] in wanted or asset.get("faces")):

@@ -72,8 +72,11 @@ class RouteTo(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        request.url = request.url.copy_with(scheme="http", host=self.base.host, port=self.base.port)
-        return await self.inner.handle_async_request(request)
+        # A copy goes to the loopback server; the client still sees its answer as the provider's, so cookies
+        # it sets are kept for the provider's host (and would be sent back, were the jar not cleared).
+        url = request.url.copy_with(scheme="http", host=self.base.host, port=self.base.port)
+        routed = httpx.Request(request.method, url, headers=request.headers, stream=request.stream)
+        return await self.inner.handle_async_request(routed)
 
 
 def test_classify_sends_one_anonymous_request_per_link() -> None:

@@ -1,0 +1,83 @@
+"""Scan history under ``--state DIR``: every finished scan of the same seeds and its findings, so each scan can
+say what is new, unchanged and resolved; and, per content hash, the faces found (boxes, landmarks, ages: what a
+re-scan would compute again), never images, crops or embeddings."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import StoreError
+from auditor.store.schema import upgrade_columns
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS scans (id INTEGER PRIMARY KEY, key TEXT NOT NULL, finished_at TEXT);
+CREATE TABLE IF NOT EXISTS findings (scan_id INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (scan_id, id));
+CREATE INDEX IF NOT EXISTS scans_key ON scans (key, id);
+CREATE TABLE IF NOT EXISTS face_cache (sha256 TEXT NOT NULL, key TEXT NOT NULL, faces TEXT NOT NULL,
+  PRIMARY KEY (sha256, key));
+"""
+
+
+class History:
+    """Every finished, complete scan of the same seeds (their findings), and the face cache, under ``--state``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Also read by the thread that feeds the face pool during the crawl (never at the same time).
+            self.db = sqlite3.connect(state_dir / "history.sqlite3", check_same_thread=False)
+            os.chmod(state_dir / "history.sqlite3", 0o600)
+            self.db.executescript(SCHEMA)
+            upgrade_columns(self.db, SCHEMA)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise StoreError(f"{state_dir}: cannot keep scan history there ({exc})") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, sha256: str, key: str) -> dict[str, Any] | None:
+        """What the same models found in this exact picture during an earlier scan (boxes and ages, no pixels),
+        as the face stage cached it."""
+        row = self.db.execute("SELECT faces FROM face_cache WHERE sha256 = ? AND key = ?", (sha256, key)).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def put_all(self, key: str, found: dict[str, dict[str, Any]]) -> None:
+        """One transaction for a whole scan's pictures (a commit per picture costs a disk flush each)."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
+                [(sha, key, json.dumps(r)) for sha, r in found.items()],
+            )
+
+    def previous(self, key: str) -> dict[str, Any]:
+        """The last recorded scan with this key: its finding ids and findings (empty when there is none)."""
+        row = self.db.execute(
+            "SELECT id, finished_at FROM scans WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)
+        ).fetchone()
+        if row is None:
+            return {}
+        findings = [
+            json.loads(body)
+            for (body,) in self.db.execute("SELECT body FROM findings WHERE scan_id = ? ORDER BY id", (row[0],))
+        ]
+        return {
+            "previous_finished_at": row[1],
+            "previous_ids": [f["id"] for f in findings],
+            "previous_findings": findings,
+        }
+
+    def record(self, key: str, document: dict[str, Any]) -> None:
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO scans (key, finished_at) VALUES (?, ?)", (key, document["scan"]["finished_at"])
+            )
+            keep = ("id", "check", "severity", "title", "asset", "page", "evidence", "advice")
+            self.db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?)",
+                [(cursor.lastrowid, f["id"], json.dumps({k: f[k] for k in keep})) for f in document["findings"]],
+            )
