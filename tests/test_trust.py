@@ -301,7 +301,7 @@ def test_a_document_that_breaks_the_contract_is_never_written(tmp_path: Path, mo
     from auditor.report import findings_json
 
     real = findings_json.build
-    made_up = {
+    made_up: dict[str, Any] = {
         "id": "x",
         "check": "made_up",
         "severity": "high",
