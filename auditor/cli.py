@@ -7,7 +7,6 @@ stderr. On a terminal a live progress line shows pages, assets, errors and reque
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from auditor.crawl.urls import BadUrl, normalize
 from auditor.errors import ConfigError, ContractError, StoreError
 from auditor.history import default_state_dir
 from auditor.models import SEVERITIES
-from auditor.progress import Counters, Progress
+from auditor.progress import RichProgress, for_terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEMO_SITE_LOCATION = (51.50135, -0.14189)  # the demo school's made-up position (where its first photo was taken)
@@ -32,56 +31,6 @@ class UserError(click.ClickException):
     """One clear sentence, exit status 2 (the same as a usage error)."""
 
     exit_code = 2
-
-
-def _progress_for_terminal() -> Progress:
-    return RichProgress() if sys.stderr.isatty() else LogProgress()
-
-
-class LogProgress:
-    """Plain lines on stderr, at most one every few seconds: suits cron mail and CI logs."""
-
-    def __init__(self, every: float = 5.0) -> None:
-        self.every = every
-        self._last = 0.0
-        self._start = time.monotonic()
-
-    def update(self, counters: Counters) -> None:
-        now = time.monotonic()
-        if now - self._last >= self.every:
-            self._last = now
-            rate = counters.requests / max(now - self._start, 1e-6)
-            click.echo(
-                f"pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  {rate:.1f} req/s",
-                err=True,
-            )
-
-    def log(self, message: str) -> None:
-        click.echo(message, err=True)
-
-
-class RichProgress:
-    """A single live status line on a terminal."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True)
-        self._status = self.console.status("starting…")
-        self._status.start()
-        self._start = time.monotonic()
-
-    def update(self, counters: Counters) -> None:
-        rate = counters.requests / max(time.monotonic() - self._start, 1e-6)
-        self._status.update(
-            f"pages {counters.pages} · assets {counters.assets} · errors {counters.errors} · {rate:.1f} req/s"
-        )
-
-    def log(self, message: str) -> None:
-        self.console.log(message)
-
-    def stop(self) -> None:
-        self._status.stop()
 
 
 def _seed(value: str, timeout: float = 10.0, user_agent: str = DEFAULT_USER_AGENT) -> str:
@@ -292,7 +241,7 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
 def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[Path] | None = None) -> None:
     from auditor.pipeline import run_check, run_scan
 
-    progress = _progress_for_terminal()
+    progress = for_terminal()
     try:
         if check_paths is not None:
             outcome = run_check(check_paths, config, progress)

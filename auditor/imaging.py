@@ -1,4 +1,4 @@
-"""Pixels of untrusted pictures, and the one routine that redacts faces.
+"""Opening untrusted pictures, their pixels, and the one routine that redacts faces.
 
 Both the report's thumbnails and ``auditor fix --blur`` call :func:`redact_faces`, so a face the report hides
 and a face a safe copy hides are hidden the same way. Redaction is a solid fill, not a blur: a blurred or
@@ -8,8 +8,37 @@ de-blurring models can bring features back. A flat patch carries nothing of the 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF (and AVIF) through libheif, for phones' default formats
+# JPEG XL through the optional plugin (GPL-3.0, so an extra: pip install 'exposure-auditor[jxl]'); without it a
+# JPEG XL file is reported not_checked, never passed as clean.
+with contextlib.suppress(ImportError):
+    import pillow_jxl  # noqa: F401 - registers the format with Pillow on import
+
+# What Pillow raises on a file from the web it cannot read (UnidentifiedImageError is an OSError; a decompression
+# bomb is refused before it is decoded). Every reader of untrusted pictures catches exactly these.
+NOT_READABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+@contextmanager
+def open_quietly(source: bytes | Path) -> Iterator[Image.Image]:
+    """Pillow's image for untrusted bytes or a file, with Pillow's warnings about damaged files silenced (such a
+    file is reported by whoever catches :data:`NOT_READABLE`, not warned about on the terminal)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+            yield img
+
 
 # How far beyond the detector's box a redaction reaches, as a share of the box: detectors box the face from the
 # brows to the chin, while hair, ears and the jaw line also identify a child.
@@ -74,3 +103,21 @@ def redact_unknown(img: Image.Image) -> Image.Image:
     down = max(1, round(across * out.height / max(out.width, 1)))
     blocks = out.resize((across, down), Image.Resampling.BOX)
     return blocks.resize(out.size, Image.Resampling.NEAREST).filter(ImageFilter.GaussianBlur(2))
+
+
+THUMB_SIDE = 240  # the report's thumbnails: enough to recognise the scene, never a face (faces are covered)
+
+
+def thumbnail_jpeg(img: Image.Image, boxes: list[Box] | None, full_width: int, redact: bool = True) -> bytes:
+    """A JPEG at most :data:`THUMB_SIDE` px of an upright picture, every face covered (``boxes``, in the
+    coordinates of the picture ``full_width`` wide), or pixelated whole when its faces are unknown (``None``).
+    The face stage calls this while it holds the pixels; the report calls it for pictures the stage never saw."""
+    small = rgb(img).copy()
+    small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    if redact and boxes is None:
+        small = redact_unknown(small)
+    elif redact and boxes:
+        small = redact_faces(small, boxes, small.width / max(full_width, 1))
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=80)
+    return buf.getvalue()

@@ -1,9 +1,14 @@
-"""How stages report progress without knowing about terminals: a small protocol the CLI implements."""
+"""How stages report progress without knowing about terminals: a small protocol, and the two ways the CLI shows
+it (a live line on a terminal, plain lines on stderr for cron and CI)."""
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass
 from typing import Protocol
+
+import click
 
 
 @dataclass(slots=True)
@@ -30,3 +35,54 @@ class NullProgress:
 
     def log(self, message: str) -> None:
         pass
+
+
+def for_terminal() -> Progress:
+    """A live status line on a terminal, plain log lines elsewhere (cron mail, CI logs)."""
+    return RichProgress() if sys.stderr.isatty() else LogProgress()
+
+
+class LogProgress:
+    """Plain lines on stderr, at most one every few seconds: suits cron mail and CI logs."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self._last = 0.0
+        self._start = time.monotonic()
+
+    def update(self, counters: Counters) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            rate = counters.requests / max(now - self._start, 1e-6)
+            click.echo(
+                f"pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  {rate:.1f} req/s",
+                err=True,
+            )
+
+    def log(self, message: str) -> None:
+        click.echo(message, err=True)
+
+
+class RichProgress:
+    """A single live status line on a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self._status = self.console.status("starting…")
+        self._status.start()
+        self._start = time.monotonic()
+
+    def update(self, counters: Counters) -> None:
+        rate = counters.requests / max(time.monotonic() - self._start, 1e-6)
+        self._status.update(
+            f"pages {counters.pages} · assets {counters.assets} · errors {counters.errors} · {rate:.1f} req/s"
+        )
+
+    def log(self, message: str) -> None:
+        self.console.log(message)
+
+    def stop(self) -> None:
+        self._status.stop()

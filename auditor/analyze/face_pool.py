@@ -18,12 +18,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from PIL import Image
+
 from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
 from auditor.analyze.faces import Face, Thresholds, analyse_picture, decode, load_image, reclassify, rescaled
 from auditor.analyze.variants import Fingerprint, fingerprint
 from auditor.errors import plain
-from auditor.report.thumbnails import redacted_thumbnail
+from auditor.imaging import thumbnail_jpeg
 
 POOL_MIN_IMAGES = 24
 
@@ -56,9 +58,12 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
     except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
         return sha256, PictureFaces([], error=f"the face models failed on this picture ({plain(str(exc))[:200]})")
     hidden = [f.box for f in seen.faces] + seen.weak
-    return sha256, PictureFaces(
-        seen.faces, thumbnail=redacted_thumbnail(seen.preview, hidden, full_width=pixels.shape[1])
+    thumbnail = thumbnail_jpeg(
+        Image.fromarray(seen.preview),
+        [(float(x), float(y), float(w), float(h)) for x, y, w, h in hidden],
+        pixels.shape[1],
     )
+    return sha256, PictureFaces(seen.faces, thumbnail=thumbnail)
 
 
 def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:

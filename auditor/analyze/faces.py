@@ -32,9 +32,8 @@ from auditor.analyze.face_models import (
     age_model,
     detector,
 )
-from auditor.analyze.metadata import NOT_READABLE, open_quietly
 from auditor.errors import plain
-from auditor.imaging import rgb_array
+from auditor.imaging import NOT_READABLE, open_quietly, rgb_array
 
 __all__ = [
     "DEFAULT_MODELS",

@@ -10,27 +10,16 @@ as clean.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pillow_heif
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
 from auditor.analyze import xmp
 from auditor.analyze.makernotes import ciff_owner, flir_serial, infiray_serial, parse_maker_note
-
-pillow_heif.register_heif_opener()  # HEIC/HEIF (and AVIF) through libheif, for phones' default formats
-# JPEG XL through the optional plugin (GPL-3.0, so an extra: pip install 'exposure-auditor[jxl]'); without it a
-# JPEG XL file is reported not_checked, never passed as clean.
-with contextlib.suppress(ImportError):
-    import pillow_jxl  # noqa: F401 - registers the format with Pillow on import
+from auditor.imaging import open_quietly
 
 EXIF_IFD, GPS_IFD, IFD1 = 0x8769, 0x8825, -1  # Pillow's ExifTags.IFD.IFD1 is -1
 IFD0_NAMES = {0x013B: "EXIF:Artist", 0x8298: "EXIF:Copyright", 0x9C9D: "EXIF:XPAuthor"}
@@ -50,21 +39,6 @@ _PICTUREINFO_SERIAL = re.compile(rb"SerialNumber=([^\r\n\x00]+)")
 
 class UnreadableImage(Exception):
     """Pillow cannot open the file (corrupt, truncated, or a format it does not know)."""
-
-
-# What Pillow raises on a file from the web it cannot read (UnidentifiedImageError is an OSError; a decompression
-# bomb is refused before it is decoded). Every reader of untrusted pictures catches exactly these.
-NOT_READABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
-
-
-@contextmanager
-def open_quietly(source: bytes | Path) -> Iterator[Image.Image]:
-    """Pillow's image for untrusted bytes or a file, with Pillow's warnings about damaged files silenced (such a
-    file is reported by whoever catches :data:`NOT_READABLE`, not warned about on the terminal)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
-            yield img
 
 
 @dataclass(frozen=True, slots=True)

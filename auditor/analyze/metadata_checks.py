@@ -15,7 +15,8 @@ from typing import Any
 
 from PIL import Image
 
-from auditor.analyze.metadata import NOT_READABLE, ImageMetadata, open_quietly
+from auditor.analyze.metadata import ImageMetadata
+from auditor.imaging import NOT_READABLE, open_quietly
 from auditor.models import Finding, Severity
 
 _BOILERPLATE = [

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from auditor.analyze.metadata import NOT_READABLE, open_quietly
+from auditor.imaging import NOT_READABLE, open_quietly
 
 __all__ = ["MAX_DIFFERENCE", "Fingerprint", "fingerprint", "largest_copies"]
 

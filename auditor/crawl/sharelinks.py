@@ -15,10 +15,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from auditor.config import ScanConfig
+from auditor.crawl.netguard import NetGuard
 from auditor.crawl.urls import try_normalize
 from auditor.data import load
 from auditor.errors import describe_network_error
 from auditor.models import ShareAccess
+from auditor.store import Store
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>()\[\]{}\\^`|]+", re.IGNORECASE)
 MAX_BODY = 64 * 1024
@@ -127,3 +130,26 @@ async def classify(client: httpx.AsyncClient, url: str) -> Classification:
             await response.aclose()
     except httpx.HTTPError as exc:
         return Classification("unknown", None, None, f"no answer: {describe_network_error(exc)[0]}")
+
+
+async def check_all(
+    store: Store, config: ScanConfig, guard: NetGuard, transport: httpx.AsyncBaseTransport | None = None
+) -> None:
+    """Classify every share link found and not checked yet (``--no-link-check``: all are ``unchecked``), one
+    anonymous request each, in URL order. ``transport`` routes the requests (tests only)."""
+    unchecked = store.unchecked_share_links()
+    if not unchecked:
+        return
+    if not config.link_check:
+        store.set_share_access(None, "unchecked", detail="not checked: --no-link-check")
+        return
+    async with httpx.AsyncClient(
+        headers={"User-Agent": config.user_agent},
+        timeout=config.timeout,
+        follow_redirects=False,
+        transport=transport,
+    ) as client:
+        for url in unchecked:
+            refusal = await guard.refusal(url)
+            result = Classification("unknown", None, None, refusal) if refusal else await classify(client, url)
+            store.set_share_access(url, result.access, result.status, result.redirect, result.detail)

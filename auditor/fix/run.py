@@ -19,13 +19,14 @@ from urllib.parse import unquote, urlsplit
 from PIL import Image
 
 from auditor.analyze.faces import Thresholds, analyse, load_image
-from auditor.analyze.metadata import NOT_READABLE, UnreadableImage, read
+from auditor.analyze.metadata import UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from auditor.errors import ConfigError, plain
+from auditor.files import write_atomic
 from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
 from auditor.fix.transform import Policy, transform
-from auditor.report.findings_json import write_atomic
+from auditor.imaging import NOT_READABLE
 from auditor.store import Store
 
 

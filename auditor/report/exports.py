@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from auditor.report.findings_json import write_atomic
+from auditor.files import write_atomic
 from auditor.report.masking import Masker, known_names
 from auditor.report.views import faces_per_page
 

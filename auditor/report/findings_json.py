@@ -8,8 +8,6 @@ timestamps).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 from auditor import TOOL_NAME, __version__
 from auditor.errors import ContractError
+from auditor.files import write_atomic
 from auditor.models import SEVERITIES
 from auditor.store import Store
 
@@ -150,21 +149,6 @@ def build(store: Store) -> dict[str, Any]:
         "findings": _findings(store),
         "errors": errors,
     }
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so readers see the old file or the new one, never half of one; owner-only permissions."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @cache

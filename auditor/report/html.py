@@ -12,8 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from auditor.files import write_atomic
 from auditor.report import views
-from auditor.report.findings_json import write_atomic
 from auditor.resources import templates_dir
 
 

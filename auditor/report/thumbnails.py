@@ -2,23 +2,19 @@
 
 The report is itself sensitive: by default every face is covered (:func:`auditor.imaging.redact_faces`, the same
 routine ``auditor fix`` uses) before the thumbnail is embedded, and an image whose faces are unknown (face analysis
-skipped or failed) is pixelated whole. Only Pillow is used here.
+skipped or failed) is pixelated whole. Most thumbnails are made by the face stage; this module makes the rest.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
-from auditor.analyze.metadata import NOT_READABLE, open_quietly
-from auditor.imaging import redact_faces, redact_unknown, rgb
+from auditor.imaging import NOT_READABLE, THUMB_SIDE, open_quietly, rgb, thumbnail_jpeg
 
-THUMB_SIDE = 240
 MAX_SOURCE_PIXELS = 60_000_000
 
 
@@ -35,30 +31,9 @@ def thumbnail_uri(path: Path, faces: list[dict[str, Any]] | None, redact: bool) 
             img = rgb(ImageOps.exif_transpose(src))
     except NOT_READABLE:
         return None
-    return data_uri(_finish(img, faces, full_width, redact))
-
-
-def redacted_thumbnail(
-    pixels: np.ndarray, boxes: list[tuple[int, int, int, int]], full_width: int | None = None
-) -> bytes:
-    """The redacted thumbnail of an upright image already decoded (the face stage makes it while it holds the
-    pixels, so the report does not decode every image a second time). ``pixels`` may be a reduced copy of the
-    picture; ``boxes`` (the faces, x, y, w, h) are in the coordinates of the picture ``full_width`` wide."""
-    img = Image.fromarray(pixels)
-    return _finish(img, [{"box": list(b)} for b in boxes], full_width or img.width, True)
+    boxes = None if faces is None else [(b[0], b[1], b[2], b[3]) for b in (f["box"] for f in faces)]
+    return data_uri(thumbnail_jpeg(img, boxes, full_width, redact))
 
 
 def data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-
-
-def _finish(img: Image.Image, faces: list[dict[str, Any]] | None, full_width: int, redact: bool) -> bytes:
-    img = rgb(img)
-    img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
-    if redact and faces is None:
-        img = redact_unknown(img)
-    elif redact and faces:
-        img = redact_faces(img, [tuple(f["box"]) for f in faces], img.width / max(full_width, 1))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=80)
-    return buf.getvalue()

@@ -1,0 +1,74 @@
+"""What every part of the crawl shares: the scan's settings, store, fetcher, scope, per-host facts, the clock of
+the time budget and the progress counters. The loop (:mod:`auditor.crawl.crawler`), seeding
+(:mod:`auditor.crawl.seeding`), asset fetching (:mod:`auditor.crawl.assets`) and scripts and stylesheets
+(:mod:`auditor.crawl.resources`) are each one module built on it."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from auditor.config import ScanConfig
+from auditor.crawl.fetch import Fetcher
+from auditor.crawl.render import Renderer
+from auditor.crawl.scope import Scope
+from auditor.crawl.site import HostFacts
+from auditor.progress import Counters, NullProgress, Progress
+from auditor.store import Store
+
+
+def origin_of(url: str) -> str:
+    """``https://school.org/a/b`` → ``https://school.org``."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+class CrawlBase:
+    """The crawl's shared state. ``share_transport`` routes share-link checks (tests only)."""
+
+    def __init__(
+        self,
+        config: ScanConfig,
+        store: Store,
+        fetcher: Fetcher,
+        renderer: Renderer | None,
+        progress: Progress | None = None,
+        share_transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.renderer = renderer
+        self.progress = progress or NullProgress()
+        self.share_transport = share_transport
+        self.scope = Scope(config.seeds, config.allow_hosts)
+        for host in store.get_meta("adopted_hosts") or []:
+            self.scope.adopt(host)
+        self.hosts = HostFacts(store, fetcher)
+        self.counters = Counters()
+        self._claimed: set[str] = set()
+        self._started = time.monotonic()
+        self._render_warned = False
+        self.render_seconds = 0.0  # summed over pages (several render at once)
+
+    async def _allowed(self, url: str) -> bool:
+        if self.config.ignore_robots or not self.scope.page_in_scope(url):
+            return True
+        return (await self.hosts.robots(origin_of(url))).allows(url)
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() - self._started > self.config.max_duration
+
+    def _refresh_counters(self) -> None:
+        self.counters.pages = self.store.pages_crawled()
+        self.counters.assets = self.store.assets_fetched()
+        self.counters.errors = self.store.error_count()
+        self.progress.update(self.counters)
+
+    def _tick(self, pages: int = 0, assets: int = 0, errors: int = 0) -> None:
+        self.counters.pages += pages
+        self.counters.assets += assets
+        self.counters.errors += errors
+        self.counters.requests = self.fetcher.requests
+        self.progress.update(self.counters)
