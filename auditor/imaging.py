@@ -26,8 +26,9 @@ with contextlib.suppress(ImportError):
     import pillow_jxl  # noqa: F401 - registers the format with Pillow on import
 
 # What Pillow raises on a file from the web it cannot read (UnidentifiedImageError is an OSError; a decompression
-# bomb is refused before it is decoded). Every reader of untrusted pictures catches exactly these.
-NOT_READABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+# bomb is refused before it is decoded; the JPEG XL and HEIF plugins raise RuntimeError from their libraries).
+# Every reader of untrusted pictures catches exactly these.
+NOT_READABLE = (OSError, ValueError, SyntaxError, RuntimeError, Image.DecompressionBombError)
 
 
 @contextmanager

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, IptcImagePlugin, UnidentifiedImageError
+from PIL import Image, IptcImagePlugin
 
 from auditor.analyze import xmp
 from auditor.analyze.makernotes import ciff_owner, flir_serial, infiray_serial, parse_maker_note
-from auditor.imaging import open_quietly
+from auditor.errors import plain
+from auditor.imaging import NOT_READABLE, open_quietly
 
 EXIF_IFD, GPS_IFD, IFD1 = 0x8769, 0x8825, -1  # Pillow's ExifTags.IFD.IFD1 is -1
 IFD0_NAMES = {0x013B: "EXIF:Artist", 0x8298: "EXIF:Copyright", 0x9C9D: "EXIF:XPAuthor"}
@@ -225,8 +226,11 @@ def read(source: Path | bytes) -> ImageMetadata:
             return _read_open(img, raw)
     except Image.DecompressionBombError as exc:
         raise UnreadableImage(f"decompression bomb? {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnreadableImage(f"{type(exc).__name__}: {exc}") from exc
+    except NOT_READABLE as exc:
+        raise UnreadableImage(
+            plain(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            or "a damaged file, or a format no installed reader knows"
+        ) from exc
 
 
 def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:

@@ -117,13 +117,13 @@ def _finding(
 def image_findings(
     subject: Subject,
     meta: ImageMetadata,
-    image_bytes: bytes,
     site_location: tuple[float, float] | None,
-    max_pixels: int,
     caption_names: dict[str, list[str]] | None = None,
 ) -> list[Finding]:
-    """Every metadata finding for one image. ``caption_names`` maps a caption field to the people's names the
-    name finder read in it (captions and keywords are free text: only the names in them are reported)."""
+    """Every metadata finding for one image except ``thumbnail_mismatch`` (the analysis stage compares a thumbnail
+    with its image while it holds the file's bytes: :func:`thumbnail_difference`, :func:`thumbnail_finding`).
+    ``caption_names`` maps a caption field to the people's names the name finder read in it (captions and
+    keywords are free text: only the names in them are reported)."""
     out: list[Finding] = []
     if meta.gps is not None:
         gps = meta.gps
@@ -176,10 +176,6 @@ def image_findings(
                 "connect the picture to real people.",
             )
         )
-    if meta.thumbnail:
-        difference = thumbnail_difference(image_bytes, meta.thumbnail, max_pixels)
-        if difference is not None:
-            out.append(thumbnail_finding(subject, difference))
     return out
 
 

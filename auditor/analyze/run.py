@@ -13,6 +13,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -28,22 +29,12 @@ from auditor.analyze.name_checks import name_findings
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.not_checked import not_checked_findings
 from auditor.analyze.resolution import oversized_findings
+from auditor.checks import ids
 from auditor.config import ScanConfig
 from auditor.models import Finding
 from auditor.store import AnalysisResults, Store
 
-CHECKS = (
-    "gps_location",
-    "device_serial",
-    "person_name_metadata",
-    "thumbnail_mismatch",
-    "document_metadata",
-    "oversized_image",
-    "name_near_photo",
-    "minor_face",
-    "identifiable_face",
-    "not_checked",
-)
+CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
 
 
 class _Results:
@@ -58,6 +49,7 @@ class _Results:
         self.faces: list[tuple[str, str]] = []
         self.thumbnails: dict[str, bytes] = {}  # EXIF thumbnails that differ from their image, by URL
         self.redacted: dict[str, bytes] = {}  # the report's face-redacted thumbnails, by content hash
+        self.with_faces: dict[str, list[Face]] = {}  # the faces in each image, by URL
 
 
 def face_pool_for(config: ScanConfig, face_cache: FaceCache | None) -> FacePool:
@@ -120,6 +112,7 @@ def analyze(
     try:
         with contextlib.nullcontext(face_pool) if face_pool else face_pool_for(config, face_cache) as pool:
             _faces(store, config, results, pool)
+            results.findings = combine(results.findings, results.with_faces, results.thumbnails, pool.faces_in)
     except FaceModelUnavailable as exc:
         results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
     clock.lap("faces_s")
@@ -143,6 +136,35 @@ class _Clock:
         now = time.monotonic()
         self.laps[name] = round(now - self._last, 2)
         self._last = now
+
+
+def combine(
+    findings: list[Finding],
+    faces_by_url: dict[str, list[Face]],
+    thumbnails: dict[str, bytes],
+    faces_in: Callable[[bytes], list[Face]],
+) -> list[Finding]:
+    """The one place where one check's result changes another's, after every check has run: an oversized image
+    that shows a recognisable face is raised to high; a differing EXIF thumbnail says how many faces (and possible
+    minors) it shows (``faces_in`` reads a picture held in memory)."""
+    out = []
+    for finding in findings:
+        faces = faces_by_url.get(finding.asset or "", [])
+        if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
+            finding = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
+        elif finding.check == "thumbnail_mismatch" and finding.asset in thumbnails:
+            in_thumb = faces_in(thumbnails[finding.asset])
+            minors = sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)
+            finding = replace(
+                finding,
+                evidence={
+                    **finding.evidence,
+                    "faces_in_thumbnail": len(in_thumb),
+                    "possible_minors_in_thumbnail": minors,
+                },
+            )
+        out.append(finding)
+    return out
 
 
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:
@@ -202,8 +224,7 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
 
 
 def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) -> None:
-    """Faces in every readable image (once per content hash), then the face findings; oversized images that
-    show faces are raised to high."""
+    """Faces in every readable image (once per content hash), then the face findings."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
     with_faces: dict[str, list[Face]] = {}
     thresholds = pool.thresholds
@@ -244,22 +265,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
             results.findings.append(
                 replace(finding, evidence={**finding.evidence, "smaller_copies": smaller}) if smaller else finding
             )
-    for i, finding in enumerate(results.findings):
-        faces = with_faces.get(finding.asset or "", [])
-        if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
-            results.findings[i] = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
-        elif finding.check == "thumbnail_mismatch" and finding.asset in results.thumbnails:
-            in_thumb = pool.faces_in(results.thumbnails[finding.asset])
-            results.findings[i] = replace(
-                finding,
-                evidence={
-                    **finding.evidence,
-                    "faces_in_thumbnail": len(in_thumb),
-                    "possible_minors_in_thumbnail": sum(
-                        f.triage in ("likely_child", "possible_minor") for f in in_thumb
-                    ),
-                },
-            )
+    results.with_faces = with_faces
 
 
 def _sources(rows: list[tuple[str, str]], found: dict[str, PictureFaces | str]) -> dict[str, str]:
@@ -314,7 +320,7 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
             for field, texts in meta.captions.items()
         }
         subject = Subject(url, store.first_page(url), sha256)
-        results.findings.extend(image_findings(subject, meta, b"", config.site_location, config.max_pixels, names))
+        results.findings.extend(image_findings(subject, meta, config.site_location, names))
         if sha256 in differing:
             difference, thumbnail = differing[sha256]
             results.findings.append(thumbnail_finding(subject, difference))

@@ -159,15 +159,15 @@ class Masker:
 
 
 def known_names(document: dict[str, Any]) -> list[str]:
-    """Every name the scan's checks found: beside photos, in photo metadata, in document fields."""
+    """Every name the scan's checks found: the evidence fields each check declares as holding names
+    (``Check.name_fields``: beside photos, in photo metadata, in document fields)."""
+    from auditor.checks import REGISTRY
+
     names: list[str] = []
     for finding in document["findings"]:
-        evidence = finding.get("evidence") or {}
-        if finding["check"] == "name_near_photo":
-            names += evidence.get("names", [])
-            for match in evidence.get("matches", []):
-                names += match.get("names", [])
-        elif finding["check"] in ("person_name_metadata", "document_metadata"):
-            names += [str(v) for v in (evidence.get("fields") or {}).values()]
-            names += [str(v) for v in (evidence.get("usernames_in_paths") or {}).values()]
+        check, evidence = REGISTRY.get(finding["check"]), finding.get("evidence") or {}
+        for field in check.name_fields if check else ():
+            value = evidence.get(field)
+            values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+            names += [str(v) for v in values if isinstance(v, str | int | float) and not isinstance(v, bool)]
     return names

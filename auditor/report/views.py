@@ -9,13 +9,31 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
+from auditor.checks import REGISTRY
 from auditor.models import SEVERITIES
-from auditor.report.checks import CHECKS, ORDER
 from auditor.report.masking import Masker, known_names, mask_name
 
 __all__ = ["build", "capture_histogram", "faces_per_page", "mask_name", "mask_names_in", "top_fixes"]
 
 WEIGHT = {"critical": 100, "high": 30, "medium": 10, "low": 3, "info": 1}
+
+
+def _name(check: str) -> str:
+    return REGISTRY[check].name if check in REGISTRY else check
+
+
+def _section(check: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A check's section: its explanations (declared with the check, in ``auditor/checks/``) and its findings."""
+    c = REGISTRY[check]
+    return {
+        "check": check,
+        "name": c.name,
+        "means": c.means,
+        "why": c.why,
+        "reliability": c.reliability,
+        "fix": c.fix,
+        "findings": findings,
+    }
 
 
 def mask_names_in(text: str, names: list[str]) -> str:
@@ -39,7 +57,7 @@ def _finding_view(finding: dict[str, Any]) -> dict[str, Any]:
     return {
         **finding,
         "evidence_rows": _evidence_rows(finding["evidence"]),
-        "check_name": CHECKS.get(finding["check"], {}).get("name", finding["check"]),
+        "check_name": _name(finding["check"]),
         "status": finding.get("status", ""),
     }
 
@@ -59,7 +77,7 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
                 "target": target,
                 "severity": worst["severity"],
                 "score": sum(WEIGHT[f["severity"]] for f in group),
-                "checks": sorted({CHECKS.get(f["check"], {}).get("name", f["check"]) for f in group}),
+                "checks": sorted({_name(f["check"]) for f in group}),
                 "advice": worst["advice"],
             }
         )
@@ -134,7 +152,7 @@ def build(
             by_asset[f["asset"]].append(f)
         if f["page"]:
             by_page[f["page"]].append(f)
-    sections = [{"check": c, **CHECKS[c], "findings": by_check[c]} for c in ORDER if by_check.get(c)]
+    sections = [_section(c, by_check[c]) for c in REGISTRY if by_check.get(c)]
     cards = [
         _card(a, thumbnails, by_asset.get(a["url"], []))
         for a in document["assets"]
@@ -150,7 +168,7 @@ def build(
         "redacted": redacted,
         "show_names": show_names,
         "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
-        "check_counts": [(CHECKS.get(c, {}).get("name", c), c, len(by_check[c])) for c in ORDER if by_check.get(c)],
+        "check_counts": [(_name(c), c, len(by_check[c])) for c in REGISTRY if by_check.get(c)],
         "top_fixes": top_fixes(document["findings"]),
         "trend": history,
         "complete": document["scan"]["complete"],
@@ -160,14 +178,14 @@ def build(
                 "severity": f["severity"],
                 "title": f["title"],
                 "where": f.get("asset") or f.get("page") or "",
-                "check_name": CHECKS.get(f["check"], {}).get("name", f["check"]),
+                "check_name": _name(f["check"]),
             }
             for f in history.get("resolved_findings", [])
         ],
         "sections": sections,
         "pages": [{**p, "findings": by_page.get(p["final_url"], [])} for p in document["pages"]],
         "page_filter": sorted(by_page),
-        "checks_present": [c for c in ORDER if by_check.get(c)],
+        "checks_present": [c for c in REGISTRY if by_check.get(c)],
         "cards": cards,
         "share_links": by_check.get("public_share_link", []),
         "ai_signals": by_check.get("ai_training_not_reserved", []),

@@ -11,14 +11,27 @@ from pathlib import Path
 import pytest
 
 from auditor.analyze.metadata import UnreadableImage, read
-from auditor.analyze.metadata_checks import Subject, distance_km, image_findings, is_boilerplate_name
+from auditor.analyze.metadata_checks import (
+    Subject,
+    distance_km,
+    image_findings,
+    is_boilerplate_name,
+    thumbnail_difference,
+    thumbnail_finding,
+)
 from tests.analyze import images
 
 SUBJECT = Subject("https://school.example/a.jpg", "https://school.example/", "0" * 64)
 
 
 def checks(data: bytes, site: tuple[float, float] | None = None) -> dict[str, dict]:  # type: ignore[type-arg]
-    return {f.check: f.evidence for f in image_findings(SUBJECT, read(data), data, site, 10**8)}
+    """The metadata checks as the analysis stage runs them (the thumbnail is compared while the bytes are held)."""
+    meta = read(data)
+    found = image_findings(SUBJECT, meta, site)
+    difference = thumbnail_difference(data, meta.thumbnail, 10**8) if meta.thumbnail else None
+    if difference is not None:
+        found.append(thumbnail_finding(SUBJECT, difference))
+    return {f.check: f.evidence for f in found}
 
 
 def test_gps_serial_and_artist_in_a_jpeg() -> None:

@@ -1,0 +1,25 @@
+"""``document_metadata``: Who wrote a document, on which account and machine, with which tool."""
+
+from __future__ import annotations
+
+from auditor.checks._check import Check, integer, obj, string
+
+CHECK = Check(
+    id="document_metadata",
+    name="Personal details inside documents",
+    stage="analysis",
+    severities=("medium", "low", "info"),
+    severity_rule="medium people/accounts, low company/template, info tool only",
+    means="A PDF or Office document names its authors, accounts, organisation or software.",
+    why="Staff names and account names help social engineering; photos inside documents are checked too.",
+    reliability="Exact: read from the document.",
+    fix="Use 'Inspect Document' / 'remove personal information' before publishing.",
+    evidence={
+        "fields": obj(string(), "field -> value"),
+        "usernames_in_paths": obj(string(), "path -> the account name in it"),
+        "embedded_images": integer(),
+        "embedded_images_not_checked": integer(),
+        "format": string(),
+    },
+    name_fields=("fields", "usernames_in_paths"),
+)

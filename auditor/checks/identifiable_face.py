@@ -1,0 +1,32 @@
+"""``identifiable_face``: Faces large enough to recognise, whatever the age."""
+
+from __future__ import annotations
+
+from auditor.checks._check import FACE, Check, array, integer, number, string
+
+CHECK = Check(
+    id="identifiable_face",
+    name="Faces large enough to recognise",
+    stage="analysis",
+    severities=("high", "medium"),
+    severity_rule=(
+        "medium when the largest face's IOD is 30-59 px, high from 60 px (faces under 30 px are not reported)"
+    ),
+    means=(
+        "A face is large and sharp enough (distance between the eyes in pixels) for recognition or for tools "
+        "that make new images of a person from one photo."
+    ),
+    why="Face-swap and 'nudify' tools need only one clear face; recognition links a face to other photos.",
+    reliability=(
+        "Face detection misses some small or turned faces (about 1 in 5 faces of 32 px or more in crowded "
+        "photos); found faces are measured precisely."
+    ),
+    fix="Publish smaller copies, or photos where faces are not the subject.",
+    evidence={
+        "faces_in_image": integer(),
+        "identifiable": integer(),
+        "largest_iod_px": number(),
+        "faces": array(FACE),
+        "smaller_copies": array(string()),
+    },
+)

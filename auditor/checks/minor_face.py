@@ -1,0 +1,32 @@
+"""``minor_face``: Faces that look like possible minors: what the product exists for."""
+
+from __future__ import annotations
+
+from auditor.checks._check import FACE, Check, array, boolean, integer, string
+
+CHECK = Check(
+    id="minor_face",
+    name="Faces that look like possible minors",
+    stage="analysis",
+    severities=("critical", "high", "medium"),
+    severity_rule="critical close-up or named frontal face, high, medium when every such face is small",
+    means="A face in the photo looks like it may belong to someone under 18 (an automatic age estimate).",
+    why=(
+        "Public photos of children are scraped to make AI-generated abuse imagery (IWF and police reports); "
+        "UK ICO guidance asks schools to minimise identifiable images of pupils and to hold consent."
+    ),
+    reliability=(
+        "Triage, not a verdict: tuned to catch about 97-99 % of under-18s, it also flags many young adults "
+        "(and about 1 in 10 older adults). A person should review each one."
+    ),
+    fix="Check consent; prefer photos where children are not identifiable; publish small copies; never beside names.",
+    evidence={
+        "faces_in_image": integer(),
+        "possible_minors": integer(),
+        "likely_children": integer(),
+        "named_on_page": boolean("a name_near_photo finding exists for this picture"),
+        "context": string(description="school or general: how generous the triage was"),
+        "faces": array(FACE),
+        "smaller_copies": array(string(), "smaller sizes of the same photo published on the site"),
+    },
+)

@@ -1,0 +1,19 @@
+"""``person_name_metadata``: People's names in a photo's metadata."""
+
+from __future__ import annotations
+
+from auditor.checks._check import Check, obj, string
+
+CHECK = Check(
+    id="person_name_metadata",
+    name="Names inside the photo file",
+    stage="analysis",
+    severities=("medium",),
+    severity_rule="medium",
+    means="The file's metadata names the photographer, owner or people shown.",
+    why="Names connect a picture to real people and their families.",
+    reliability="Exact for name fields; names in captions are found by a language model (may miss some).",
+    fix="Strip metadata before publishing.",
+    evidence={"fields": obj(string(), "field -> the name(s) in it")},
+    name_fields=("fields",),
+)

@@ -1,0 +1,27 @@
+"""``thumbnail_mismatch``: An embedded preview that differs from the published picture."""
+
+from __future__ import annotations
+
+from auditor.checks._check import Check, array, integer, number, string
+
+CHECK = Check(
+    id="thumbnail_mismatch",
+    name="Hidden preview differs from the photo",
+    stage="analysis",
+    severities=("high",),
+    severity_rule="high",
+    means="The file carries an older preview that differs from the published picture.",
+    why="A crop or blur applied to the photo may not have been applied to the preview.",
+    reliability="Compares shapes and content; small edits may not be noticed.",
+    fix="Re-export without the embedded preview and replace the published copy.",
+    evidence={
+        "field": string(),
+        "reason": string(),
+        "thumbnail_size": array(integer()),
+        "image_aspect": number(),
+        "thumbnail_aspect": number(),
+        "hash_distance": integer(),
+        "faces_in_thumbnail": integer(),
+        "possible_minors_in_thumbnail": integer(),
+    },
+)
