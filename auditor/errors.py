@@ -24,6 +24,13 @@ import re
 import socket
 import ssl
 
+import httpx
+
+# Everything httpx raises for one request. InvalidURL is not an HTTPError: httpx raises it while building the next
+# request of a redirect to ``mailto:``, ``javascript:`` or ``data:``, even with redirects off, and it must end that
+# one request, never the scan.
+HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL)
+
 _INTERNALS = (
     re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>"),  # <_io.BytesIO object at 0x7f...>
     re.compile(r"\s*\(_ssl\.c:\d+\)"),  # (_ssl.c:1006)
@@ -58,6 +65,11 @@ def describe_network_error(exc: BaseException) -> tuple[str, bool]:
             return f"TLS error: no secure connection could be made ({plain(cause.reason or str(cause))})", False
         if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
             return "connection refused: nothing is listening at that address and port", True
+    if isinstance(exc, httpx.InvalidURL):
+        return (
+            "the server answered with a redirect to an address that is not a web page (mailto:, javascript:, "
+            "data: or similar); it was not followed"
+        ), False
     text = " ".join(str(c) for c in seen).lower()
     if "name or service not known" in text or "name resolution" in text or "nodename nor servname" in text:
         return "DNS lookup failed: no such host name (check the spelling)", False

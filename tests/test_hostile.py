@@ -329,3 +329,28 @@ def test_time_budget_stops_the_crawl_and_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 3 and "time budget" in result.output
     document = json.loads((tmp_path / "o" / "findings.json").read_text())
     assert document["scan"]["skipped"]["time_budget"] > 0 and document["scan"]["pages"] < 31
+
+
+def test_redirects_to_addresses_that_are_not_web_pages_are_errors_not_crashes(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    targets = ["mailto:head@school.example", "javascript:alert(1)", "data:image/png;base64,AAAA", "about:blank"]
+    routes = {f"/i{i}": Route("", status=302, headers={"Location": t}) for i, t in enumerate(targets)}
+    routes["/page"] = Route("", status=301, headers={"Location": "javascript:void(0)"})
+    images_html = "".join(f'<img src="/i{i}">' for i in range(len(targets)))
+    routes["/"] = Route(f'<a href="/page">p</a>{images_html}<img src="/good.jpg">')
+    routes["/robots.txt"] = Route("", status=404)
+    routes["/good.jpg"] = Route(images.jpeg(lat=51.5, lon=-0.12), content_type="image/jpeg")
+    with Site(routes).serve() as base:
+        for _ in range(2):  # and the same command again: no crash on resume either
+            result = CliRunner().invoke(
+                main, ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state", "--render", "never"]
+            )
+            assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    errors = {e["url"].removeprefix(base): e["message"] for e in document["errors"]}
+    assert set(errors) == {"/i0", "/i1", "/i2", "/i3", "/page"}
+    assert all("not a web page" in m for m in errors.values())
+    assert any(f["check"] == "gps_location" for f in document["findings"])

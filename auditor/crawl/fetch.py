@@ -24,7 +24,7 @@ import httpx
 from auditor.config import ScanConfig
 from auditor.crawl.netguard import NetGuard
 from auditor.crawl.urls import try_normalize
-from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError, describe_network_error
+from auditor.errors import HTTPX_ERRORS, FetchError, FetchTimeout, RedirectError, TooLargeError, describe_network_error
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -253,7 +253,7 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             path.unlink(missing_ok=True)
             raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:
+        except HTTPX_ERRORS as exc:
             path.unlink(missing_ok=True)
             message, transient = describe_network_error(exc)
             raise FetchError(url, message, transient=transient) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from auditor.errors import describe_network_error
+from auditor.errors import HTTPX_ERRORS, describe_network_error
 
 
 def _answers(url: str, timeout: float, user_agent: str) -> str | None:
@@ -16,7 +16,7 @@ def _answers(url: str, timeout: float, user_agent: str) -> str | None:
             client.stream("GET", url),
         ):
             return None
-    except httpx.HTTPError as exc:
+    except HTTPX_ERRORS as exc:
         return describe_network_error(exc)[0]
 
 

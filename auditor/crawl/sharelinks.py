@@ -19,7 +19,7 @@ from auditor.config import ScanConfig
 from auditor.crawl.netguard import NetGuard
 from auditor.crawl.urls import try_normalize
 from auditor.data import load
-from auditor.errors import describe_network_error
+from auditor.errors import HTTPX_ERRORS, describe_network_error
 from auditor.models import ShareAccess
 from auditor.store import Store
 
@@ -128,7 +128,7 @@ async def classify(client: httpx.AsyncClient, url: str) -> Classification:
             return judge(provider, response.status_code, location, body[:MAX_BODY].decode("utf-8", "replace"))
         finally:
             await response.aclose()
-    except httpx.HTTPError as exc:
+    except HTTPX_ERRORS as exc:
         return Classification("unknown", None, None, f"no answer: {describe_network_error(exc)[0]}")
 
 
