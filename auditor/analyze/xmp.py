@@ -7,6 +7,7 @@ namespaces; scanning for the ``<x:xmpmeta>`` packet works the same in every cont
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -76,9 +77,11 @@ OTHER_PROPERTIES = {
 GPS_PROPERTIES = {"exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSTimeStamp"}
 WANTED = NAME_PROPERTIES | SERIAL_PROPERTIES | OTHER_PROPERTIES | CAPTION_PROPERTIES
 
-_PACKET = re.compile(rb"<([A-Za-z0-9_]+):x[ma]pmeta\b.*?</\1:x[ma]pmeta>", re.DOTALL)
+_OPEN = re.compile(rb"<([A-Za-z0-9_]{1,32}):x[ma]pmeta\b")
+_CLOSE = re.compile(rb"</([A-Za-z0-9_]{1,32}):x[ma]pmeta>")
 _EXTENDED = b"http://ns.adobe.com/xmp/extension/\x00"
-MAX_PACKET = 4 * 1024 * 1024
+MAX_PACKET = 4 * 1024 * 1024  # one packet; larger ones are skipped
+MAX_TOTAL = 8 * 1024 * 1024  # every packet of one file together, extended XMP included
 
 
 @dataclass(slots=True)
@@ -91,23 +94,47 @@ class XmpData:
         return values[0] if values else None
 
 
+def _scan(data: bytes) -> list[bytes]:
+    """Every ``<P:xmpmeta>...</P:xmpmeta>`` packet. The closing tags are listed first, in one pass, and each opening
+    is matched to the next closing tag of its prefix by bisection: time linear in the file's size, whatever it
+    holds (a lazy regular expression over the whole file took time quadratic in it when openings never close)."""
+    closes: dict[bytes, list[tuple[int, int]]] = {}
+    for end in _CLOSE.finditer(data):
+        closes.setdefault(end.group(1), []).append((end.start(), end.end()))
+    found: list[bytes] = []
+    total, pos = 0, 0
+    while closes and (match := _OPEN.search(data, pos)) is not None:
+        ends = closes.get(match.group(1), [])
+        i = bisect.bisect_left(ends, (match.end(), 0))
+        if i == len(ends) or ends[i][1] - match.start() > MAX_PACKET or total >= MAX_TOTAL:
+            pos = match.end()
+            continue
+        found.append(data[match.start() : ends[i][1]])
+        total += ends[i][1] - match.start()
+        pos = ends[i][1]
+    return found
+
+
 def packets(data: bytes) -> list[bytes]:
-    """Every XMP packet in a file, the JPEG extended-XMP chunks reassembled into one."""
-    found = [m.group(0) for m in _PACKET.finditer(data) if len(m.group(0)) <= MAX_PACKET]
+    """Every XMP packet in a file, the JPEG extended-XMP chunks reassembled into one (at most MAX_TOTAL bytes of
+    chunks are kept, whatever the file claims)."""
+    found = _scan(data)
     chunks: dict[int, bytes] = {}
+    kept = 0
     start = data.find(_EXTENDED)
-    while start >= 0:
+    while start >= 0 and kept < MAX_TOTAL:
         header = start + len(_EXTENDED) + 32
         if header + 8 <= len(data):
             total = int.from_bytes(data[header : header + 4], "big")
             offset = int.from_bytes(data[header + 4 : header + 8], "big")
             seg_len = int.from_bytes(data[start - 2 : start], "big") - 2 - len(_EXTENDED) - 40 if start >= 2 else 0
-            if seg_len > 0 and offset < total <= MAX_PACKET:
-                chunks[offset] = data[header + 8 : header + 8 + seg_len]
+            if seg_len > 0 and offset < total <= MAX_PACKET and offset not in chunks:
+                chunk = data[header + 8 : header + 8 + min(seg_len, MAX_TOTAL - kept)]
+                chunks[offset] = chunk
+                kept += len(chunk)
         start = data.find(_EXTENDED, start + 1)
     if chunks:
-        extended = b"".join(chunks[k] for k in sorted(chunks))
-        found.extend(m.group(0) for m in _PACKET.finditer(extended))
+        found.extend(_scan(b"".join(chunks[k] for k in sorted(chunks))[:MAX_PACKET]))
     return found
 
 

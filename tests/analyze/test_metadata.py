@@ -196,3 +196,35 @@ def test_the_same_photo_under_two_names_is_one_finding(tmp_path: Path, make_conf
     gps = [f for f in document["findings"] if f["check"] == "gps_location"]
     assert len(gps) == 1 and gps[0]["asset"].endswith("/a.jpg")
     assert [Path(u).name for u in gps[0]["evidence"]["also_at"]] == ["renamed.jpg"]
+
+
+def test_xmp_packets_are_found_in_one_linear_pass() -> None:
+    from auditor.analyze import xmp
+
+    packet = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
+    assert xmp.packets(b"junk" + packet + b"more" + packet.replace(b"xmpmeta", b"xapmeta")) == [
+        packet,
+        packet.replace(b"xmpmeta", b"xapmeta"),
+    ]
+    # A megabyte of openings that never close took minutes with a lazy regular expression (quadratic); the scan
+    # looks up each prefix's next closing tag once. A regression would make this test take minutes.
+    assert xmp.packets(b"\xff\xd8" + b"<x:xmpmeta " * 100_000) == []
+    assert xmp.packets(b"".join(b"<p%d:xmpmeta " % i for i in range(50_000)) + packet) == [packet]
+
+
+def test_extended_xmp_is_bounded_whatever_the_file_claims() -> None:
+    import tracemalloc
+
+    from auditor.analyze import xmp
+
+    guid = b"0" * 32
+    chunk = b"<" * 60_000
+    segments = b""
+    for i in range(100):  # 6 MB of extended-XMP chunks, each claiming a part of a 4 MiB packet
+        body = xmp._EXTENDED + guid + (4 * 1024 * 1024).to_bytes(4, "big") + (i * 40_000).to_bytes(4, "big") + chunk
+        segments += b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body
+    tracemalloc.start()
+    found = xmp.packets(b"\xff\xd8" + segments + b"\xff\xd9")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert found == [] and peak < 64 * 1024 * 1024
