@@ -379,14 +379,21 @@ def scan(
     help="Where findings.json and report.html go.",
 )
 @analysis_options
-def check(paths: tuple[Path, ...], out: Path, **options: Any) -> None:
+@click.option(
+    "--max-bytes",
+    default=50 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Largest file read; a larger one is reported not_checked (as a scan would not download it).",
+)
+def check(paths: tuple[Path, ...], out: Path, max_bytes: int, **options: Any) -> None:
     """Check local photos (files or folders) before they are published.
 
     Runs the same analysis as a scan on PATHS and writes OUT/findings.json and OUT/report.html. Nothing is
     uploaded anywhere. With --fail-on, a script can refuse to publish a folder that still has problems.
     """
     fields, gate = _analysis(options)
-    _run(ScanConfig(seeds=(), out=out, **fields), gate, check_paths=list(paths))
+    _run(ScanConfig(seeds=(), out=out, max_bytes=max_bytes, **fields), gate, check_paths=list(paths))
 
 
 @main.command()
@@ -505,6 +512,13 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
     "path speaks of pupils, classes or year groups).",
 )
 @click.option(
+    "--max-bytes",
+    default=200 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Largest file fixed; a larger one is listed as not fixed (files are read one at a time).",
+)
+@click.option(
     "--manifest",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where fix-manifest.json goes [default: OUT-manifest.json beside OUT, never inside it].",
@@ -519,6 +533,7 @@ def fix(
     minor_below: float,
     face_context: str,
     manifest: Path | None,
+    max_bytes: int,
 ) -> None:
     """Write safe copies of photos: metadata removed without re-encoding where the format allows (JPEG, PNG,
     WebP), shrunk and faces covered on request. Originals are never changed.
@@ -543,7 +558,7 @@ def fix(
     try:
         refuse_overlap([*sources, *([from_scan] if from_scan else [])], out)
         items = (scan_sources(from_scan) if from_scan else []) + local_sources(list(sources))
-        document = run_fix(items, out, policy, target)
+        document = run_fix(items, out, policy, target, max_bytes=max_bytes)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     remaining = [(f["output"], r) for f in document["files"] for r in f["remaining"]]

@@ -167,10 +167,15 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
         for path in files:
             kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
             try:
-                sha, size = _sha256(path)
+                too_large = path.stat().st_size > config.max_bytes
+                sha, size = _sha256(path) if not too_large else ("", 0)
             except OSError as exc:  # reported as not_checked by the analysis stage
+                too_large, why = True, f"cannot read {path}: {exc.strerror}"
+            else:
+                why = f"{path}: larger than --max-bytes {config.max_bytes:,}; it was not read"
+            if too_large:
                 store.add_unreadable_file(path.as_uri(), kind)
-                store.add_error(path.as_uri(), "read", f"cannot read {path}: {exc.strerror}")
+                store.add_error(path.as_uri(), "read", why)
                 continue
             store.add_local_file(path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0])
     progress.log(f"checking {len(files)} files")

@@ -58,11 +58,19 @@ class Source:
     read: Callable[[], bytes]
     rel: str
     kind: str = "image"  # image | document
+    size: int = 0  # bytes, from the file system (a 3 GiB sparse file is refused before it is read)
 
 
 def _kind(path: Path) -> str | None:
     ext = path.suffix[1:].lower()
     return "image" if ext in IMAGE_EXTENSIONS else "document" if ext in DOCUMENT_EXTENSIONS else None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # unreadable: reading it says why
 
 
 def local_sources(paths: list[Path]) -> list[Source]:
@@ -72,9 +80,9 @@ def local_sources(paths: list[Path]) -> list[Source]:
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file() and _kind(p)):
                 rel = str(file.relative_to(path))
-                found.append(Source(f"{path.name}/{rel}", file.read_bytes, rel, _kind(file) or "image"))
+                found.append(Source(f"{path.name}/{rel}", file.read_bytes, rel, _kind(file) or "image", _size(file)))
         elif path.is_file():
-            found.append(Source(path.name, path.read_bytes, path.name, _kind(path) or "image"))
+            found.append(Source(path.name, path.read_bytes, path.name, _kind(path) or "image", _size(path)))
         else:
             raise ConfigError(f"{path}: no such file or folder")
     return found
@@ -105,7 +113,8 @@ def scan_sources(out: Path) -> list[Source]:
             parts = urlsplit(url)
             name = unquote(parts.path).lstrip("/") or "index"
             rel = os.path.normpath(f"{parts.netloc.replace(':', '_')}/{name}").lstrip("./")
-            found.append(Source(url, store.asset_path(url, sha).read_bytes, rel, kind))
+            blob = store.asset_path(url, sha)
+            found.append(Source(url, blob.read_bytes, rel, kind, _size(blob)))
         return found
     finally:
         store.close()
@@ -193,9 +202,11 @@ def manifest_path(out: Path) -> Path:
     return out.resolve().parent / f"{out.resolve().name}-manifest.json"
 
 
-def fix(sources: list[Source], out: Path, policy: Policy, manifest: Path | None = None) -> dict[str, Any]:
+def fix(
+    sources: list[Source], out: Path, policy: Policy, manifest: Path | None = None, max_bytes: int = 200 * 1024**2
+) -> dict[str, Any]:
     """Write safe copies into ``out`` and the manifest beside it (``manifest``, default :func:`manifest_path`);
-    returns the manifest. Files are read one at a time."""
+    returns the manifest. Files are read one at a time; one over ``max_bytes`` is listed as not fixed unread."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -205,6 +216,10 @@ def fix(sources: list[Source], out: Path, policy: Policy, manifest: Path | None 
         label = source.label
         if source.kind == "document":
             files.append(FixedFile(label, None, "failed", error=DOCUMENT_NOT_FIXED))
+            continue
+        if source.size > max_bytes:
+            error = f"not fixed: {source.size:,} bytes is over --max-bytes {max_bytes:,}; it was not read"
+            files.append(FixedFile(label, None, "failed", bytes_before=source.size, error=error))
             continue
         try:
             data = source.read()

@@ -131,3 +131,26 @@ def test_blur_minors_follows_the_same_triage_options_as_check(tmp_path: Path) ->
     assert covered("--minor-below", "37", "--context", "school", "--max-side", "4096") == 1
     _, _, document = _check(str(src), "--out", str(tmp_path / "c"), "--minor-below", "40", "--context", "general")
     assert "minor_face" in {f["check"] for f in document["findings"]}
+
+
+def test_a_huge_file_is_refused_unread_by_fix_and_check(tmp_path: Path) -> None:
+    import tracemalloc
+
+    src = tmp_path / "in"
+    src.mkdir()
+    with (src / "huge.jpg").open("wb") as fh:  # 3 GiB, sparse: costs no disk, but read whole it would cost 3 GiB
+        fh.write(images.jpeg())
+        fh.truncate(3 * 1024**3)
+    (src / "ok.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12))
+    tracemalloc.start()
+    fixed = CliRunner().invoke(main, ["fix", str(src), "--out", str(tmp_path / "safe")])
+    checked = CliRunner().invoke(main, ["check", str(src), "--out", str(tmp_path / "c"), "--fail-on", "high"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 512 * 1024 * 1024
+    assert fixed.exit_code == 1 and "huge.jpg: not fixed: 3,221,225,472 bytes is over --max-bytes" in fixed.output
+    assert (tmp_path / "safe" / "ok.jpg").exists()
+    assert checked.exit_code == 1
+    document = json.loads((tmp_path / "c" / "findings.json").read_text())
+    huge = next(f for f in document["findings"] if f["asset"].endswith("huge.jpg"))
+    assert huge["check"] == "not_checked" and "larger than --max-bytes" in huge["evidence"]["reason"]
