@@ -37,6 +37,7 @@ from auditor.history import History, scan_key
 from auditor.progress import NullProgress, Progress
 from auditor.report.outputs import ReportOptions, write_all
 from auditor.store import Store
+from auditor.store.base import is_disk_full
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +151,7 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
     progress = progress or NullProgress()
     check_models(config)
     files = collect_files(paths)
-    store = Store(config.out)
+    store = Store(config.out, fresh=True)  # a check always starts over
     try:
         with _disk_errors(config.out):
             return _check(store, files, paths, config, progress)
@@ -202,7 +203,7 @@ def _disk_errors(out: Path) -> Iterator[None]:
             ) from exc
         raise
     except sqlite3.OperationalError as exc:
-        if "full" in str(exc) or "disk" in str(exc) or "too big" in str(exc):
+        if is_disk_full(exc):
             raise StoreError(
                 f"{out}: the disk is full ({exc}); free some space and run the same command to resume"
             ) from exc
@@ -261,7 +262,7 @@ def run_scan(
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
     progress = progress or NullProgress()
     check_models(config)
-    store = Store(config.out)
+    store = Store(config.out, fresh=fresh)
     try:
         with _disk_errors(config.out):
             return _scan(config, store, progress, fresh, share_transport, fetch_transport, guard)

@@ -89,3 +89,52 @@ def test_a_previous_copy_counts_only_while_its_blob_is_kept(tmp_path: Path) -> N
     store.blob_path(sha).unlink()
     assert store.previous_asset("https://s.example/a.jpg") is None
     store.close()
+
+
+def test_links_inside_out_are_refused_and_nothing_outside_is_touched(tmp_path: Path) -> None:
+    import pytest
+
+    from auditor.errors import StoreError
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep me")
+    for name, target in ((".lock", elsewhere / "precious.txt"), ("tmp", elsewhere)):
+        out = tmp_path / f"out-{name.strip('.')}"
+        out.mkdir()
+        (out / name).symlink_to(target)
+        with pytest.raises(StoreError, match="symbolic link"):
+            Store(out)
+    assert (elsewhere / "precious.txt").read_text() == "keep me"
+
+
+def test_a_damaged_store_says_so_and_fresh_starts_over(tmp_path: Path, demo_url: str) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / Store.DB_NAME).write_bytes(b"SQLite format 3\x00" + b"\x13garbled" * 100)
+    args = ["scan", demo_url, "--out", str(out), "--no-state", "--render", "never", "--max-pages", "3"]
+    damaged = CliRunner().invoke(main, args)
+    assert damaged.exit_code == 2 and "damaged" in damaged.output and "disk is full" not in damaged.output
+    assert "--fresh" in damaged.output
+    again = CliRunner().invoke(main, [*args, "--fresh"])
+    assert again.exit_code == 3, again.output  # --max-pages 3 cut it: it ran
+
+
+def test_an_emptied_store_beside_kept_files_is_not_a_silent_new_scan(tmp_path: Path) -> None:
+    import pytest
+
+    from auditor.errors import StoreError
+
+    store = Store(tmp_path / "o")
+    store.write_blob(b"a photo")
+    store.close()
+    (tmp_path / "o" / Store.DB_NAME).write_bytes(b"")
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / "o" / (Store.DB_NAME + suffix)).unlink(missing_ok=True)
+    with pytest.raises(StoreError, match="damaged"):
+        Store(tmp_path / "o")
+    Store(tmp_path / "o", fresh=True).close()

@@ -18,6 +18,15 @@ from urllib.parse import unquote, urlsplit
 from auditor.errors import StoreError, plain
 from auditor.store.schema import SCHEMA, upgrade_columns
 
+FULL_HINT = "the disk is full: free some space and run the same command to resume"
+DAMAGED_HINT = "run the same command with --fresh to start the scan over"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full" (or a file-size limit), not "database disk image is malformed"."""
+    text = str(exc).lower()
+    return "database or disk is full" in text or "too big" in text
+
 
 class StoreBase:
     """One scan's SQLite database and blob folder inside ``--out``. Holds an exclusive lock while open.
@@ -27,15 +36,22 @@ class StoreBase:
 
     DB_NAME = "scan.sqlite3"
 
-    def __init__(self, out: Path) -> None:
+    # Files and folders the store creates inside --out; none of them may be a symbolic link (opening or emptying
+    # one would write or delete outside the folder the user chose).
+    OWN = ("blobs", "tmp", ".lock", DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm")
+
+    def __init__(self, out: Path, fresh: bool = False) -> None:
+        """Open (or create) the store in ``out``. ``fresh``: a damaged store is discarded instead of refused."""
         self.out = out
         self.blobs = out / "blobs"
         self.tmp = out / "tmp"
         try:
             out.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._refuse_links()
             self.blobs.mkdir(exist_ok=True, mode=0o700)
             self.tmp.mkdir(exist_ok=True, mode=0o700)
-            self._lock = open(out / ".lock", "w")  # noqa: SIM115 - held for the store's lifetime
+            fd = os.open(out / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            self._lock = os.fdopen(fd, "w")
             os.chmod(out / ".lock", 0o600)
         except OSError as exc:
             raise StoreError(f"{out}: cannot write there ({exc.strerror})") from exc
@@ -46,7 +62,29 @@ class StoreBase:
             raise StoreError(f"{out}: another auditor run is using this folder") from exc
         for stale in self.tmp.iterdir():
             stale.unlink(missing_ok=True)
-        path = out / self.DB_NAME
+        try:
+            self._connect()
+        except StoreError as exc:
+            if not fresh or exc.args[0].endswith(FULL_HINT):
+                self._lock.close()
+                raise
+            for name in (self.DB_NAME, self.DB_NAME + "-wal", self.DB_NAME + "-shm"):
+                (out / name).unlink(missing_ok=True)
+            self._connect()
+
+    def _refuse_links(self) -> None:
+        for name in self.OWN:
+            if (self.out / name).is_symlink():
+                raise StoreError(
+                    f"{self.out / name}: is a symbolic link; the auditor never follows links inside --out (it "
+                    "would write or delete files elsewhere). Remove it, or choose another --out"
+                )
+
+    def _connect(self) -> None:
+        path = self.out / self.DB_NAME
+        blobs_kept = any(self.blobs.iterdir())
+        if path.exists() and path.stat().st_size == 0 and blobs_kept:
+            raise StoreError(f"{path}: the scan store is empty but its files are still here (damaged?); {DAMAGED_HINT}")
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             os.chmod(path, 0o600)
@@ -57,10 +95,9 @@ class StoreBase:
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(Exception):
                 self.db.close()
-            self._lock.close()
-            if "disk" in str(exc) or "full" in str(exc):
-                raise StoreError(f"{path}: cannot write the scan store; the disk is full ({exc})") from exc
-            raise StoreError(f"{path}: not a usable scan store ({exc})") from exc
+            if is_disk_full(exc):
+                raise StoreError(f"{path}: cannot write the scan store ({exc}); {FULL_HINT}") from exc
+            raise StoreError(f"{path}: the scan store is damaged ({exc}); {DAMAGED_HINT}") from exc
 
     def reader(self) -> sqlite3.Connection:
         """A second, read-only connection, for a thread that watches the scan while the crawl writes (WAL mode
