@@ -90,7 +90,9 @@ def normalize(url: str, base: str | None = None, keep_fragment: bool = False) ->
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = parts.path or "/"
+    # %2E is an unreserved "." (RFC 3986 6.2.2.2): decoded before dot segments are removed, so normalizing is
+    # idempotent and "/%2e%2e/x" cannot come back as "/../x" to climb out of a folder later.
+    path = re.sub(r"%2[eE]", ".", parts.path) or "/"
     trailing = path.endswith("/")
     path = posixpath.normpath(path)
     path = path.replace("//", "/") if path.startswith("//") else path

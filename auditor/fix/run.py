@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -101,6 +100,35 @@ def refuse_overlap(sources: list[Path], out: Path) -> None:
             )
 
 
+MAX_SEGMENT = 100  # characters of one folder or file name of a copy (file systems stop at 255 bytes)
+
+
+def _safe_segment(raw: str) -> str:
+    """One decoded URL path segment as a harmless file or folder name: no separators, control characters, dot
+    names or leading dot, at most MAX_SEGMENT characters (a long one keeps its extension and gains a hash)."""
+    text = "".join("_" if c in "/\\" or ord(c) < 32 or ord(c) == 127 else c for c in unquote(raw)).strip()
+    if text in ("", ".", ".."):
+        text = text.replace(".", "_") or "_"
+    if text.startswith("."):
+        text = "_" + text[1:]
+    if len(text) > MAX_SEGMENT:
+        stem, dot, ext = text.rpartition(".")
+        ext = ext if dot and len(ext) <= 8 else ""
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        keep = MAX_SEGMENT - len(digest) - 1 - (len(ext) + 1 if ext else 0)
+        text = f"{(stem if ext else text)[:keep]}-{digest}" + (f".{ext}" if ext else "")
+    return text
+
+
+def copy_name(url: str) -> str:
+    """Where the safe copy of ``url`` goes under ``--out``: ``host_port/path``, every segment made safe, always
+    inside the host's folder (``%2e%2e`` or ``%00`` in a URL can neither escape it nor crash the write)."""
+    parts = urlsplit(url)
+    host = _safe_segment(parts.netloc.replace(":", "_")) or "host"
+    segments = [_safe_segment(seg) for seg in parts.path.split("/") if seg not in ("",)]
+    return "/".join([host, *(segments or ["index"])])
+
+
 def scan_sources(out: Path) -> list[Source]:
     """The fetched images and documents of a finished scan, named ``host/path`` so each can replace its copy."""
     if not (out / Store.DB_NAME).exists():
@@ -110,11 +138,8 @@ def scan_sources(out: Path) -> list[Source]:
         rows = store.fixable()
         found = []
         for url, sha, kind in rows:
-            parts = urlsplit(url)
-            name = unquote(parts.path).lstrip("/") or "index"
-            rel = os.path.normpath(f"{parts.netloc.replace(':', '_')}/{name}").lstrip("./")
             blob = store.asset_path(url, sha)
-            found.append(Source(url, blob.read_bytes, rel, kind, _size(blob)))
+            found.append(Source(url, blob.read_bytes, copy_name(url), kind, _size(blob)))
         return found
     finally:
         store.close()
@@ -197,6 +222,20 @@ DOCUMENT_NOT_FIXED = (
 )
 
 
+def _unique(target: Path, files: set[str], folders: set[str]) -> Path:
+    """``target``, renamed (``name-1.jpg``, ``name-2.jpg``...) when a copy already has that name, when a folder
+    of that name holds other copies, or when one of its folders is already a copy's file name."""
+    clashes = [str(p) for p in target.parents if str(p) in files]
+    if clashes:  # a folder of it is a file already: move it beside that file
+        first = Path(clashes[-1])
+        target = first.with_name(first.name + "-dir") / target.relative_to(first)
+    candidate, n = target, 0
+    while str(candidate) in files or str(candidate) in folders:
+        n += 1
+        candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
+    return candidate
+
+
 def manifest_path(out: Path) -> Path:
     """Beside ``out``, not inside it: the folder of safe copies is what gets uploaded, the manifest is not."""
     return out.resolve().parent / f"{out.resolve().name}-manifest.json"
@@ -211,7 +250,9 @@ def fix(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"{out}: cannot write there ({exc.strerror})") from exc
-    files, used = [], set()
+    files: list[FixedFile] = []
+    used: set[str] = set()  # copies written, and the folders holding them
+    folders: set[str] = set()
     for source in sources:
         label = source.label
         if source.kind == "document":
@@ -229,13 +270,17 @@ def fix(
         entry, result = fix_one(label, data, policy)
         rel = source.rel
         if result is not None:
-            target = Path(rel)
-            while str(target) in used:
-                target = target.with_name(f"{target.stem}-1{target.suffix}")
-            used.add(str(target))
+            target = _unique(Path(rel), used, folders)
             path = out / target
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(result)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(result)
+            except OSError as exc:  # one copy that cannot be written is that file's failure
+                entry.status, entry.error = "failed", f"the copy could not be written ({exc.strerror})"
+                files.append(entry)
+                continue
+            used.add(str(target))
+            folders.update(str(p) for p in target.parents)
             entry.output = str(target)
             entry.remaining = verify(result, policy)
         files.append(entry)

@@ -57,3 +57,12 @@ def test_parent_directories_nearest_first_never_root() -> None:
         "https://s.example/uploads/",
     ]
     assert parent_directories("https://s.example/a.jpg") == []
+
+
+def test_normalizing_is_idempotent_and_dot_segments_never_survive() -> None:
+    from auditor.crawl.urls import normalize
+
+    for url in ("http://h/%2e%2e/%2e%2e/x.jpg", "http://h/a/%2E%2E/b", "http://h/a/./%2e/b/"):
+        once = normalize(url)
+        assert normalize(once) == once and "/.." not in once and "/./" not in once
+    assert normalize("http://h/%2e%2e/%2e%2e/x.jpg") == "http://h/x.jpg"

@@ -154,3 +154,31 @@ def test_a_huge_file_is_refused_unread_by_fix_and_check(tmp_path: Path) -> None:
     document = json.loads((tmp_path / "c" / "findings.json").read_text())
     huge = next(f for f in document["findings"] if f["asset"].endswith("huge.jpg"))
     assert huge["check"] == "not_checked" and "larger than --max-bytes" in huge["evidence"]["reason"]
+
+
+def test_from_scan_names_stay_inside_the_host_folder_and_never_crash(tmp_path: Path) -> None:
+    from tests.server import Route, Site
+
+    long_name = "x" * 300 + ".jpg"
+    paths = ["/deep/%2e%2e/%2e%2e/fix-manifest.json.jpg", "/a%00b.jpg", f"/{long_name}", "/same", "/same/in.jpg"]
+    served = ["/fix-manifest.json.jpg", *paths[1:]]  # the first as the crawler normalizes it
+    routes = {
+        p: Route(images.jpeg(images.scene(seed=i), lat=51.5, lon=-0.12), content_type="image/jpeg")
+        for i, p in enumerate(served)
+    }
+    routes["/"] = Route("".join(f'<img src="{p}">' for p in paths))
+    routes["/robots.txt"] = Route("", status=404)
+    with Site(routes).serve() as base:
+        scan = CliRunner().invoke(
+            main,
+            ["scan", base + "/", "--out", str(tmp_path / "scan"), "--no-state", "--render", "never", "--rate", "100"],
+        )
+    assert scan.exit_code == 0, scan.output
+    result = CliRunner().invoke(main, ["fix", "--from-scan", str(tmp_path / "scan"), "--out", str(tmp_path / "safe")])
+    assert result.exit_code == 0, result.output
+    host = base.removeprefix("http://").replace(":", "_")
+    written = sorted(str(p.relative_to(tmp_path / "safe")) for p in (tmp_path / "safe").rglob("*") if p.is_file())
+    assert all(w.startswith(host + "/") for w in written) and len(written) == len(paths)
+    assert not (tmp_path / "fix-manifest.json.jpg").exists() and all(len(Path(w).name) <= 100 for w in written)
+    manifest = json.loads((tmp_path / "safe-manifest.json").read_text())
+    assert manifest["fixed"] == len(paths) and manifest["failed"] == 0
