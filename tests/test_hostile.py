@@ -123,7 +123,7 @@ def hostile_site() -> Site:
 def test_a_scan_of_a_hostile_server_finishes_and_keeps_every_other_finding(make_config) -> None:  # type: ignore[no-untyped-def]
     site = hostile_site()
     with site.serve() as base:
-        config = make_config(base + "/", timeout=1.0, retries=1, max_pages=40, max_depth=4, probe_directories=False)
+        config = make_config(base + "/", timeout=2.0, retries=1, max_pages=40, max_depth=4, probe_directories=False)
         document = run_scan(config).document
     errors = {e["url"].removeprefix(base): e for e in document["errors"]}
     assert "decompression bomb" in errors["/bomb.png"]["message"]
@@ -137,7 +137,7 @@ def test_a_scan_of_a_hostile_server_finishes_and_keeps_every_other_finding(make_
     for slow in ("/drip.html", "/stall.html"):
         assert "time" in errors[slow]["message"].lower(), errors[slow]
     assert "/reset.html" in errors
-    assert "/busy.html" not in errors  # 429 then 200: retried after Retry-After
+    assert "/busy.html" not in errors, errors.get("/busy.html")  # 429 then 200: retried after Retry-After
     assert site.hits.get("/tracker.png", 0) == 0  # nothing inside an SVG is fetched or executed
     # The crawl stayed within its limits, and the real finding on the same site is still there.
     assert document["scan"]["pages"] <= 40 and document["scan"]["skipped"]["max_pages"] > 0
