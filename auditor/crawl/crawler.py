@@ -58,7 +58,8 @@ class Crawler(Seeding, AssetFetching, Resources):
 
         async def one(item: FrontierItem) -> None:
             async with semaphore:
-                await self._page(item)
+                if not self._out_of_time():  # the budget holds inside a level too; the rest stays pending
+                    await self._page(item)
 
         while not self._out_of_time() and (items := self.store.next_level(self.config.max_pages)):
             await asyncio.gather(*(one(item) for item in items))

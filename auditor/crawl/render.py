@@ -18,7 +18,7 @@ from typing import Any
 
 from auditor.crawl.scope import Scope
 from auditor.crawl.urls import try_normalize
-from auditor.errors import BrowserUnavailable, RenderError
+from auditor.errors import BrowserUnavailable, RenderError, plain
 
 SYSTEM_BROWSERS = (
     "/usr/bin/chromium",
@@ -28,6 +28,7 @@ SYSTEM_BROWSERS = (
     "/snap/bin/chromium",
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
 )
+HEAP_MB = 512  # V8 heap per page
 LAUNCH_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
@@ -44,7 +45,19 @@ LAUNCH_ARGS = [
     "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,InterestFeedContentSuggestions",
     "--disable-gpu",
     "--mute-audio",
+    # Page JavaScript that allocates without end is stopped by V8 (the page crashes: that page's error) instead of
+    # driving the machine out of memory.
+    f"--js-flags=--max-old-space-size={HEAP_MB}",
+    # WebRTC may not open UDP connections around the request filter and the private-address guard.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
+# WebSockets and WebRTC do not go through the request filter: the page gets neither.
+_NO_SOCKETS_JS = """
+for (const name of ["WebSocket", "RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel"]) {
+  try { Object.defineProperty(window, name, {value: undefined, writable: false, configurable: false}); } catch (e) {}
+}
+"""
 _SCROLL_JS = """async (steps) => {
   for (let i = 0; i < steps; i++) {
     const before = window.scrollY;
@@ -135,40 +148,69 @@ class Renderer:
             self._playwright = None
 
     async def render(self, url: str) -> RenderResult:
-        """Load, scroll and read one page. Raises :class:`RenderError` (with the URL) on any browser failure."""
-        from playwright.async_api import Error as PlaywrightError
-
+        """Load, scroll and read one page, within twice the per-request timeout whatever the page does. Raises
+        :class:`RenderError` (with the URL) on any browser failure."""
         browser = await self.start()
         async with self._semaphore:
-            context = await browser.new_context(
-                user_agent=self.user_agent,
-                service_workers="block",
-                java_script_enabled=True,
-                viewport={"width": 1366, "height": 900},
-                accept_downloads=False,
-            )
-            media: dict[str, None] = {}
             try:
-                await context.route("**/*", lambda route: self._route(route, media))
-                page = await context.new_page()
-                page.set_default_timeout(self.timeout_ms)
-                await page.goto(url, wait_until="load", timeout=self.timeout_ms)
-                await page.evaluate(_SCROLL_JS, 40)
-                # A page that never goes idle (polling, analytics) is still read as it is.
-                with contextlib.suppress(PlaywrightError):
-                    await page.wait_for_load_state("networkidle", timeout=min(self.timeout_ms, 5000))
-                html = (await page.content()).encode("utf-8")
-                images = [
-                    RenderedImage(u, int(i["w"]), int(i["h"]))
-                    for i in await page.evaluate(_IMAGES_JS)
-                    if (u := try_normalize(str(i["src"])))
-                ]
-                return RenderResult(page.url, html, images, list(media))
-            except PlaywrightError as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise RenderError(url, first) from exc
-            finally:
-                await context.close()
+                async with asyncio.timeout(self.timeout_ms / 1000 * 2):
+                    return await self._render(browser, url)
+            except TimeoutError:
+                # A script that never stops blocks the page's own thread, so Playwright's timeouts never fire and
+                # the page cannot even be closed: the browser is replaced and this page is its error.
+                await self._restart()
+                raise RenderError(
+                    url, f"the page did not finish rendering within {self.timeout_ms / 500:.0f}s (a script that "
+                    "never stops?); its HTML was read without rendering"
+                ) from None
+
+    async def _restart(self) -> None:
+        """Drop a browser that stopped answering; the next page starts a new one."""
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await browser.close()
+            with contextlib.suppress(Exception):
+                process = getattr(getattr(browser, "_impl_obj", None), "_browser_process", None)
+                if process is not None:
+                    process.kill()
+
+    async def _render(self, browser: Any, url: str) -> RenderResult:
+        from playwright.async_api import Error as PlaywrightError
+
+        context = await browser.new_context(
+            user_agent=self.user_agent,
+            service_workers="block",
+            java_script_enabled=True,
+            viewport={"width": 1366, "height": 900},
+            accept_downloads=False,
+        )
+        media: dict[str, None] = {}
+        try:
+            await context.add_init_script(_NO_SOCKETS_JS)
+            await context.route("**/*", lambda route: self._route(route, media))
+            page = await context.new_page()
+            page.set_default_timeout(self.timeout_ms)
+            await page.goto(url, wait_until="load", timeout=self.timeout_ms)
+            await page.evaluate(_SCROLL_JS, 40)
+            # A page that never goes idle (polling, analytics) is still read as it is.
+            with contextlib.suppress(PlaywrightError):
+                await page.wait_for_load_state("networkidle", timeout=min(self.timeout_ms, 5000))
+            html = (await page.content()).encode("utf-8")
+            images = [
+                RenderedImage(u, int(i["w"]), int(i["h"]))
+                for i in await page.evaluate(_IMAGES_JS)
+                if (u := try_normalize(str(i["src"])))
+            ]
+            return RenderResult(page.url, html, images, list(media))
+        except PlaywrightError as exc:
+            first = plain(str(exc).strip().splitlines()[0]) if str(exc).strip() else "the browser failed"
+            raise RenderError(url, first) from exc
+        finally:
+            with contextlib.suppress(PlaywrightError, TimeoutError):
+                async with asyncio.timeout(5):  # a hung page cannot hold the scan here either
+                    await context.close()
 
     async def _route(self, route: Any, media: dict[str, None]) -> None:
         request = route.request

@@ -1,0 +1,54 @@
+"""Pages whose JavaScript never stops, or allocates without end, cannot hang or swamp a scan: each is that page's
+render error, the static reading of the page still counts, the next page is rendered by a fresh browser, and
+WebSockets are not there for a page to open. Real Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from auditor.pipeline import run_scan
+from tests.conftest import png_bytes
+from tests.server import Route, Site
+
+LOOP = "<img src='/static.png'><script>while (true) {}</script>"  # never loads
+AFTER = "<img src='/after.png'><script>addEventListener('load', () => setTimeout(() => { while (true) {} }))</script>"
+HOG = "<img src='/hog.png'><script>const a = []; while (true) { a.push(new Array(1e6).fill(1)); }</script>"
+SOCKET = """<img src='/sock.png'><script>
+const img = document.createElement('img');
+const closed = typeof WebSocket === 'undefined' && typeof RTCPeerConnection === 'undefined';
+img.src = closed ? '/no-sockets.png' : '/sockets.png';
+document.body.append(img);
+</script>"""
+
+
+@pytest.mark.browser
+def test_runaway_scripts_are_that_pages_error_and_the_scan_goes_on(make_config: Any, browser: str) -> None:
+    pages = {"/loop.html": LOOP, "/after.html": AFTER, "/hog.html": HOG, "/sock.html": SOCKET}
+    home = "".join(f"<a href='{p}'>{p}</a>" for p in pages) + "<img src='/home.png'>"
+    routes = {"/": Route(home), "/robots.txt": Route("", status=404)}
+    routes.update({p: Route(html) for p, html in pages.items()})
+    routes.update(
+        {f"/{n}.png": Route(png_bytes(), content_type="image/png") for n in ("static", "after", "hog", "sock", "home")}
+    )
+    site = Site(routes)
+    with site.serve() as base:
+        config = make_config(base + "/", render="always", browser=browser, render_timeout=3.0, concurrency=1)
+        document = run_scan(config).document
+    errors = {e["url"].removeprefix(base): e["message"] for e in document["errors"] if e["stage"] == "render"}
+    assert "Timeout" in errors["/loop.html"]  # Playwright's own timeout: the page never loaded
+    assert "did not finish rendering" in errors["/after.html"]  # the scan's deadline: Playwright waits forever
+    assert "/hog.html" in errors
+    assert {a["url"].removeprefix(base) for a in document["assets"]} == {
+        "/static.png",
+        "/after.png",
+        "/hog.png",
+        "/sock.png",
+        "/home.png",
+        "/no-sockets.png",
+        "/sockets.png",
+    }
+    assert "/sock.html" not in errors
+    via = {a["url"].removeprefix(base): a["found_via"] for a in document["assets"]}
+    assert "rendered" in via["/no-sockets.png"] and "rendered" not in via["/sockets.png"]  # both are in the script
