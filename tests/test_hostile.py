@@ -219,7 +219,7 @@ def test_unwritable_out_is_a_clear_error(tmp_path: Path, make_config) -> None:  
     out = tmp_path / "ro"
     out.mkdir()
     (out / "scan.sqlite3").write_bytes(b"this is not a database")
-    with pytest.raises(StoreError, match="not a usable scan store"):
+    with pytest.raises(StoreError, match="the scan store is damaged"):
         run_scan(make_config("http://127.0.0.1:9/", out=out))
     if os.geteuid() != 0:
         locked = tmp_path / "locked"

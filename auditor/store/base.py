@@ -23,9 +23,10 @@ DAMAGED_HINT = "run the same command with --fresh to start the scan over"
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """SQLite's "database or disk is full" (or a file-size limit), not "database disk image is malformed"."""
+    """SQLite's "database or disk is full", a file-size limit, or the I/O error a full disk often surfaces as;
+    not "database disk image is malformed" or "file is not a database" (a damaged store)."""
     text = str(exc).lower()
-    return "database or disk is full" in text or "too big" in text
+    return "database or disk is full" in text or "too big" in text or "disk i/o error" in text
 
 
 class StoreBase:
