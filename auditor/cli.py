@@ -325,6 +325,13 @@ def main() -> None:
     type=click.IntRange(1024),
     help="Largest asset downloaded, in bytes.",
 )
+@click.option(
+    "--max-assets",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Images and documents recorded at most; more found makes the audit incomplete (exit status 3).",
+)
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
 @click.option(
     "--max-duration",

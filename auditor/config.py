@@ -44,6 +44,7 @@ class ScanConfig:
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 20.0
     max_bytes: int = 50 * 1024 * 1024
+    max_assets: int = 20_000  # images and documents recorded at most; discoveries past it are counted, not kept
     max_page_bytes: int = 10 * 1024 * 1024
     retries: int = 3
     max_redirects: int = 10

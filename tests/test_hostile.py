@@ -354,3 +354,57 @@ def test_redirects_to_addresses_that_are_not_web_pages_are_errors_not_crashes(tm
     assert set(errors) == {"/i0", "/i1", "/i2", "/i3", "/page"}
     assert all("not a web page" in m for m in errors.values())
     assert any(f["check"] == "gps_location" for f in document["findings"])
+
+
+def test_discovery_is_bounded_however_much_a_site_lists(tmp_path: Path) -> None:
+    """A sitemap of 60,000 pages and a script naming 60,000 pictures: the store keeps what the limits allow, the
+    rest is counted, and the audit says it is incomplete."""
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+    from auditor.store import Store
+
+    sitemap = (
+        "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(f"<url><loc>/p{i}</loc></url>" for i in range(60_000))
+        + "</urlset>"
+    )
+    bundle = "const photos = [" + ",".join(f'"/img/photo-{i}.jpg"' for i in range(60_000)) + "];"
+    routes = {
+        "/": Route("<title>Home</title><p>Photos</p><script src='/app.js'></script><img src='/a.jpg'>"),
+        "/robots.txt": Route("", status=404),
+        "/sitemap.xml": Route(sitemap, content_type="application/xml"),
+        "/app.js": Route(bundle, content_type="application/javascript"),
+        "/a.jpg": Route(images.jpeg(), content_type="image/jpeg"),
+    }
+    with Site(routes).serve() as base:
+        result = CliRunner().invoke(
+            main,
+            [
+                "scan",
+                base + "/",
+                "--out",
+                str(tmp_path / "o"),
+                "--no-state",
+                "--render",
+                "never",
+                "--rate",
+                "500",
+                "--max-pages",
+                "5",
+                "--max-assets",
+                "50",
+                "--max-depth",
+                "1",
+            ],
+        )
+    assert result.exit_code == 3, result.output
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assert len(document["assets"]) <= 50 and document["scan"]["skipped"]["max_assets"] > 100_000
+    assert "max_assets" in {r["code"] for r in document["scan"]["incomplete_reasons"]}
+    store = Store(tmp_path / "o")
+    try:
+        assert store.count("pages") <= 5 + 1 + 10 and store.count("assets") <= 50
+    finally:
+        store.close()
+    assert (tmp_path / "o" / "findings.json").stat().st_size < 1_000_000

@@ -96,7 +96,7 @@ class AssetFetching(CrawlBase):
                     no_head = status in (405, 501)
                     if ((status == 200 and is_image) or no_head) and not known:
                         for page in self.store.pages_of(of_url):
-                            self.store.add_asset(Discovery(url, "image", "guessed", speculative=no_head), page)
+                            self._add_asset(Discovery(url, "image", "guessed", speculative=no_head), page)
 
         await asyncio.gather(*(one(u, o) for u, o in rows))
 

@@ -14,8 +14,12 @@ from auditor.crawl.fetch import Fetcher
 from auditor.crawl.render import Renderer
 from auditor.crawl.scope import Scope
 from auditor.crawl.site import HostFacts
+from auditor.models import Discovery
 from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import Store
+
+# URLs taken from one page, script, stylesheet or sitemap (the sitemap protocol's own limit is 50,000).
+MAX_URLS_PER_SOURCE = 50_000
 
 
 def origin_of(url: str) -> str:
@@ -51,6 +55,22 @@ class CrawlBase:
         self._started = time.monotonic()
         self._render_warned = False
         self.render_seconds = 0.0  # summed over pages (several render at once)
+        self._assets = store.asset_count()  # kept up to date here: counting the table per discovery is quadratic
+
+    def _add_asset(self, d: Discovery, page: str) -> bool:
+        """Record an asset unless ``--max-assets`` is reached; what is dropped is counted (the audit is then
+        incomplete: a site, a sitemap or a script listing half a million pictures cannot swamp the store)."""
+        added = self.store.add_asset(d, page, allow_new=self._assets < self.config.max_assets)
+        if added == "refused":
+            self._dropped(1)
+            return False
+        self._assets += added == "new"
+        return True
+
+    def _dropped(self, count: int) -> None:
+        """Count discoveries not kept; call inside the transaction that would have kept them (resume-safe)."""
+        if count:
+            self.store.set_meta("discoveries_dropped", int(self.store.get_meta("discoveries_dropped") or 0) + count)
 
     async def _allowed(self, url: str) -> bool:
         if self.config.ignore_robots or not self.scope.page_in_scope(url):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from auditor.crawl.assets import AssetFetching
-from auditor.crawl.base import origin_of
+from auditor.crawl.base import MAX_URLS_PER_SOURCE, origin_of
 from auditor.crawl.extract import extract_html
 from auditor.crawl.fetch import Response
 from auditor.crawl.originals import guess_originals
@@ -139,9 +139,7 @@ class Crawler(Seeding, AssetFetching, Resources):
         parent = self.store.page_parent(item.url)
         with self.store.transaction():
             self.store.mark_page_asset(item.url, response.status, final)
-            self.store.add_asset(
-                Discovery(item.url, "image" if kind == "image" else "document", "html"), parent or item.url
-            )
+            self._add_asset(Discovery(item.url, "image" if kind == "image" else "document", "html"), parent or item.url)
             self._store_asset_response(item.url, response)
         self._tick(assets=1)
 
@@ -190,16 +188,17 @@ class Crawler(Seeding, AssetFetching, Resources):
         e = extraction or Extraction()
         listing = e.is_directory_listing
         with self.store.transaction():
-            for index, d in enumerate(e.discoveries):
+            self._dropped(max(0, len(e.discoveries) - MAX_URLS_PER_SOURCE))
+            for index, d in enumerate(e.discoveries[:MAX_URLS_PER_SOURCE]):
                 if d.kind == "page":
                     if self.scope.page_in_scope(d.url) and item.depth + 1 <= self.config.max_depth:
                         self.store.add_page(d.url, item.depth + 1, item.rank, index, parent=final)
                 elif d.kind in ("image", "document"):
                     via = "listing" if listing and d.via == "html" else d.via
-                    self.store.add_asset(
+                    kept = self._add_asset(
                         Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative), final
                     )
-                    if not d.speculative:
+                    if kept and not d.speculative:
                         self._probe_parents(d.url, item, final)
                         for guess in guess_originals(d.url) if d.kind == "image" else []:
                             self.store.add_guess(guess, d.url)

@@ -160,8 +160,9 @@ class Renderer:
                 # the page cannot even be closed: the browser is replaced and this page is its error.
                 await self._restart()
                 raise RenderError(
-                    url, f"the page did not finish rendering within {self.timeout_ms / 500:.0f}s (a script that "
-                    "never stops?); its HTML was read without rendering"
+                    url,
+                    f"the page did not finish rendering within {self.timeout_ms / 500:.0f}s (a script that "
+                    "never stops?); its HTML was read without rendering",
                 ) from None
 
     async def _restart(self) -> None:

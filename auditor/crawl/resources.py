@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.crawl.base import CrawlBase
+from auditor.crawl.base import MAX_URLS_PER_SOURCE, CrawlBase
 from auditor.crawl.extract import extract_resource
 from auditor.errors import FetchError
 from auditor.models import Discovery, Extraction
@@ -44,6 +44,8 @@ class Resources(CrawlBase):
                 if response.status == 200:
                     body = response.read(self.config.max_page_bytes)
                     out = extract_resource(body, url, response.content_type, page_url, self.scope)
+                    self._dropped(max(0, len(out.discoveries) - MAX_URLS_PER_SOURCE))
+                    del out.discoveries[MAX_URLS_PER_SOURCE:]
                 response.discard()
             except FetchError as exc:
                 self.store.add_error(url, "fetch", exc.reason)

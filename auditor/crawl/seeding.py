@@ -3,7 +3,7 @@ sitemap lists enter at depth 1, the images it lists as assets)."""
 
 from __future__ import annotations
 
-from auditor.crawl.base import CrawlBase, origin_of
+from auditor.crawl.base import MAX_URLS_PER_SOURCE, CrawlBase, origin_of
 from auditor.crawl.sitemaps import parse_sitemap
 from auditor.crawl.urls import classify as classify_url
 from auditor.crawl.urls import try_normalize
@@ -35,7 +35,7 @@ class Seeding(CrawlBase):
     async def _sitemaps(self, queue: list[str]) -> None:
         seen: set[str] = set()
         index = 0
-        while queue and len(seen) < MAX_SITEMAPS:
+        while queue and len(seen) < MAX_SITEMAPS and not self._out_of_time():
             url = try_normalize(queue.pop(0))
             if url is None or url in seen or not self.scope.page_in_scope(url):
                 continue
@@ -52,13 +52,20 @@ class Seeding(CrawlBase):
             content = parse_sitemap(body)
             queue.extend(u for s in content.sitemaps if (u := try_normalize(s, url)))
             with self.store.transaction():
-                for raw in content.pages:
+                # Sitemap pages are ranked first at depth 1, so no more than --max-pages of them can ever be
+                # fetched: the rest are counted, not stored (a sitemap bomb lists millions).
+                for raw in content.pages[:MAX_URLS_PER_SOURCE]:
                     page = try_normalize(raw, url)
                     if page and self.scope.page_in_scope(page) and self.config.max_depth >= 1:
+                        if index >= self.config.max_pages:
+                            self._dropped(1)
+                            continue
                         self.store.add_page(page, 1, -1, index)
                         index += 1
-                for raw in content.images:
+                self._dropped(max(0, len(content.pages) - MAX_URLS_PER_SOURCE))
+                self._dropped(max(0, len(content.images) - MAX_URLS_PER_SOURCE))
+                for raw in content.images[:MAX_URLS_PER_SOURCE]:
                     image = try_normalize(raw, url)
                     if image:
                         kind: UrlKind = "document" if classify_url(image) == "document" else "image"
-                        self.store.add_asset(Discovery(image, kind, "sitemap"), url)
+                        self._add_asset(Discovery(image, kind, "sitemap"), url)

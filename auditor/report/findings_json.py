@@ -106,6 +106,15 @@ def incomplete_reasons(
                 f"crawl: {skipped['max_pages']} pages were not fetched".replace("  ", " "),
             }
         )
+    if skipped.get("max_assets"):
+        reasons.append(
+            {
+                "code": "max_assets",
+                "message": f"{skipped['max_assets']} images, documents or links "
+                f"found were not recorded (--max-assets {config.get('max_assets', '')}, or more than "
+                "50,000 on one page, script or sitemap, or more sitemap pages than --max-pages)",
+            }
+        )
     if skipped.get("time_budget"):
         reasons.append(
             {
@@ -122,7 +131,7 @@ def build(store: Store) -> dict[str, Any]:
     """The whole document, from the store alone (``auditor report`` can rebuild it without re-scanning)."""
     pages, assets = _pages(store), _assets(store)
     errors = [{"url": u, "stage": s, "message": m} for u, s, m in store.errors()]
-    skipped = store.skipped_counts()
+    skipped = {**store.skipped_counts(), "max_assets": int(store.get_meta("discoveries_dropped") or 0)}
     checks_skipped = store.get_meta("checks_skipped") or {}
     reasons = incomplete_reasons(store, errors, skipped, checks_skipped)
     return {

@@ -12,8 +12,13 @@ from auditor.store.base import StoreBase
 
 class AssetStore(StoreBase):
     # -- discoveries --------------------------------------------------------------------------------------------
-    def add_asset(self, d: Discovery, page: str) -> None:
-        """An image or document seen on ``page`` (a speculative URL stays speculative until seen for sure)."""
+    def add_asset(self, d: Discovery, page: str, allow_new: bool = True) -> str:
+        """An image or document seen on ``page`` (a speculative URL stays speculative until seen for sure).
+        Returns ``new``, ``known`` (another page of an asset already recorded) or ``refused`` (a new one while
+        ``allow_new`` is false: the crawl's ``--max-assets`` is reached)."""
+        known = self.is_asset(d.url)
+        if not known and not allow_new:
+            return "refused"
         self.db.execute(
             """INSERT INTO assets (url, type, speculative) VALUES (?, ?, ?)
                ON CONFLICT(url) DO UPDATE SET speculative = MIN(speculative, excluded.speculative)""",
@@ -26,6 +31,10 @@ class AssetStore(StoreBase):
                rendered_h = COALESCE(excluded.rendered_h, rendered_h)""",
             (d.url, page, d.via, d.rendered_width, d.rendered_height),
         )
+        return "known" if known else "new"
+
+    def asset_count(self) -> int:
+        return self.count("assets")
 
     def add_local_file(self, url: str, kind: str, size: int, sha256: str, content_type: str | None) -> None:
         """A file given to ``auditor check``: already "fetched"."""
