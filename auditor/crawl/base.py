@@ -67,10 +67,11 @@ class CrawlBase:
         self._assets += added == "new"
         return True
 
-    def _dropped(self, count: int) -> None:
-        """Count discoveries not kept; call inside the transaction that would have kept them (resume-safe)."""
+    def _dropped(self, count: int, key: str = "discoveries_dropped") -> None:
+        """Count discoveries not kept; call inside the transaction that would have kept them (resume-safe).
+        ``pages_dropped``: sitemap pages past ``--max-pages``, reported with the pages that limit skipped."""
         if count:
-            self.store.set_meta("discoveries_dropped", int(self.store.get_meta("discoveries_dropped") or 0) + count)
+            self.store.set_meta(key, int(self.store.get_meta(key) or 0) + count)
 
     async def _allowed(self, url: str) -> bool:
         if self.config.ignore_robots or not self.scope.page_in_scope(url):

@@ -58,7 +58,7 @@ class Seeding(CrawlBase):
                     page = try_normalize(raw, url)
                     if page and self.scope.page_in_scope(page) and self.config.max_depth >= 1:
                         if index >= self.config.max_pages:
-                            self._dropped(1)
+                            self._dropped(1, "pages_dropped")
                             continue
                         self.store.add_page(page, 1, -1, index)
                         index += 1

@@ -148,7 +148,7 @@ class FrontierStore(StoreBase):
     def skipped_counts(self) -> dict[str, int]:
         """What a limit or robots.txt kept the crawl from fetching (``scan.skipped``)."""
         return {
-            "max_pages": self.count("pages", "state = 'skipped'"),
+            "max_pages": self.count("pages", "state = 'skipped'") + int(self.get_meta("pages_dropped") or 0),
             "robots_txt": self.count("pages", "state = 'robots' AND probe = 0")
             + self.count("assets", "state = 'robots'"),
             "time_budget": self.count("pages", "state = 'time'") + self.count("assets", "state = 'time'"),
