@@ -58,6 +58,22 @@ _JPEG_NAMES = {
 }
 
 
+def _scan_end(data: bytes, start: int) -> int:
+    """Where the entropy-coded data that begins at ``start`` ends: the first 0xFF not followed by a stuffed 0x00,
+    a restart marker or another fill byte; the end of the file when no marker follows (no EOI: nothing is
+    hidden after it either)."""
+    i = start
+    while True:
+        j = data.find(b"\xff", i)
+        if j == -1 or j + 1 >= len(data):
+            return len(data)
+        following = data[j + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            i = j + 1 if following == 0xFF else j + 2
+            continue
+        return j
+
+
 def strip_jpeg(data: bytes) -> Stripped:
     if data[:2] != b"\xff\xd8":
         raise CannotStrip("not a JPEG (no SOI marker)")
@@ -71,7 +87,13 @@ def strip_jpeg(data: bytes) -> Stripped:
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
-        if marker in (0xD9,) or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+        if marker == 0xD9:  # end of image: whatever follows (a second photo, its metadata) is not copied
+            out += data[pos : pos + 2]
+            pos += 2
+            if pos < len(data):
+                removed.append(f"{len(data) - pos:,} bytes after the end of the image")
+            return Stripped(bytes(out), removed)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             out += data[pos : pos + 2]
             pos += 2
             continue
@@ -81,9 +103,11 @@ def strip_jpeg(data: bytes) -> Stripped:
         end = pos + 2 + length
         if end > len(data):
             raise CannotStrip("damaged JPEG: segment runs past the end of the file")
-        if marker == 0xDA:  # start of scan: everything from here on is image data (and any trailer)
-            out += data[pos:]
-            break
+        if marker == 0xDA:  # start of scan: its header, then entropy-coded data up to the next marker
+            scan_end = _scan_end(data, end)
+            out += data[pos:scan_end]
+            pos = scan_end
+            continue
         is_app = 0xE0 <= marker <= 0xEF
         if (is_app and marker not in _JPEG_KEEP_APP) or marker == 0xFE:
             removed.append(_JPEG_NAMES.get(marker, f"APP{marker - 0xE0}"))

@@ -4,6 +4,7 @@ same triage options as ``scan`` and ``check``. Real CLI, real files."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -182,3 +183,19 @@ def test_from_scan_names_stay_inside_the_host_folder_and_never_crash(tmp_path: P
     assert not (tmp_path / "fix-manifest.json.jpg").exists() and all(len(Path(w).name) <= 100 for w in written)
     manifest = json.loads((tmp_path / "safe-manifest.json").read_text())
     assert manifest["fixed"] == len(paths) and manifest["failed"] == 0
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_photo_hidden_after_the_end_of_the_image_is_not_copied(tmp_path: Path, progressive: bool) -> None:
+    from auditor.analyze.metadata import read
+    from auditor.fix.run import Policy, fix_one
+
+    buf = io.BytesIO()
+    images.scene(seed=3).save(buf, "JPEG", quality=90, progressive=progressive)
+    hidden = images.jpeg(lat=51.5, lon=-0.12, serial="SN-HIDDEN", artist="Jo Teacher")
+    data = buf.getvalue() + hidden  # a complete second JPEG, with GPS, a serial and a name, after EOI
+    assert read(data).gps is not None or b"SN-HIDDEN" in data  # what a reader of the whole file can recover
+    entry, out = fix_one("trip.jpg", data, Policy())
+    assert out is not None and entry.lossless and out == buf.getvalue()  # the image itself, byte for byte
+    assert any("after the end of the image" in r for r in entry.removed)
+    assert b"SN-HIDDEN" not in out and read(out).gps is None
