@@ -10,7 +10,9 @@ as clean.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,6 +242,8 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
     tiff = _tiff_block(img, raw)
     endian = "<" if tiff and tiff[:2] == b"II" else ">"
     _from_exif(meta, exif, tiff, endian)
+    for other in _other_exif_blocks(raw, tiff) if img.format in ("JPEG", "MPO") else []:
+        _from_exif(meta, other, None, endian)
     extra = _png_raw_profile(img)
     if extra is not None:
         _from_exif(meta, extra, None, endian, prefix="PNG:")
@@ -258,6 +262,28 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
         meta.serials.setdefault("APP12:PictureInfo:SerialNumber", match.group(1).decode("latin-1").strip())
     meta.has_c2pa = b"jumb" in raw and b"c2pa" in raw
     return meta
+
+
+_EXIF_APP1 = b"\xff\xe1"
+MAX_EXIF_BLOCKS = 16
+
+
+def _other_exif_blocks(raw: bytes, first: bytes | None) -> list[Image.Exif]:
+    """EXIF blocks Pillow does not read: a second APP1 segment, an MPF secondary image's, one in a photo hidden
+    after the end of the image (exiftool reads them all; a location there is still published). At most
+    MAX_EXIF_BLOCKS, each parsed on its own; the one Pillow read (``first``) is skipped."""
+    found: list[Image.Exif] = []
+    pos = raw.find(_EXIF_APP1 + b"")
+    while pos != -1 and len(found) < MAX_EXIF_BLOCKS:
+        length = int.from_bytes(raw[pos + 2 : pos + 4], "big")
+        body = raw[pos + 4 : pos + 2 + length]
+        if body[:6] == b"Exif\x00\x00" and body[6:] != (first or b"") and len(body) > 14:
+            exif = Image.Exif()
+            with contextlib.suppress(*NOT_READABLE, KeyError, IndexError, TypeError, struct.error):
+                exif.load(body[6:])
+                found.append(exif)
+        pos = raw.find(_EXIF_APP1, pos + 2)
+    return found
 
 
 def _copy_tags(ifd: Any, table: dict[int, str], target: dict[str, str], prefix: str) -> None:

@@ -228,3 +228,15 @@ def test_extended_xmp_is_bounded_whatever_the_file_claims() -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert found == [] and peak < 64 * 1024 * 1024
+
+
+def test_a_second_exif_segment_and_a_photo_after_the_end_are_read() -> None:
+    """exiftool reads every EXIF block of a file; so must the audit (Pillow reads the first only)."""
+    plain_photo = images.jpeg(serial=None)
+    second = images.exif(lat=51.5007, lon=-0.1246, serial="SN-SECOND", artist="Jo Teacher").tobytes()
+    segment = b"\xff\xe1" + (len(second) + 8).to_bytes(2, "big") + b"Exif\x00\x00" + second
+    two_blocks = plain_photo[:2] + plain_photo[2:].replace(b"\xff\xdb", segment + b"\xff\xdb", 1)
+    meta = read(two_blocks)
+    assert meta.gps is not None and "SN-SECOND" in meta.serials.values() and "Jo Teacher" in meta.names.values()
+    appended = read(images.jpeg() + images.jpeg(lat=-33.86, lon=151.21))  # an MPF-style second image
+    assert appended.gps is not None and round(appended.gps.lat, 2) == -33.86
