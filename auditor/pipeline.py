@@ -222,15 +222,24 @@ def _history(config: ScanConfig) -> Iterator[History | None]:
 
 
 def _finish(store: Store, config: ScanConfig, resumed: bool, history: History | None) -> ScanOutcome:
-    """Mark the scan complete, compare with the previous scan of the same seeds, write every output."""
+    """Compare with the previous scan of the same seeds, write every output, then mark the scan complete.
+
+    Resumable like the rest: killed while writing, the same command finishes again with the same comparison
+    (kept in the store the first time), and a scan is recorded in the history only after it is marked complete,
+    so a kill can leave the history one scan short (the next scan reports more as new) but never compare a scan
+    with itself (which would report nothing as new)."""
     store.set_meta("finished_at", _now())
-    store.set_meta("complete", True)
     store.remove_unused_blobs()
     options = ReportOptions(redact=config.redact, show_names=config.show_names)
     key = scan_key(store.get_meta("seeds") or [])
-    previous = history.previous(key) if history else None
-    store.set_meta("history_previous", previous)  # so `auditor report` re-renders the same statuses
+    if store.get_meta("finishing"):
+        previous = store.get_meta("history_previous")
+    else:
+        previous = history.previous(key) if history else None
+        store.set_meta("history_previous", previous)  # so `auditor report` re-renders the same statuses
+        store.set_meta("finishing", True)
     document, report = write_all(store, config.out, options, previous)
+    store.set_meta("complete", True)
     if history and document["scan"]["complete"]:  # an incomplete scan is no baseline for the next one
         history.record(key, document)
     return ScanOutcome(document, config.out / "findings.json", report, resumed)

@@ -318,3 +318,29 @@ def test_a_document_that_breaks_the_contract_is_never_written(tmp_path: Path, mo
     result = CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o")])
     assert result.exit_code == 4 and "does not match its schema" in result.output
     assert not (tmp_path / "o" / "findings.json").exists() and (tmp_path / "o" / "findings.invalid.json").exists()
+
+
+def test_a_kill_while_the_outputs_are_written_resumes_instead_of_starting_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill cannot be aimed at the report's writing from outside, so the writer is interrupted once here."""
+    from auditor import pipeline
+
+    real, calls = pipeline.write_all, []  # type: ignore[attr-defined]
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "write_all", interrupted)
+    site = _photo_site(with_gps=True)
+    with site.serve() as base:
+        first = _scan(base + "/", "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s"))
+        assert first.exit_code == 130, first.output
+        second = _scan(base + "/", "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s"))
+    assert second.exit_code == 0, second.output
+    assert "resuming" in second.output and site.hits["/"] == 1  # nothing crawled twice
+    history = _document(tmp_path / "o")["history"]
+    assert history["first_scan"] is True and history["new"] >= 1  # compared with nothing, not with itself

@@ -89,7 +89,7 @@ def incomplete_reasons(
     A seed that failed, a limit that cut the crawl, a check that could not run, or a run that never finished
     each make ``scan.complete`` false; the report says so in a banner and shows no overall risk."""
     reasons: list[dict[str, str]] = []
-    if not store.get_meta("finished_at") or not store.get_meta("complete"):
+    if not store.get_meta("finished_at"):
         reasons.append(
             {"code": "interrupted", "message": "the scan did not finish; run the same command again to resume it"}
         )
