@@ -104,6 +104,8 @@ async def _crawl(
             crawler = Crawler(config, store, fetcher, renderer, progress, share_transport)
             if renderer is not None:
                 renderer.scope = crawler.scope  # hosts adopted during the crawl are loaded by the browser too
+                if not config.ignore_robots:  # the browser's requests obey robots.txt as the crawler's do
+                    renderer.allows = crawler.hosts.known_allows
             await crawler.run()
             return crawler.render_seconds
     finally:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +110,8 @@ class Renderer:
 
     def __init__(self, scope: Scope, executable: str | None, timeout: float, user_agent: str, pages: int = 2):
         self.scope = scope
+        # robots.txt for the browser's own requests (the crawl sets it; --ignore-robots leaves it allowing all)
+        self.allows: Callable[[str], bool] = lambda _: True
         self.executable = executable
         self.timeout_ms = timeout * 1000
         self.user_agent = user_agent
@@ -218,7 +221,7 @@ class Renderer:
         url = try_normalize(request.url)
         if url is not None and request.resource_type in {"image", "media"}:
             media.setdefault(url, None)
-        if url is not None and self.scope.page_in_scope(url):
+        if url is not None and self.scope.page_in_scope(url) and self.allows(url):
             await route.continue_()
         else:
             await route.abort()

@@ -55,6 +55,13 @@ class HostFacts:
             self._robots[origin] = policy
             return policy
 
+    def known_allows(self, url: str) -> bool:
+        """Whether robots.txt lets ``url`` be fetched, from the policies already read (no request: for the
+        browser's own requests, which cannot wait). A host whose robots.txt was not read yet is allowed."""
+        scheme, rest = url.split("://", 1)
+        policy = self._robots.get(f"{scheme}://{rest.split('/', 1)[0]}")
+        return policy is None or policy.allows(url)
+
     async def tdmrep(self, origin: str) -> tuple[int | None, object]:
         """(status, parsed JSON or None) of the origin's TDMRep file, fetched at most once per store."""
         known = self.store.tdmrep(origin)

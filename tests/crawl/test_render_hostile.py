@@ -52,3 +52,23 @@ def test_runaway_scripts_are_that_pages_error_and_the_scan_goes_on(make_config: 
     assert "/sock.html" not in errors
     via = {a["url"].removeprefix(base): a["found_via"] for a in document["assets"]}
     assert "rendered" in via["/no-sockets.png"] and "rendered" not in via["/sockets.png"]  # both are in the script
+
+
+@pytest.mark.browser
+def test_the_browser_obeys_robots_txt_too(make_config: Any, browser: str) -> None:
+    page = """<p>hi</p><script>
+fetch('/private/data.json');
+const img = document.createElement('img'); img.src = '/private/p' + 'hoto.png'; document.body.append(img);
+</script><img src='/ok.png'>"""
+    routes = {
+        "/": Route(page),
+        "/robots.txt": Route("User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
+        "/ok.png": Route(png_bytes(), content_type="image/png"),
+        "/private/data.json": Route("{}", content_type="application/json"),
+        "/private/photo.png": Route(png_bytes(), content_type="image/png"),
+    }
+    site = Site(routes)
+    with site.serve() as base:
+        document = run_scan(make_config(base + "/", render="always", browser=browser)).document
+    assert site.hits["/ok.png"] >= 1 and document["pages"][0]["rendered"]
+    assert not any(path.startswith("/private/") for path in site.hits)
