@@ -99,7 +99,7 @@ async def _crawl(
             except BrowserUnavailable as exc:
                 raise ConfigError(f"--render always: {exc}") from exc
         guard = guard or NetGuard(allow_private=config.allow_private)
-        await guard.allow_seeds(config.seeds)
+        await guard.allow_seeds(config.seeds, config.allow_hosts)
         async with Fetcher(config, store.tmp, transport=fetch_transport, guard=guard) as fetcher:
             crawler = Crawler(config, store, fetcher, renderer, progress, share_transport)
             if renderer is not None:

@@ -51,6 +51,8 @@ class Crawler(Seeding, AssetFetching, Resources):
 
     # -- the loop -----------------------------------------------------------------------------------------------
     async def run(self) -> None:
+        for host in self.store.get_meta("adopted_hosts") or []:  # a resumed scan: hosts a seed redirected to
+            await self.fetcher.guard.allow_host(host.split(":")[0])
         if not self.store.get_meta("seeded"):
             await self._seed()
         self._refresh_counters()
@@ -98,6 +100,7 @@ class Crawler(Seeding, AssetFetching, Resources):
                 max_bytes=self.config.max_page_bytes,
                 allow_redirect=allow,
                 accept="text/html,application/xhtml+xml,*/*;q=0.8",
+                site_redirects=item.depth == 0,
             )
         except FetchError as exc:
             with self.store.transaction():

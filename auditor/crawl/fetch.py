@@ -157,9 +157,12 @@ class Fetcher:
         accept: str = "*/*",
         method: str = "GET",
         validators: dict[str, str] | None = None,
+        site_redirects: bool = False,
     ) -> Response:
         """GET ``url`` following redirects that ``allow_redirect`` accepts; retry transient failures.
         ``validators``: ``If-None-Match`` / ``If-Modified-Since`` from an earlier fetch (a 304 has no body).
+        ``site_redirects``: ``url`` is a seed, and the hosts it redirects to are the site's own (``apex`` to
+        ``www``), private addresses included.
 
         Raises :class:`FetchError` (or a subclass) with the URL in the message; HTTP error statuses are returned,
         not raised, once retries are spent.
@@ -187,6 +190,8 @@ class Fetcher:
                 raise RedirectError(url, f"more than {self.config.max_redirects} redirects")
             if allow_redirect is not None and not allow_redirect(target):
                 raise RedirectError(url, f"redirects out of scope to {target}")
+            if site_redirects:
+                await self.guard.allow_host(httpx.URL(target).host)
             chain.append(target)
             current = target
 

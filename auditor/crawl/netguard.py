@@ -1,7 +1,9 @@
 """The one place that decides whether an address may be contacted: never a private, loopback, link-local or
-otherwise reserved address (cloud metadata at 169.254.169.254, the office router at 10.x) unless the scan itself
-starts there (a seed that resolves into such a range: an intranet, or a test server on 127.0.0.1) or
-``--allow-private`` is given.
+otherwise reserved address (cloud metadata at 169.254.169.254, the office router at 10.x) unless it is the
+site's own (the address a seed, an ``--allow-host`` name or a host a seed redirects to resolves to: an
+intranet, or a test server on 127.0.0.1) or ``--allow-private`` is given. A seed on a private address no longer
+opens the whole private range: a page on the intranet that points at the router or the metadata service is
+refused like any other.
 
 Each host is resolved and checked before every request, redirect hops included. ``resolve`` can be replaced
 (tests map made-up host names to public-looking addresses); the check itself is the same.
@@ -45,6 +47,7 @@ class NetGuard:
     def __init__(self, resolve: Resolver = system_resolve, allow_private: bool = False) -> None:
         self.resolve = resolve
         self.allow_private = allow_private
+        self.site_addresses: set[str] = set()  # private addresses that are the site's own
         self._cache: dict[str, list[str]] = {}
 
     async def addresses(self, host: str) -> list[str]:
@@ -52,18 +55,21 @@ class NetGuard:
             self._cache[host] = await self.resolve(host)
         return self._cache[host]
 
-    async def allow_seeds(self, seeds: tuple[str, ...] | list[str]) -> None:
-        """A scan that starts on a private address (intranet, loopback) may fetch private addresses."""
-        for seed in seeds:
-            if any(is_private(a) for a in await self.addresses(urlsplit(seed).hostname or "")):
-                self.allow_private = True
+    async def allow_seeds(self, seeds: tuple[str, ...] | list[str], hosts: tuple[str, ...] = ()) -> None:
+        """The private addresses the seeds and ``--allow-host`` names resolve to are the site's own."""
+        for host in [urlsplit(seed).hostname or "" for seed in seeds] + [h.split(":")[0] for h in hosts]:
+            await self.allow_host(host)
+
+    async def allow_host(self, host: str) -> None:
+        """``host`` belongs to the site (a seed's redirect target, say): its private addresses may be contacted."""
+        self.site_addresses.update(a for a in await self.addresses(host.strip("[]")) if is_private(a))
 
     async def refusal(self, url: str) -> str | None:
         """Why ``url`` may not be contacted, or ``None`` when it may."""
         if self.allow_private:
             return None
         host = urlsplit(url).hostname or ""
-        private = [a for a in await self.addresses(host) if is_private(a)]
+        private = [a for a in await self.addresses(host) if is_private(a) and a not in self.site_addresses]
         if private:
             return (
                 f"refused: {host} resolves to a private or reserved address ({', '.join(private)}); "

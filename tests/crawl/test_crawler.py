@@ -138,8 +138,8 @@ def test_pages_stay_in_scope_but_assets_are_fetched_wherever_they_are(make_confi
                 "/moved": Route("", status=301, headers={"Location": f"{cdn_base}/elsewhere.html"}),
             }
         )
-        with home.serve() as base:
-            document = run_scan(make_config(base + "/")).document
+        with home.serve() as base:  # 127.0.0.2 stands for a public CDN here: private addresses are allowed
+            document = run_scan(make_config(base + "/", allow_private=True)).document
     assert [a["url"] for a in document["assets"]] == [f"{cdn_base}/cdn/photo.jpg"]
     assert document["assets"][0]["fetched"]
     assert cdn.hits["/elsewhere.html"] == 0 and cdn.hits["/secret.html"] == 0
@@ -263,3 +263,20 @@ def test_a_rescan_into_the_same_out_asks_before_downloading(make_config, tmp_pat
     assert new_sha != sha["/etag.jpg"]
     blobs = {p.name for p in (tmp_path / "out" / "blobs").rglob("*") if p.is_file()}
     assert sha["/gone.png"] not in blobs and sha["/etag.jpg"] not in blobs and new_sha in blobs
+
+
+def test_a_private_seed_opens_its_own_address_not_the_whole_private_range(make_config) -> None:  # type: ignore[no-untyped-def]
+    """An intranet page that points at another private address (the router, a metadata service) is refused."""
+    other = Site({"/router.jpg": Route(jpeg_bytes(), content_type="image/jpeg")})
+    with other.serve("127.0.0.2") as other_base:
+        home = Site(
+            {
+                "/": Route(f"<img src='{other_base}/router.jpg'><img src='/own.jpg'>"),
+                "/own.jpg": Route(jpeg_bytes(), content_type="image/jpeg"),
+            }
+        )
+        with home.serve() as base:
+            document = run_scan(make_config(base + "/")).document
+    assert other.hits["/router.jpg"] == 0 and home.hits["/own.jpg"] == 1
+    refused = next(e for e in document["errors"] if e["url"] == f"{other_base}/router.jpg")
+    assert "private or reserved address" in refused["message"]
