@@ -22,7 +22,17 @@ from PIL import Image
 
 from auditor.analyze import face_models, faces, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
-from auditor.analyze.faces import Face, Thresholds, analyse_picture, decode, load_image, reclassify, rescaled
+from auditor.analyze.faces import (
+    Face,
+    Thresholds,
+    analyse_picture,
+    decode,
+    later_frames,
+    load_image,
+    merge_faces,
+    reclassify,
+    rescaled,
+)
 from auditor.analyze.variants import Fingerprint, fingerprint
 from auditor.errors import plain
 from auditor.imaging import thumbnail_jpeg
@@ -53,17 +63,21 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
         return sha256, PictureFaces([], error=pixels)
     try:
         seen = analyse_picture(pixels, thresholds, choice)
+        later = [
+            f for frame in later_frames(data, max_pixels) for f in analyse_picture(frame, thresholds, choice).faces
+        ]
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
     except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
         return sha256, PictureFaces([], error=f"the face models failed on this picture ({plain(str(exc))[:200]})")
-    hidden = [f.box for f in seen.faces] + seen.weak
+    found = merge_faces(seen.faces + later) if later else seen.faces  # an animation: every face in it, once
+    hidden = [f.box for f in found] + seen.weak
     thumbnail = thumbnail_jpeg(
         Image.fromarray(seen.preview),
         [(float(x), float(y), float(w), float(h)) for x, y, w, h in hidden],
         pixels.shape[1],
     )
-    return sha256, PictureFaces(seen.faces, thumbnail=thumbnail)
+    return sha256, PictureFaces(found, thumbnail=thumbnail)
 
 
 def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:

@@ -33,7 +33,7 @@ from auditor.analyze.face_models import (
     detector,
 )
 from auditor.errors import plain
-from auditor.imaging import NOT_READABLE, open_quietly, rgb_array
+from auditor.imaging import NOT_READABLE, open_quietly, rgb, rgb_array
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -147,6 +147,40 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray | str:
             return rgb_array(img)  # 16-bit and transparent pictures scaled and flattened, not clipped
     except NOT_READABLE as exc:
         return f"the picture could not be decoded ({plain(str(exc))[:160]}); its faces were not checked"
+
+
+MAX_LATER_FRAMES = 24  # of an animated GIF, PNG or WebP, besides the first, evenly spread
+
+
+def later_frames(data: bytes, max_pixels: int) -> list[np.ndarray]:
+    """Frames after the first of an animated picture (at most MAX_LATER_FRAMES, evenly spread), as RGB: a face
+    that appears only later in a GIF is published all the same."""
+    try:
+        with open_quietly(data) as img:
+            count = int(getattr(img, "n_frames", 1))
+            if count <= 1 or img.width * img.height > max_pixels:
+                return []
+            step = max(1, (count - 1) // MAX_LATER_FRAMES)
+            out = []
+            for index in list(range(1, count, step))[:MAX_LATER_FRAMES]:
+                img.seek(index)
+                out.append(np.array(rgb(img.convert("RGBA"))))
+            return out
+    except NOT_READABLE:
+        return []  # the first frame was read; a damaged later one is not worth failing the picture for
+
+
+def merge_faces(faces: list[Face]) -> list[Face]:
+    """One face per place in the picture, the largest kept: the same child in frame after frame is one face."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: (-f.iod, f.box)):
+        x, y, w, h = face.box
+        if not any(
+            _same_face((x, y, x + w, y + h), (k.box[0], k.box[1], k.box[0] + k.box[2], k.box[1] + k.box[3]))
+            for k in kept
+        ):
+            kept.append(face)
+    return kept
 
 
 def _pose(lms: np.ndarray) -> Literal["frontal", "three_quarter", "profile"]:

@@ -46,6 +46,7 @@ class FixedFile:
     faces_blurred: int = 0
     error: str | None = None
     remaining: list[str] = field(default_factory=list)
+    format_after: str | None = None  # the copy's real format; its name's extension follows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
         if result is None:
             assert stripped is not None
             out, entry.lossless, entry.removed = stripped.data, True, stripped.removed
+            entry.format_after = fmt
             entry.size_after = entry.size_before
             if turned is not None:
                 out = turned
@@ -182,6 +184,7 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
                 entry.changes.append(f"turned upright without re-encoding (jpegtran, EXIF orientation {orientation})")
         else:
             out, entry.changes, entry.faces_blurred = result.data, result.changes, result.faces_blurred
+            entry.format_after = result.format
             entry.removed, entry.size_after = ["all metadata (new file written without any)"], list(result.size)
     except (CannotStrip, OSError, ValueError) as exc:
         entry.error = plain(str(exc))
@@ -220,6 +223,27 @@ DOCUMENT_NOT_FIXED = (
     "fields and replace or shrink the photos inside it in the program that made it, export it "
     "again, and run auditor check on the result"
 )
+
+
+_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "TIFF": ".tif", "HEIF": ".heic"}
+_FORMAT_OF = {
+    **{e: "JPEG" for e in (".jpg", ".jpeg", ".jpe", ".jfif")},
+    ".png": "PNG",
+    ".gif": "GIF",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".heic": "HEIF",
+    ".heif": "HEIF",
+}
+
+
+def _named_for(target: Path, fmt: str | None) -> Path:
+    """``target`` with the extension of the format its copy really is (``scan.bmp`` re-encoded as PNG is
+    ``scan.png``): a file named for one format and holding another is opened wrongly, or not at all."""
+    if fmt is None or _FORMAT_OF.get(target.suffix.lower()) == fmt or fmt not in _EXTENSIONS:
+        return target
+    return target.with_name(target.stem + _EXTENSIONS[fmt])
 
 
 def _unique(target: Path, files: set[str], folders: set[str]) -> Path:
@@ -270,7 +294,7 @@ def fix(
         entry, result = fix_one(label, data, policy)
         rel = source.rel
         if result is not None:
-            target = _unique(Path(rel), used, folders)
+            target = _unique(_named_for(Path(rel), entry.format_after), used, folders)
             path = out / target
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

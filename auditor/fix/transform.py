@@ -10,10 +10,10 @@ import io
 from dataclasses import dataclass, field
 from typing import Literal
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageSequence
 
 from auditor.analyze.faces import SCHOOL_WORDS, Face, Thresholds, analyse
-from auditor.imaging import redact_faces, rgb_array
+from auditor.imaging import redact_faces, rgb, rgb_array
 
 BlurPolicy = Literal["none", "minors", "all"]
 MINOR = ("likely_child", "possible_minor", "uncertain")  # uncertain: too small to judge, so treated as a child
@@ -53,6 +53,7 @@ class Transformed:
     changes: list[str] = field(default_factory=list)
     faces_blurred: int = 0
     largest_iod_after: float | None = None
+    format: str = ""  # what the new file is (its name follows: a BMP re-encoded as PNG is named .png)
 
 
 def _scale_for(img: Image.Image, faces: list[Face], policy: Policy) -> float:
@@ -83,6 +84,8 @@ def _encode(img: Image.Image, fmt: str, source: Image.Image) -> bytes:
         img.save(buf, "WEBP", lossless=True, icc_profile=icc)
     elif fmt == "HEIF":
         img.save(buf, "HEIF", quality=90, exif=None, xmp=None)
+    elif fmt == "GIF":
+        img.save(buf, "GIF")
     elif fmt == "TIFF":
         img.save(buf, "TIFF", compression="tiff_deflate", icc_profile=icc)
     else:
@@ -90,10 +93,69 @@ def _encode(img: Image.Image, fmt: str, source: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+MAX_FRAMES = 300  # frames of an animated picture that fix will re-encode (each is analysed and covered)
+_KEEP = ("JPEG", "WEBP", "HEIF", "TIFF", "PNG", "GIF")  # re-encoded in their own format; anything else as PNG
+
+
+def _transform_animated(source: Image.Image, policy: Policy, force: bool, label: str) -> Transformed | None:
+    """Every frame of an animated GIF, PNG or WebP: faces found and covered in each, the same scale for all, the
+    animation (frame durations, looping) kept, nothing else carried over."""
+    count = getattr(source, "n_frames", 1)
+    if count > MAX_FRAMES:
+        raise ValueError(f"an animation of {count} frames (more than {MAX_FRAMES}); not fixed")
+    frames = [rgb(frame.convert("RGBA")).copy() for frame in ImageSequence.Iterator(source)]
+    durations = []
+    for i in range(count):
+        source.seek(i)
+        durations.append(int(source.info.get("duration", 100) or 100))
+    needs_faces = policy.max_face_iod is not None or policy.blur != "none"
+    faces = [analyse(rgb_array(f), policy.thresholds(label)) if needs_faces else [] for f in frames]
+    every = [face for found in faces for face in found]
+    scale = _scale_for(frames[0], every, policy)
+    covered = [
+        [f for f in found if policy.blur == "all" or (policy.blur == "minors" and f.triage in MINOR)] for found in faces
+    ]
+    if scale >= 1.0 and not any(covered) and not force:
+        return None
+    changes = []
+    if scale < 1.0:
+        size = (max(1, round(frames[0].width * scale)), max(1, round(frames[0].height * scale)))
+        changes.append(f"downscaled {frames[0].width}x{frames[0].height} -> {size[0]}x{size[1]}")
+        frames = [f.resize(size, Image.Resampling.LANCZOS) for f in frames]
+    frames = [
+        redact_faces(f, [c.box for c in cover], scale) if cover else f for f, cover in zip(frames, covered, strict=True)
+    ]
+    if any(covered):
+        changes.append(f"covered {sum(map(len, covered))} face(s) in {sum(map(bool, covered))} of {count} frames")
+    fmt = source.format if source.format in ("GIF", "PNG", "WEBP") else "PNG"
+    buf = io.BytesIO()
+    extra: dict[str, object] = {"lossless": True} if fmt == "WEBP" else {}
+    frames[0].save(
+        buf,
+        fmt,
+        save_all=True,
+        append_images=frames[1:],
+        duration=durations,
+        loop=int(source.info.get("loop", 0) or 0),
+        **extra,
+    )
+    largest = max((f.iod * scale for f in every), default=None)
+    return Transformed(
+        buf.getvalue(),
+        frames[0].size,
+        [*changes, f"re-encoded as animated {fmt}, {count} frames"],
+        sum(map(len, covered)),
+        largest,
+        fmt,
+    )
+
+
 def transform(data: bytes, policy: Policy, force: bool = False, label: str = "") -> Transformed | None:
     """Re-encode ``data`` when the policy needs new pixels (or ``force``: a format we cannot strip in place);
     ``None`` when the picture can stay as it is. ``label``: the file's name, for ``--context auto``."""
     with Image.open(io.BytesIO(data)) as source:
+        if getattr(source, "n_frames", 1) > 1:
+            return _transform_animated(source, policy, force, label)
         source.load()
         upright = ImageOps.exif_transpose(source)
         turned = upright.size != source.size or source.getexif().get(0x0112, 1) not in (0, 1)
@@ -112,7 +174,7 @@ def transform(data: bytes, policy: Policy, force: bool = False, label: str = "")
         if to_blur:
             img = redact_faces(img, [f.box for f in to_blur], scale)
             changes.append(f"covered {len(to_blur)} face(s)")
-        fmt = source.format if source.format in ("JPEG", "WEBP", "HEIF", "TIFF", "PNG") else "PNG"
+        fmt = source.format if source.format in _KEEP else "PNG"
         out = _encode(img, fmt, source)
     largest = max((f.iod * scale for f in faces), default=None)
-    return Transformed(out, img.size, [*changes, f"re-encoded as {fmt}"], len(to_blur), largest)
+    return Transformed(out, img.size, [*changes, f"re-encoded as {fmt}"], len(to_blur), largest, fmt)

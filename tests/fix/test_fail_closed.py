@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skimage.data
 from click.testing import CliRunner
@@ -199,3 +200,39 @@ def test_a_photo_hidden_after_the_end_of_the_image_is_not_copied(tmp_path: Path,
     assert out is not None and entry.lossless and out == buf.getvalue()  # the image itself, byte for byte
     assert any("after the end of the image" in r for r in entry.removed)
     assert b"SN-HIDDEN" not in out and read(out).gps is None
+
+
+def _animation(tmp_path: Path) -> Path:
+    """A 4-frame GIF whose face appears only in its third frame."""
+    first, second, last = (images.scene(512, 512, seed=s) for s in (8, 9, 10))  # distinct: GIF merges equal ones
+    face = Image.fromarray(skimage.data.astronaut())
+    path = tmp_path / "in" / "sports-day.gif"
+    path.parent.mkdir(exist_ok=True)
+    first.save(path, "GIF", save_all=True, append_images=[second, face, last], duration=200, loop=0)
+    return path
+
+
+def test_faces_in_later_frames_of_an_animation_are_found_and_covered(tmp_path: Path) -> None:
+    from auditor.analyze.faces import Thresholds, analyse
+
+    gif = _animation(tmp_path)
+    _, _, document = _check(str(gif.parent), "--out", str(tmp_path / "c"))
+    assert "identifiable_face" in {f["check"] for f in document["findings"]}
+    result = CliRunner().invoke(main, ["fix", str(gif.parent), "--out", str(tmp_path / "safe"), "--blur", "all"])
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "safe" / "sports-day.gif") as fixed:
+        assert fixed.format == "GIF" and fixed.n_frames == 4
+        for index in range(4):
+            fixed.seek(index)
+            assert analyse(np.asarray(fixed.convert("RGB")), Thresholds()) == [], index
+
+
+def test_a_copy_is_named_for_the_format_it_really_is(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    images.scene(seed=2).save(src / "scan.bmp", "BMP")
+    result = CliRunner().invoke(main, ["fix", str(src), "--out", str(tmp_path / "safe")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "safe").iterdir()) == ["scan.png"]
+    with Image.open(tmp_path / "safe" / "scan.png") as copy:
+        assert copy.format == "PNG"
