@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,6 +211,9 @@ class Renderer:
             return RenderResult(page.url, html, images, list(media))
         except PlaywrightError as exc:
             first = plain(str(exc).strip().splitlines()[0]) if str(exc).strip() else "the browser failed"
+            first = re.sub(
+                r"^\w+\.\w+: ", "", first
+            )  # "Page.goto: Timeout ..." names Playwright's call, not the problem
             raise RenderError(url, first) from exc
         finally:
             with contextlib.suppress(PlaywrightError, TimeoutError):
