@@ -112,7 +112,7 @@ def incomplete_reasons(
                 "code": "max_assets",
                 "message": f"{skipped['max_assets']} images, documents or links "
                 f"found were not recorded (--max-assets {config.get('max_assets', '')}, or more than "
-                "50,000 on one page, script or sitemap, or more sitemap pages than --max-pages)",
+                "50,000 on one page, script or sitemap)",
             }
         )
     if skipped.get("time_budget"):
