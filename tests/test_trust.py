@@ -344,3 +344,22 @@ def test_a_kill_while_the_outputs_are_written_resumes_instead_of_starting_over(
     assert "resuming" in second.output and site.hits["/"] == 1  # nothing crawled twice
     history = _document(tmp_path / "o")["history"]
     assert history["first_scan"] is True and history["new"] >= 1  # compared with nothing, not with itself
+
+
+def test_a_check_that_could_not_run_makes_the_audit_incomplete(tmp_path: Path) -> None:
+    """A missing language model cannot be uninstalled for one test, so the stage's record of it is written into a
+    real finished store, and the real `auditor report` re-renders from it."""
+    from auditor.store import Store
+
+    photo = tmp_path / "in" / "a.png"
+    photo.parent.mkdir()
+    photo.write_bytes(images.save(images.scene(), "PNG"))
+    assert CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o")]).exit_code == 0
+    store = Store(tmp_path / "o")
+    store.set_meta("checks_skipped", {"name_near_photo": "no spaCy English pipeline found"})
+    store.close()
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    reasons = _document(tmp_path / "o")["scan"]["incomplete_reasons"]
+    assert [(r["code"], r["check"]) for r in reasons] == [("check_not_run", "name_near_photo")]
+    _assert_incomplete_report(tmp_path / "o")
