@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from auditor.models import Severity
+from auditor.models import Finding, Severity
+
+if TYPE_CHECKING:
+    from auditor.store import Store
 
 Stage = Literal["analysis", "crawl"]
 
@@ -80,6 +84,8 @@ class Check:
     fix: str
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     name_fields: tuple[str, ...] = ()
+    # How the check finds its exposures: one of the stages' hooks (see auditor/analyze/run.py and site.py).
+    site: Callable[[Store], list[Finding]] | None = None  # crawl level, over the whole store
 
     def evidence_schema(self) -> dict[str, Any]:
         """The JSON Schema of this check's ``evidence`` object (every field optional: older scans lack some)."""
