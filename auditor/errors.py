@@ -11,6 +11,7 @@
     │   └── FetchTimeout     connect/read/total time budget exceeded
     ├── RenderError          the browser could not render one page; the static extraction still counts
     ├── BrowserUnavailable   no browser could be started (a ConfigError when --render always)
+    ├── CheckUnavailable     a check cannot run in this installation (no language model): recorded, audit incomplete
     └── ContractError        a findings.json about to be written does not match its schema: a bug to report
 
 Stages catch :class:`FetchError` and :class:`RenderError` per URL and record them; only :class:`ConfigError` and
@@ -132,6 +133,10 @@ class RenderError(AuditorError):
 
 class ContractError(AuditorError):
     """A document about to be written does not match its published schema (a bug in the auditor)."""
+
+
+class CheckUnavailable(AuditorError):
+    """A check cannot run here (a model it needs is not installed); the scan records it and is incomplete."""
 
 
 class BrowserUnavailable(AuditorError):

@@ -2,13 +2,14 @@
 
 The crawl stage turns pages into :class:`Extraction` (each :class:`Discovery` is a URL seen on a page, and how)
 and stores them; checks turn stored data into :class:`Finding`, which the report and ``findings.json`` serialize
-(see ``auditor/schema/findings.schema.json``). Faces are :class:`auditor.analyze.faces.Face`.
+(see ``auditor/schema/findings.schema.json``). :class:`Face` is what the face models found in a picture (no crop,
+no embedding).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 UrlKind = Literal["page", "image", "document", "resource", "other"]
@@ -122,3 +123,50 @@ class Finding:
         """A stable id: the check plus whatever identifies the exposure (content hash, URL, host)."""
         text = "\x1f".join([check, *(p or "" for p in parts)])
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One face, in the coordinates of the (orientation-corrected) image."""
+
+    box: tuple[int, int, int, int]  # x, y, width, height
+    score: float
+    landmarks: tuple[tuple[float, float], ...]  # right eye, left eye, nose, right mouth, left mouth (image view)
+    iod: float  # inter-ocular distance in pixels
+    pose: Literal["frontal", "three_quarter", "profile"]
+    age: float | None
+    p_under_18: float | None
+    p_under_13: float | None
+    triage: TriageClass
+
+    def to_cache(self) -> dict[str, Any]:
+        """Full precision, for the re-scan cache (``as_dict`` rounds for display)."""
+        return asdict(self)
+
+    @staticmethod
+    def from_cache(data: dict[str, Any]) -> Face:
+        return Face(
+            box=tuple(data["box"]),
+            score=data["score"],
+            landmarks=tuple(tuple(p) for p in data["landmarks"]),
+            iod=data["iod"],
+            pose=data["pose"],
+            age=data["age"],
+            p_under_18=data["p_under_18"],
+            p_under_13=data["p_under_13"],
+            triage=data["triage"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["box"] = list(self.box)
+        data["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
+        data["iod"] = round(self.iod, 1)
+        data["score"] = round(self.score, 3)
+        for key in ("age", "p_under_18", "p_under_13"):
+            if data[key] is not None:
+                data[key] = round(data[key], 3 if key.startswith("p_") else 1)
+        return data

@@ -14,6 +14,13 @@ from auditor.report.masking import known_names
 REPO = Path(__file__).resolve().parent.parent
 
 
+def test_every_check_finds_through_exactly_one_hook() -> None:
+    """A check is wired by its module alone: the stages call every registered check's hook."""
+    for check in REGISTRY.values():
+        assert len(check.hooks) == 1, (check.id, check.hooks)
+        assert (check.hooks[0] == "site") == (check.stage == "crawl"), check.id
+
+
 def test_every_stage_records_exactly_the_registered_checks() -> None:
     assert set(run.CHECKS) == set(ids("analysis"))
     assert {c.id for c in REGISTRY.values() if c.site is not None} == set(ids("crawl"))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.analyze.faces import Face
 from auditor.analyze.metadata_checks import Subject
-from auditor.models import Finding, Severity
+from auditor.models import Face, Finding, Severity
 
 MINOR_CLASSES = ("likely_child", "possible_minor")
 
@@ -35,61 +34,66 @@ def _face_evidence(face: Face) -> dict[str, Any]:
 
 
 def face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
-    """``named``: a name_near_photo finding exists for this image."""
-    if not faces:
-        return []
-    out: list[Finding] = []
+    """Both face checks for one picture. ``named``: a name_near_photo finding exists for this image."""
+    return [*minor_face_findings(subject, faces, named, context), *identifiable_face_findings(subject, faces)]
+
+
+def minor_face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
     minors = [f for f in faces if f.triage in MINOR_CLASSES]
-    if minors:
-        best = max(minors, key=lambda f: f.iod)
-        close_up = len(faces) <= 2 and best.iod >= 60
-        severity: Severity = "high"
-        if best.iod >= 60 and best.pose == "frontal" and (named or close_up):
-            severity = "critical"
-        elif best.iod < 30:
-            severity = "medium"
-        children = sum(f.triage == "likely_child" for f in minors)
-        out.append(
-            Finding(
-                subject.finding_id("minor_face"),
-                "minor_face",
-                severity,
-                f"{len(minors)} face(s) that look like possible minors" + (" (a close-up)" if close_up else ""),
-                subject.url,
-                subject.page,
-                {
-                    "faces_in_image": len(faces),
-                    "possible_minors": len(minors),
-                    "likely_children": children,
-                    "named_on_page": named,
-                    "context": context,
-                    "faces": [_face_evidence(f) for f in minors],
-                },
-                "Check consent for every child shown. Prefer photos where children are not identifiable (backs, "
-                "distance, groups), publish them small, and never beside their names. `auditor fix --blur minors` "
-                "can blur the faces in a copy.",
-            )
+    if not minors:
+        return []
+    best = max(minors, key=lambda f: f.iod)
+    close_up = len(faces) <= 2 and best.iod >= 60
+    severity: Severity = "high"
+    if best.iod >= 60 and best.pose == "frontal" and (named or close_up):
+        severity = "critical"
+    elif best.iod < 30:
+        severity = "medium"
+    children = sum(f.triage == "likely_child" for f in minors)
+    return [
+        Finding(
+            subject.finding_id("minor_face"),
+            "minor_face",
+            severity,
+            f"{len(minors)} face(s) that look like possible minors" + (" (a close-up)" if close_up else ""),
+            subject.url,
+            subject.page,
+            {
+                "faces_in_image": len(faces),
+                "possible_minors": len(minors),
+                "likely_children": children,
+                "named_on_page": named,
+                "context": context,
+                "faces": [_face_evidence(f) for f in minors],
+            },
+            "Check consent for every child shown. Prefer photos where children are not identifiable (backs, "
+            "distance, groups), publish them small, and never beside their names. `auditor fix --blur minors` "
+            "can blur the faces in a copy.",
         )
+    ]
+
+
+def identifiable_face_findings(subject: Subject, faces: list[Face]) -> list[Finding]:
     identifiable = [f for f in faces if f.iod >= 30]
-    if identifiable:
-        best = max(identifiable, key=lambda f: f.iod)
-        band = iod_band(best.iod)
-        out.append(
-            Finding(
-                subject.finding_id("identifiable_face"),
-                "identifiable_face",
-                "high" if band in ("high", "very_high") else "medium",
-                f"{len(identifiable)} face(s) at recognition grade (largest: {band.replace('_', ' ')})",
-                subject.url,
-                subject.page,
-                {
-                    "faces_in_image": len(faces),
-                    "identifiable": len(identifiable),
-                    "largest_iod_px": round(best.iod, 1),
-                    "faces": [_face_evidence(f) for f in identifiable],
-                },
-                "Faces this large can be recognised or used to make new images of the person. Publish a smaller copy "
-                "(auditor fix --max-face-iod 30) or choose a photo where faces are not the subject.",
-            )
+    if not identifiable:
+        return []
+    best = max(identifiable, key=lambda f: f.iod)
+    band = iod_band(best.iod)
+    return [
+        Finding(
+            subject.finding_id("identifiable_face"),
+            "identifiable_face",
+            "high" if band in ("high", "very_high") else "medium",
+            f"{len(identifiable)} face(s) at recognition grade (largest: {band.replace('_', ' ')})",
+            subject.url,
+            subject.page,
+            {
+                "faces_in_image": len(faces),
+                "identifiable": len(identifiable),
+                "largest_iod_px": round(best.iod, 1),
+                "faces": [_face_evidence(f) for f in identifiable],
+            },
+            "Faces this large can be recognised or used to make new images of the person. Publish a smaller copy "
+            "(auditor fix --max-face-iod 30) or choose a photo where faces are not the subject.",
         )
-    return out
+    ]

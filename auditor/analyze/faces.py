@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -34,6 +34,7 @@ from auditor.analyze.face_models import (
 )
 from auditor.errors import plain
 from auditor.imaging import NOT_READABLE, open_quietly, rgb, rgb_array
+from auditor.models import Face, TriageClass
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -58,7 +59,6 @@ COARSE_LONG_SIDE = 640  # the first look; only pictures that show someone are se
 MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
 DEFAULT_MODELS = FaceModelChoice("default")
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
-TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
 # Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``).
 SCHOOL_WORDS = re.compile(
     r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
@@ -78,50 +78,6 @@ class Thresholds:
 
     def for_context(self, context: str) -> Thresholds:
         return Thresholds(self.child + 1, self.minor + 2, self.min_iod_for_age) if context == "school" else self
-
-
-@dataclass(frozen=True, slots=True)
-class Face:
-    """One face, in the coordinates of the (orientation-corrected) image."""
-
-    box: tuple[int, int, int, int]  # x, y, width, height
-    score: float
-    landmarks: tuple[tuple[float, float], ...]  # right eye, left eye, nose, right mouth, left mouth (image view)
-    iod: float  # inter-ocular distance in pixels
-    pose: Literal["frontal", "three_quarter", "profile"]
-    age: float | None
-    p_under_18: float | None
-    p_under_13: float | None
-    triage: TriageClass
-
-    def to_cache(self) -> dict[str, Any]:
-        """Full precision, for the re-scan cache (``as_dict`` rounds for display)."""
-        return asdict(self)
-
-    @staticmethod
-    def from_cache(data: dict[str, Any]) -> Face:
-        return Face(
-            box=tuple(data["box"]),
-            score=data["score"],
-            landmarks=tuple(tuple(p) for p in data["landmarks"]),
-            iod=data["iod"],
-            pose=data["pose"],
-            age=data["age"],
-            p_under_18=data["p_under_18"],
-            p_under_13=data["p_under_13"],
-            triage=data["triage"],
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["box"] = list(self.box)
-        data["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
-        data["iod"] = round(self.iod, 1)
-        data["score"] = round(self.score, 3)
-        for key in ("age", "p_under_18", "p_under_13"):
-            if data[key] is not None:
-                data[key] = round(data[key], 3 if key.startswith("p_") else 1)
-        return data
 
 
 def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:

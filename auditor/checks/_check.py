@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from auditor.models import Finding, Severity
 
 if TYPE_CHECKING:
+    from auditor.analyze.documents import DocumentContent
+    from auditor.analyze.metadata import ImageMetadata
+    from auditor.analyze.metadata_checks import Subject
+    from auditor.models import Face
     from auditor.store import Store
 
 Stage = Literal["analysis", "crawl"]
@@ -68,6 +72,23 @@ COMMON_EVIDENCE: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class ImageContext:
+    """What the analysis stage knows about one picture besides its metadata, for the ``image`` hooks."""
+
+    site_location: tuple[float, float] | None = None
+    caption_names: dict[str, list[str]] = field(default_factory=dict)  # caption field -> names the finder read
+    thumbnail_difference: dict[str, Any] | None = None  # how its EXIF thumbnail differs from it, if it does
+
+
+@dataclass(frozen=True, slots=True)
+class FaceContext:
+    """What the ``faces`` hooks know besides the faces: a name is beside the photo; the triage context used."""
+
+    named: bool = False
+    context: str = "general"
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """A check's id (in ``findings.json``), its name and the report's four explanations, the severities it can
     give, the stage that runs it, its evidence fields (JSON Schema fragments, written into the schema), and which
@@ -84,8 +105,19 @@ class Check:
     fix: str
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     name_fields: tuple[str, ...] = ()
-    # How the check finds its exposures: one of the stages' hooks (see auditor/analyze/run.py and site.py).
+    # How the check finds its exposures: exactly one of the stages' hooks, called for every registered check that
+    # has it (auditor/analyze/run.py, auditor/analyze/site.py). A new check is its module; nothing else is wired.
+    image: Callable[[Subject, ImageMetadata, ImageContext], list[Finding]] | None = None  # each picture's metadata
+    document: Callable[[Subject, DocumentContent], list[Finding]] | None = None  # each document
+    faces: Callable[[Subject, list[Face], FaceContext], list[Finding]] | None = None  # each picture's faces
+    store: Callable[[Store, dict[str, tuple[int, int]]], list[Finding]] | None = None  # all files (and sizes)
+    unread: Callable[[list[tuple[str, str, str | None]]], list[Finding]] | None = None  # files nobody could read
     site: Callable[[Store], list[Finding]] | None = None  # crawl level, over the whole store
+
+    @property
+    def hooks(self) -> list[str]:
+        """The hooks this check fills (a test requires exactly one)."""
+        return [h for h in ("image", "document", "faces", "store", "unread", "site") if getattr(self, h) is not None]
 
     def evidence_schema(self) -> dict[str, Any]:
         """The JSON Schema of this check's ``evidence`` object (every field optional: older scans lack some)."""

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import Check, obj, string
+from auditor.analyze.metadata import ImageMetadata
+from auditor.analyze.metadata_checks import Subject, serial_findings
+from auditor.checks._check import Check, ImageContext, obj, string
+from auditor.models import Finding
+
+
+def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[Finding]:
+    return serial_findings(subject, meta)
+
 
 CHECK = Check(
     id="device_serial",
@@ -15,4 +23,5 @@ CHECK = Check(
     reliability="Exact: read from the file, including makers' private notes.",
     fix="Strip metadata before publishing.",
     evidence={"fields": obj(string(), "field -> serial number")},
+    image=find,
 )

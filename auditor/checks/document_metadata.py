@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from auditor.analyze.document_checks import document_finding
+from auditor.analyze.documents import DocumentContent
+from auditor.analyze.metadata_checks import Subject
 from auditor.checks._check import Check, integer, obj, string
+from auditor.models import Finding
+
+
+def find(subject: Subject, content: DocumentContent) -> list[Finding]:
+    finding = document_finding(subject, content)
+    return [] if finding is None else [finding]
+
 
 CHECK = Check(
     id="document_metadata",
@@ -22,4 +32,5 @@ CHECK = Check(
         "format": string(),
     },
     name_fields=("fields", "usernames_in_paths"),
+    document=find,
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import Check, boolean, number, string
+from auditor.analyze.metadata import ImageMetadata
+from auditor.analyze.metadata_checks import Subject, gps_findings
+from auditor.checks._check import Check, ImageContext, boolean, number, string
+from auditor.models import Finding
+
+
+def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[Finding]:
+    return gps_findings(subject, meta, context.site_location)
+
 
 CHECK = Check(
     id="gps_location",
@@ -23,4 +31,5 @@ CHECK = Check(
         "precise": boolean("more precise than whole degrees"),
         "distance_to_site_km": number(description="from --site-location, when given"),
     },
+    image=find,
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import FACE, Check, array, integer, number, string
+from auditor.analyze.face_checks import identifiable_face_findings
+from auditor.analyze.metadata_checks import Subject
+from auditor.checks._check import FACE, Check, FaceContext, array, integer, number, string
+from auditor.models import Face, Finding
+
+
+def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Finding]:
+    return identifiable_face_findings(subject, faces)
+
 
 CHECK = Check(
     id="identifiable_face",
@@ -29,4 +37,5 @@ CHECK = Check(
         "faces": array(FACE),
         "smaller_copies": array(string()),
     },
+    faces=find,
 )

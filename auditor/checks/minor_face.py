@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import FACE, Check, array, boolean, integer, string
+from auditor.analyze.face_checks import minor_face_findings
+from auditor.analyze.metadata_checks import Subject
+from auditor.checks._check import FACE, Check, FaceContext, array, boolean, integer, string
+from auditor.models import Face, Finding
+
+
+def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Finding]:
+    return minor_face_findings(subject, faces, context.named, context.context)
+
 
 CHECK = Check(
     id="minor_face",
@@ -29,4 +37,5 @@ CHECK = Check(
         "faces": array(FACE),
         "smaller_copies": array(string(), "smaller sizes of the same photo published on the site"),
     },
+    faces=find,
 )

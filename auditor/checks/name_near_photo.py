@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from auditor.analyze.name_checks import name_findings
 from auditor.checks._check import Check, array, string
+from auditor.models import Finding
+from auditor.store import Store
+
+
+def find(store: Store, sizes: dict[str, tuple[int, int]]) -> list[Finding]:
+    """Raises :class:`auditor.errors.CheckUnavailable` when no language model is installed."""
+    return name_findings(store)
+
 
 CHECK = Check(
     id="name_near_photo",
@@ -29,4 +38,5 @@ CHECK = Check(
         ),
     },
     name_fields=("names",),
+    store=find,
 )

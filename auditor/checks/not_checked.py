@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from auditor.analyze.not_checked import not_checked_findings
 from auditor.checks._check import Check, string
+from auditor.models import Finding
+
+
+def find(unread: list[tuple[str, str, str | None]]) -> list[Finding]:
+    return not_checked_findings(unread)
+
 
 CHECK = Check(
     id="not_checked",
@@ -18,4 +25,5 @@ CHECK = Check(
     reliability="Certain: the reason given is what the reader reported.",
     fix="Open it yourself, re-export it as an ordinary JPEG or PNG, and check it again before publishing.",
     evidence={"reason": string(description="what the reader said, in plain words")},
+    unread=find,
 )

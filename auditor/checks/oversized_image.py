@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from auditor.analyze.resolution import oversized_findings
 from auditor.checks._check import Check, array, integer, number, string
+from auditor.models import Finding
+from auditor.store import Store
+
+
+def find(store: Store, sizes: dict[str, tuple[int, int]]) -> list[Finding]:
+    return oversized_findings(store, sizes)
+
 
 CHECK = Check(
     id="oversized_image",
@@ -26,4 +34,5 @@ CHECK = Check(
         "variants": integer(),
         "faces": integer(description="faces in it, when they raised the severity"),
     },
+    store=find,
 )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import Check, obj, string
+from auditor.analyze.metadata import ImageMetadata
+from auditor.analyze.metadata_checks import Subject, name_findings
+from auditor.checks._check import Check, ImageContext, obj, string
+from auditor.models import Finding
+
+
+def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[Finding]:
+    return name_findings(subject, meta, context.caption_names)
+
 
 CHECK = Check(
     id="person_name_metadata",
@@ -16,4 +24,5 @@ CHECK = Check(
     fix="Strip metadata before publishing.",
     evidence={"fields": obj(string(), "field -> the name(s) in it")},
     name_fields=("fields",),
+    image=find,
 )

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import Check, array, integer, number, string
+from auditor.analyze.metadata import ImageMetadata
+from auditor.analyze.metadata_checks import Subject, thumbnail_finding
+from auditor.checks._check import Check, ImageContext, array, integer, number, string
+from auditor.models import Finding
+
+
+def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[Finding]:
+    """The comparison itself runs while the stage holds the file's bytes (``ImageContext.thumbnail_difference``)."""
+    difference = context.thumbnail_difference
+    return [] if difference is None else [thumbnail_finding(subject, difference)]
+
 
 CHECK = Check(
     id="thumbnail_mismatch",
@@ -24,4 +34,5 @@ CHECK = Check(
         "faces_in_thumbnail": integer(),
         "possible_minors_in_thumbnail": integer(),
     },
+    image=find,
 )
