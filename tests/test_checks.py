@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from auditor.analyze import run
 from auditor.checks import REGISTRY, apply_to_schema, ids, readme_table
@@ -55,3 +56,65 @@ def test_names_are_collected_from_the_declared_fields() -> None:
         ]
     }
     assert known_names(document) == ["Jo Bloggs", "Mary Jones"]
+
+
+def test_a_new_check_is_its_module_alone(tmp_path: Path, monkeypatch: Any) -> None:
+    """What adding ``auditor/checks/huge_file.py`` does, without writing into the package: the stage calls its hook,
+    the schema generated from the registry accepts its findings, the report gives it a section by its name."""
+    import dataclasses
+
+    from click.testing import CliRunner
+
+    from auditor import checks
+    from auditor.analyze import run as stage
+    from auditor.cli import main
+    from auditor.models import Finding
+    from auditor.report import findings_json, views
+    from tests.analyze import images
+
+    def find(subject: Any, meta: Any, context: Any) -> list[Finding]:
+        if meta.width * meta.height < 10_000:
+            return []
+        return [
+            Finding(
+                subject.finding_id("huge_file"),
+                "huge_file",
+                "low",
+                "A large picture",
+                subject.url,
+                subject.page,
+                {"pixels": meta.width * meta.height},
+                "Publish a smaller copy.",
+            )
+        ]
+
+    template = REGISTRY["gps_location"]
+    new = dataclasses.replace(
+        template,
+        id="huge_file",
+        order=999,
+        name="Large pictures",
+        severities=("low",),
+        evidence={"pixels": {"type": "integer"}},
+        name_fields=(),
+        image=find,
+    )
+    registry = {**REGISTRY, "huge_file": new}
+    for module in (checks, views, stage):
+        monkeypatch.setattr(module, "REGISTRY", registry, raising=False)
+    monkeypatch.setattr(stage, "CHECKS", (*stage.CHECKS, "huge_file"))
+    shipped = json.loads(json.dumps(findings_json.schema()))
+    monkeypatch.setattr(checks, "ids", lambda stage=None: tuple(registry))
+    monkeypatch.setattr(findings_json, "schema", lambda: apply_to_schema(json.loads(json.dumps(shipped))))
+    findings_json._validator.cache_clear()
+    try:
+        folder = tmp_path / "in"
+        folder.mkdir()
+        (folder / "big.png").write_bytes(images.save(images.scene(320, 240), "PNG"))
+        result = CliRunner().invoke(main, ["check", str(folder), "--out", str(tmp_path / "o")])
+        assert result.exit_code == 0, result.output
+        document = json.loads((tmp_path / "o" / "findings.json").read_text())
+        assert [f["check"] for f in document["findings"]] == ["huge_file"]
+        assert 'id="check-huge_file"' in (tmp_path / "o" / "report.html").read_text()
+    finally:
+        findings_json._validator.cache_clear()

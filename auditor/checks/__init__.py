@@ -9,43 +9,25 @@ one module here, the code that finds it, and their tests.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
-from auditor.checks import (
-    ai_training_not_reserved,
-    device_serial,
-    directory_listing,
-    document_metadata,
-    gps_location,
-    identifiable_face,
-    minor_face,
-    name_near_photo,
-    not_checked,
-    oversized_image,
-    person_name_metadata,
-    public_share_link,
-    thumbnail_mismatch,
-)
 from auditor.checks._check import Check
 
-REGISTRY: dict[str, Check] = {
-    module.CHECK.id: module.CHECK
-    for module in (
-        minor_face,
-        identifiable_face,
-        not_checked,
-        gps_location,
-        device_serial,
-        person_name_metadata,
-        thumbnail_mismatch,
-        document_metadata,
-        oversized_image,
-        name_near_photo,
-        public_share_link,
-        directory_listing,
-        ai_training_not_reserved,
-    )
-}
+
+def _discover() -> dict[str, Check]:
+    """Every module of this package that declares a ``CHECK``, in report order: adding a check is adding one."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if isinstance(getattr(module, "CHECK", None), Check):
+                found.append(module.CHECK)
+    return {c.id: c for c in sorted(found, key=lambda c: (c.order, c.id))}
+
+
+REGISTRY: dict[str, Check] = _discover()
 
 
 def ids(stage: str | None = None) -> tuple[str, ...]:

@@ -95,6 +95,7 @@ class Check:
     of them hold people's names (masked in the report even where the text-wide masking would miss them)."""
 
     id: str
+    order: int  # where its section comes in the report (the product's reason to exist first)
     name: str
     stage: Stage
     severities: tuple[Severity, ...]

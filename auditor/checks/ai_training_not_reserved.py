@@ -90,6 +90,7 @@ def _tdmrep_reserves(status: int | None, text: str | None) -> bool:
 
 CHECK = Check(
     id="ai_training_not_reserved",
+    order=130,
     name="No reservation against AI training",
     stage="crawl",
     severities=("medium", "low"),

@@ -14,6 +14,7 @@ def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[F
 
 CHECK = Check(
     id="device_serial",
+    order=50,
     name="Camera serial number",
     stage="analysis",
     severities=("medium",),

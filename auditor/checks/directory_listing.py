@@ -39,6 +39,7 @@ def find(store: Store) -> list[Finding]:
 
 CHECK = Check(
     id="directory_listing",
+    order=120,
     name="Open folder listings",
     stage="crawl",
     severities=("high", "medium"),

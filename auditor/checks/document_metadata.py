@@ -16,6 +16,7 @@ def find(subject: Subject, content: DocumentContent) -> list[Finding]:
 
 CHECK = Check(
     id="document_metadata",
+    order=80,
     name="Personal details inside documents",
     stage="analysis",
     severities=("medium", "low", "info"),

@@ -14,6 +14,7 @@ def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[F
 
 CHECK = Check(
     id="gps_location",
+    order=40,
     name="GPS position in the photo",
     stage="analysis",
     severities=("critical", "medium"),

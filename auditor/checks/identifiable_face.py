@@ -14,6 +14,7 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
 
 CHECK = Check(
     id="identifiable_face",
+    order=20,
     name="Faces large enough to recognise",
     stage="analysis",
     severities=("high", "medium"),

@@ -14,6 +14,7 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
 
 CHECK = Check(
     id="minor_face",
+    order=10,
     name="Faces that look like possible minors",
     stage="analysis",
     severities=("critical", "high", "medium"),

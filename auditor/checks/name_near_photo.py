@@ -15,6 +15,7 @@ def find(store: Store, sizes: dict[str, tuple[int, int]]) -> list[Finding]:
 
 CHECK = Check(
     id="name_near_photo",
+    order=100,
     name="Names beside photos",
     stage="analysis",
     severities=("medium", "low"),

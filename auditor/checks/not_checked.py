@@ -13,6 +13,7 @@ def find(unread: list[tuple[str, str, str | None]]) -> list[Finding]:
 
 CHECK = Check(
     id="not_checked",
+    order=30,
     name="Files that could not be checked",
     stage="analysis",
     severities=("high",),

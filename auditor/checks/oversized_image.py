@@ -14,6 +14,7 @@ def find(store: Store, sizes: dict[str, tuple[int, int]]) -> list[Finding]:
 
 CHECK = Check(
     id="oversized_image",
+    order=90,
     name="Photos available far larger than shown",
     stage="analysis",
     severities=("high", "medium"),

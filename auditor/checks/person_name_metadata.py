@@ -14,6 +14,7 @@ def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[F
 
 CHECK = Check(
     id="person_name_metadata",
+    order=60,
     name="Names inside the photo file",
     stage="analysis",
     severities=("medium",),

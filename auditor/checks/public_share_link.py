@@ -54,6 +54,7 @@ def find(store: Store) -> list[Finding]:
 
 CHECK = Check(
     id="public_share_link",
+    order=110,
     name="Public share links",
     stage="crawl",
     severities=("high", "medium", "low", "info"),

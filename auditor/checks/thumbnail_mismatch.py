@@ -16,6 +16,7 @@ def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[F
 
 CHECK = Check(
     id="thumbnail_mismatch",
+    order=70,
     name="Hidden preview differs from the photo",
     stage="analysis",
     severities=("high",),
