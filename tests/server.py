@@ -106,16 +106,25 @@ class Site:
         self.base = ""
 
     @contextmanager
-    def serve(self, host: str = "127.0.0.1") -> Iterator[str]:
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve on ``host``; ``port`` 0 picks a free one (a given port: a re-scan that must see the same seeds)."""
         handler = type("Handler", (_Handler,), {"site": self})
         factory = functools.partial(handler, directory=str(self.static or "."))
-        server = ThreadingHTTPServer((host, 0), factory)
+        ThreadingHTTPServer.allow_reuse_address = True
+        server = ThreadingHTTPServer((host, port), factory)
         server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         self.base = f"http://{host}:{server.server_address[1]}"
-        try:
+        with running(server):
             yield self.base
-        finally:
-            server.shutdown()
-            server.server_close()
+
+
+@contextmanager
+def running(server: ThreadingHTTPServer) -> Iterator[None]:
+    """``server`` answering on a thread of its own until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()

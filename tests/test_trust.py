@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ from auditor.cli import main
 from auditor.errors import plain
 from auditor.report.findings_json import schema
 from tests.analyze import images
-from tests.server import Route, Site
+from tests.server import Route, Site, running
 
 
 def _scan(*args: str) -> Result:
@@ -90,13 +89,8 @@ def _https_with_an_untrusted_certificate() -> Iterator[str]:
     certificate.configure_cert(context)
     server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield f"https://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_tls_error_says_so_in_plain_words(tmp_path: Path) -> None:
@@ -160,7 +154,7 @@ def test_first_scan_says_first_and_the_next_lists_what_was_fixed(tmp_path: Path)
     gps = next(f for f in document["findings"] if f["check"] == "gps_location")
 
     site = _photo_site(with_gps=False)  # the school stripped the location: the same site, on the same port
-    with _serve_on(site, int(port)) as base:
+    with site.serve(port=int(port)) as base:
         second = _scan(base + "/", "--out", str(out), "--state", str(state))
     assert second.exit_code == 0, second.output
     history = _document(out)["history"]
@@ -179,30 +173,11 @@ def test_an_incomplete_scan_resolves_nothing_and_is_no_baseline(tmp_path: Path) 
     history = _document(out)["history"]
     assert history["resolved"] == 0 and history["resolved_findings"] == [] and history["not_seen"] >= 1
     assert "not counted as resolved" in down.output
-    with _serve_on(_photo_site(with_gps=True), port) as base:
+    with _photo_site(with_gps=True).serve(port=port) as base:
         again = _scan(base + "/", "--out", str(out), "--state", str(state))
     assert again.exit_code == 0, again.output
     history = _document(out)["history"]
     assert history["new"] == 0 and history["resolved"] == 0  # compared with the last complete scan
-
-
-@contextmanager
-def _serve_on(site: Site, port: int) -> Iterator[str]:
-    """``site`` on a given port (a re-scan must see the same seeds to be compared with the first)."""
-    import functools
-
-    from tests.server import _Handler
-
-    handler = type("Handler", (_Handler,), {"site": site})
-    ThreadingHTTPServer.allow_reuse_address = True
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory="."))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_fail_on_is_case_insensitive(tmp_path: Path) -> None:
