@@ -106,6 +106,17 @@ class RenderResult:
     requested_media: list[str] = field(default_factory=list)
 
 
+def resolver_rule(hosts: frozenset[str]) -> str:
+    """Chromium resolves the site's own host names and nothing else. Its background services (component and
+    extension updates, account checks) otherwise look up and contact their vendor's servers during a scan, which
+    the request filter never sees; with this rule no other name is looked up and no connection leaves for them."""
+    names = {"localhost"}
+    for host in hosts:
+        base = host.split(":")[0].strip("[]").removeprefix("www.")
+        names |= {base, f"www.{base}"}
+    return "--host-resolver-rules=MAP * ~NOTFOUND" + "".join(f" , EXCLUDE {n}" for n in sorted(names))
+
+
 class Renderer:
     """One browser for the whole scan; :meth:`render` may be called concurrently (bounded by ``pages``)."""
 
@@ -120,6 +131,7 @@ class Renderer:
         self._playwright: Any = None
         self._browser: Any = None
         self._start_lock = asyncio.Lock()
+        self._launched_for: frozenset[str] = frozenset()
 
     async def start(self) -> Any:
         """Launch the browser now (idempotent); raises :class:`BrowserUnavailable` if it cannot start."""
@@ -130,11 +142,17 @@ class Renderer:
             from playwright.async_api import async_playwright
 
             try:
-                self._playwright = await async_playwright().start()
+                if self._playwright is None:
+                    self._playwright = await async_playwright().start()
+                self._launched_for = self.scope.hosts
                 self._browser = await self._playwright.chromium.launch(
                     executable_path=self.executable,
                     headless=True,
-                    args=[*LAUNCH_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])],
+                    args=[
+                        *LAUNCH_ARGS,
+                        resolver_rule(self._launched_for),
+                        *(["--no-sandbox"] if os.geteuid() == 0 else []),
+                    ],
                 )
             except PlaywrightError as exc:
                 await self.close()
@@ -154,6 +172,8 @@ class Renderer:
     async def render(self, url: str) -> RenderResult:
         """Load, scroll and read one page, within twice the per-request timeout whatever the page does. Raises
         :class:`RenderError` (with the URL) on any browser failure."""
+        if self._browser is not None and not self.scope.hosts <= self._launched_for:
+            await self._restart()  # a host adopted since the launch: its name must resolve in the browser too
         browser = await self.start()
         async with self._semaphore:
             try:

@@ -4,6 +4,7 @@ WebSockets are not there for a page to open. Real Chromium."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,3 +74,31 @@ const img = document.createElement('img'); img.src = '/private/p' + 'hoto.png'; 
         document = run_scan(make_config(base + "/", render="always", browser=browser)).document
     assert site.hits["/ok.png"] >= 1 and document["pages"][0]["rendered"]
     assert not any(path.startswith("/private/") for path in site.hits)
+
+
+@pytest.mark.browser
+def test_the_browser_looks_up_no_other_name_and_leaves_loopback_for_nothing(
+    make_config: Any, browser: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chromium's own services (updates, accounts) contacted their vendor during a scan. Its network log, written
+    by Chromium itself, must show no DNS query and no connection other than to the site."""
+    import ipaddress
+    import json
+
+    from auditor.crawl import render
+
+    log = tmp_path / "netlog.json"
+    monkeypatch.setattr(render, "LAUNCH_ARGS", [*render.LAUNCH_ARGS, f"--log-net-log={log}"])
+    site = Site({"/": Route("<p>hi</p><img src='/a.png'>"), "/a.png": Route(png_bytes(), content_type="image/png")})
+    with site.serve() as base:
+        run_scan(make_config(base + "/", render="always", browser=browser, out=tmp_path / "o"))
+    events = json.loads(log.read_text())
+    names = {v: k for k, v in events["constants"]["logEventTypes"].items()}
+    dns = [e for e in events["events"] if names.get(e["type"], "").startswith("DNS_TRANSACTION")]
+    remotes = [
+        e["params"]["remote_address"]
+        for e in events["events"]
+        if names.get(e["type"]) == "TCP_CONNECT" and "remote_address" in e.get("params", {})
+    ]
+    assert dns == [] and remotes
+    assert all(ipaddress.ip_address(r.rsplit(":", 1)[0].strip("[]")).is_loopback for r in remotes), remotes
