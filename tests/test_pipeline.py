@@ -3,6 +3,7 @@ classified with one request each, and a scan killed with SIGKILL resumes to the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -295,3 +296,63 @@ def test_a_full_disk_is_a_clear_error_and_the_scan_resumes(demo_url: str, tmp_pa
     again = subprocess.run([*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert _comparable(tmp_path / "full") == _comparable(tmp_path / "whole")
+
+
+def _cms_site(photos: int) -> Site:
+    """A gallery of CMS thumbnails (``photo-N-300x200.jpg``) whose full-size originals exist and answer slowly, so
+    a kill can land while the guessed originals are being probed."""
+    from tests.analyze import images
+
+    routes: dict[str, Route] = {}
+    links = "".join(f"<img src='/uploads/photo-{i}-300x200.jpg'>" for i in range(photos))
+    routes["/"] = Route(f"<title>Gallery</title>{links}")
+    for i in range(photos):
+        small = images.save(images.scene(300, 200, seed=i), "JPEG")
+        large = images.save(images.scene(1200, 800, seed=i), "JPEG")
+        routes[f"/uploads/photo-{i}-300x200.jpg"] = Route(small, content_type="image/jpeg")
+        routes[f"/uploads/photo-{i}.jpg"] = Route(large, content_type="image/jpeg", delay=0.15)
+    return Site(routes)
+
+
+def test_sigkill_while_originals_are_guessed_then_resume_to_the_same_result(tmp_path: Path) -> None:
+    site = _cms_site(24)
+    with site.serve() as base:
+        command = [
+            sys.executable,
+            "-m",
+            "auditor",
+            "scan",
+            base + "/",
+            "--render",
+            "never",
+            "--rate",
+            "50",
+            "--concurrency",
+            "2",
+            "--no-link-check",
+            "--no-state",
+        ]
+        subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=180)
+        interrupted = tmp_path / "interrupted"
+        process = subprocess.Popen(
+            [*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        db, probed, deadline = interrupted / "scan.sqlite3", 0, time.monotonic() + 90
+        while time.monotonic() < deadline and probed < 8:
+            time.sleep(0.05)
+            if db.exists():
+                with contextlib.suppress(sqlite3.OperationalError), sqlite3.connect(db, timeout=1) as conn:
+                    probed = conn.execute("SELECT COUNT(*) FROM guesses WHERE state = 'done'").fetchone()[0]
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        with sqlite3.connect(db, timeout=5) as conn:
+            pending = conn.execute("SELECT COUNT(*) FROM guesses WHERE state = 'pending'").fetchone()[0]
+        assert probed >= 8 and pending > 0, "the kill must land while originals are being guessed"
+        result = subprocess.run([*command, "--out", str(interrupted)], capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+    whole, resumed = _comparable(tmp_path / "whole"), _comparable(interrupted)
+    assert resumed == whole
+    guessed = [
+        a for a in json.loads((interrupted / "findings.json").read_text())["assets"] if "guessed" in a["found_via"]
+    ]
+    assert len(guessed) == 24 and all(a["found_on"] == [base + "/"] for a in guessed)
