@@ -34,8 +34,8 @@ def boolean(description: str = "") -> dict[str, Any]:
     return _typed("boolean", False, description)
 
 
-def array(items: dict[str, Any] | None = None, description: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "array", "items": items or {}}
+def array(items: dict[str, Any] | None = None, description: str = "", nullable: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": ["array", "null"] if nullable else "array", "items": items or {}}
     return {**out, "description": description} if description else out
 
 

@@ -24,9 +24,9 @@ CHECK = Check(
     reliability="Sizes are measured; only common CMS patterns are tried for hidden originals.",
     fix="Publish web-sized copies (about 1,200 px) and delete originals from the server.",
     evidence={
-        "served_url": string(),
-        "served_size": array(integer()),
-        "display_size": array(integer()),
+        "served_url": string(nullable=True, description="null when no page shows a copy of it"),
+        "served_size": array(integer(), nullable=True),
+        "display_size": array(integer(), "null when no page says how large it is shown", nullable=True),
         "largest_url": string(),
         "largest_size": array(integer()),
         "megapixels": number(),

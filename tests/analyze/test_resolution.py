@@ -62,3 +62,13 @@ def test_every_way_a_large_copy_is_reachable(make_config) -> None:  # type: igno
     assert site.hits["/wp-content/uploads/2024/05/sports-scaled.jpg"] == 1
     assert not any("scaled" in a["url"] for a in document["assets"])
     assert document["errors"] == []
+
+
+def test_a_large_picture_no_page_shows_is_reported_with_no_display_size(make_config) -> None:  # type: ignore[no-untyped-def]
+    """Linked, never shown: nothing says how large it is displayed (the benchmark site found this case; the schema
+    check at write time refused the document until the evidence allowed it)."""
+    site = Site({"/": Route('<a href="/files/poster.jpg">the poster</a>'), "/files/poster.jpg": jpeg_route(3000, 2000)})
+    with site.serve() as base:
+        document = run_scan(make_config(base + "/")).document
+    poster = oversized(document, base)["/files/poster.jpg"]
+    assert poster["evidence"]["display_size"] is None and poster["evidence"]["largest_size"] == [3000, 2000]
