@@ -293,6 +293,7 @@ def test_a_document_that_breaks_the_contract_is_never_written(tmp_path: Path, mo
     result = CliRunner().invoke(main, ["check", str(photo.parent), "--out", str(tmp_path / "o")])
     assert result.exit_code == 4 and "does not match its schema" in result.output
     assert not (tmp_path / "o" / "findings.json").exists() and (tmp_path / "o" / "findings.invalid.json").exists()
+    assert (tmp_path / "o" / "report.html").exists()  # the audit is still there to read while the bug is reported
 
 
 def test_a_kill_while_the_outputs_are_written_resumes_instead_of_starting_over(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import ContractError
 from auditor.report import exports, findings_json, html
 from auditor.report.thumbnails import data_uri, thumbnail_uri
 from auditor.store import Store
@@ -39,10 +40,17 @@ def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[st
 def write_all(
     store: Store, out: Path, options: ReportOptions, history: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], Path]:
+    """findings.json, the CSVs and report.html. A document that breaks the schema is a bug: it is kept as
+    ``findings.invalid.json`` and :class:`ContractError` is raised, but only after the report and the CSVs are
+    written, so a school still has its audit to read while the bug is reported."""
     document = findings_json.build(store)
     if history is not None:
         document = history_annotate(document, history)
-    findings_json.write_document(document, out)
+    broken: ContractError | None = None
+    try:
+        findings_json.write_document(document, out)
+    except ContractError as exc:
+        broken = exc
     exports.write(document, out, show_names=options.show_names)
     report = html.write(
         document,
@@ -51,6 +59,8 @@ def write_all(
         show_names=options.show_names,
         redacted=options.redact,
     )
+    if broken is not None:
+        raise broken
     return document, report
 
 
