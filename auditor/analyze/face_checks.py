@@ -55,7 +55,12 @@ def minor_face_findings(subject: Subject, faces: list[Face], named: bool, contex
             subject.finding_id("minor_face"),
             "minor_face",
             severity,
-            f"{len(minors)} face(s) that look like possible minors" + (" (a close-up)" if close_up else ""),
+            (
+                f"{len(minors)} faces that look like possible minors"
+                if len(minors) > 1
+                else "A face that looks like a possible minor"
+            )
+            + (" (a close-up)" if close_up else ""),
             subject.url,
             subject.page,
             {
@@ -84,7 +89,8 @@ def identifiable_face_findings(subject: Subject, faces: list[Face]) -> list[Find
             subject.finding_id("identifiable_face"),
             "identifiable_face",
             "high" if band in ("high", "very_high") else "medium",
-            f"{len(identifiable)} face(s) at recognition grade (largest: {band.replace('_', ' ')})",
+            (f"{len(identifiable)} faces" if len(identifiable) > 1 else "A face")
+            + f" at recognition grade (largest: {band.replace('_', ' ')})",
             subject.url,
             subject.page,
             {

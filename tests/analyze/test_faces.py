@@ -97,7 +97,7 @@ def test_triage_thresholds_and_severity() -> None:
     )
     found = {f.check: f for f in face_findings(SUBJECT, [child], named=True, context="school")}
     assert found["minor_face"].severity == "critical" and found["identifiable_face"].severity == "high"
-    assert "looks like" not in found["minor_face"].title and "possible minors" in found["minor_face"].title
+    assert "possible minor" in found["minor_face"].title and "child" not in found["minor_face"].title  # triage wording
 
 
 def test_check_a_folder_with_a_portrait(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]

@@ -185,3 +185,24 @@ def test_demo_site_changes_between_scans(tmp_path: Path) -> None:
     resolved = {(f["check"], (f["asset"] or "").rsplit("/", 1)[-1]) for f in document["history"]["resolved_findings"]}
     assert ("gps_location", "sports-day-1.jpg") in resolved
     assert "new, " in second.output and "resolved since the last scan" in second.output
+
+
+def test_the_demo_report_speaks_plain_language(tmp_path: Path, demo_url: str) -> None:
+    """No raw JSON or Python values in evidence or scan details, names of checks (not ids) in the filter, and
+    no "face(s)"."""
+    import re
+
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    result = CliRunner().invoke(
+        main, ["scan", demo_url, "--out", str(tmp_path / "o"), "--no-state", "--render", "never", "--rate", "200"]
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "o" / "report.html").read_text()
+    cells = re.findall(r"<dd>(.*?)</dd>", html) + re.findall(r"<td>(.*?)</td>", html)
+    assert cells and not [c for c in cells if c in ("True", "False", "None") or c.startswith(("{", "["))]
+    text = html.split("<script>", 1)[0]  # what a reader sees (the filter script has function (s) in it)
+    assert not re.search(r"\w\(s\)", text)
+    assert '<option value="minor_face">Faces that look like possible minors</option>' in html

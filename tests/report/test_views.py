@@ -151,3 +151,14 @@ def test_consent_register_rows_and_capture_histogram() -> None:
         },
     ]
     assert capture_histogram(assets) == [("2019", 1), ("unknown", 1)]
+
+
+def test_values_read_as_plain_language() -> None:
+    from auditor.report.views import plain_value, plural
+
+    assert plain_value(True) == "yes" and plain_value(None) == "—" and plain_value([1200, 800]) == "1200 × 800"
+    assert plain_value({"EXIF:Artist": "J. Smith", "precise": False}) == "EXIF:Artist: J. Smith; precise: no"
+    assert plain_value(["a", "b"]) == "a, b" and plain_value(0.25) == "0.25"
+    assert (
+        plural(1, "face") == "1 face" and plural(3, "face") == "3 faces" and plural(2, "copy", "copies") == "2 copies"
+    )
