@@ -61,11 +61,12 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
     pixels = decode(data, max_pixels)
     if isinstance(pixels, str):  # not "nobody in it": nobody has looked
         return sha256, PictureFaces([], error=pixels)
+    frames = later_frames(data, max_pixels)
+    if isinstance(frames, str):  # an animation with a damaged frame: nobody has looked at what follows it
+        return sha256, PictureFaces([], error=frames)
     try:
         seen = analyse_picture(pixels, thresholds, choice)
-        later = [
-            f for frame in later_frames(data, max_pixels) for f in analyse_picture(frame, thresholds, choice).faces
-        ]
+        later = [f for frame in frames for f in analyse_picture(frame, thresholds, choice).faces]
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
     except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end

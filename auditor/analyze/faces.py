@@ -108,9 +108,10 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray | str:
 MAX_LATER_FRAMES = 24  # of an animated GIF, PNG or WebP, besides the first, evenly spread
 
 
-def later_frames(data: bytes, max_pixels: int) -> list[np.ndarray]:
+def later_frames(data: bytes, max_pixels: int) -> list[np.ndarray] | str:
     """Frames after the first of an animated picture (at most MAX_LATER_FRAMES, evenly spread), as RGB: a face
-    that appears only later in a GIF is published all the same."""
+    that appears only later in a GIF is published all the same. A frame that cannot be decoded is why (a string):
+    the faces after it are unknown, so the picture is not checked, never passed as clean."""
     try:
         with open_quietly(data) as img:
             count = int(getattr(img, "n_frames", 1))
@@ -122,8 +123,8 @@ def later_frames(data: bytes, max_pixels: int) -> list[np.ndarray]:
                 img.seek(index)
                 out.append(np.array(rgb(img.convert("RGBA"))))
             return out
-    except NOT_READABLE:
-        return []  # the first frame was read; a damaged later one is not worth failing the picture for
+    except NOT_READABLE as exc:
+        return f"a frame of the animation could not be decoded ({plain(str(exc))[:160]}); its faces were not checked"
 
 
 def merge_faces(faces: list[Face]) -> list[Face]:

@@ -245,3 +245,17 @@ def test_a_copy_is_named_for_the_format_it_really_is(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "safe").iterdir()) == ["scan.png"]
     with Image.open(tmp_path / "safe" / "scan.png") as copy:
         assert copy.format == "PNG"
+
+
+def test_an_animation_with_a_damaged_frame_is_not_checked(tmp_path: Path) -> None:
+    """Its first frame reads fine; what follows the damage was never looked at, so it cannot pass as clean."""
+    frames = [images.scene(256, 256, seed=s) for s in (1, 2, 3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "assembly.gif").write_bytes(buf.getvalue()[: int(len(buf.getvalue()) * 0.8)])
+    status, output, document = _check(str(folder), "--out", str(tmp_path / "o"), "--fail-on", "high")
+    assert status == 1, output
+    finding = next(f for f in document["findings"] if f["check"] == "not_checked")
+    assert "a frame of the animation could not be decoded" in finding["evidence"]["reason"]
