@@ -33,11 +33,6 @@ def _face_evidence(face: Face) -> dict[str, Any]:
     }
 
 
-def face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
-    """Both face checks for one picture. ``named``: a name_near_photo finding exists for this image."""
-    return [*minor_face_findings(subject, faces, named, context), *identifiable_face_findings(subject, faces)]
-
-
 def minor_face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
     minors = [f for f in faces if f.triage in MINOR_CLASSES]
     if not minors:

@@ -114,23 +114,6 @@ def _finding(
     return Finding(subject.finding_id(check), check, severity, title, subject.url, subject.page, evidence, advice)
 
 
-def image_findings(
-    subject: Subject,
-    meta: ImageMetadata,
-    site_location: tuple[float, float] | None,
-    caption_names: dict[str, list[str]] | None = None,
-) -> list[Finding]:
-    """The ``gps_location``, ``device_serial`` and ``person_name_metadata`` findings for one image (each check's
-    module calls its own part; the thumbnail is compared while the analysis stage holds the file's bytes:
-    :func:`thumbnail_difference`, :func:`thumbnail_finding`). ``caption_names`` maps a caption field to the
-    people's names the name finder read in it (captions and keywords are free text: only the names are kept)."""
-    return [
-        *gps_findings(subject, meta, site_location),
-        *serial_findings(subject, meta),
-        *name_findings(subject, meta, caption_names),
-    ]
-
-
 def gps_findings(subject: Subject, meta: ImageMetadata, site_location: tuple[float, float] | None) -> list[Finding]:
     if meta.gps is None:
         return []

@@ -13,13 +13,24 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from auditor.analyze.face_checks import face_findings, iod_band
+from auditor.analyze.face_checks import iod_band
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, triage
 from auditor.analyze.metadata_checks import Subject
+from auditor.checks import REGISTRY
+from auditor.checks._check import FaceContext
+from auditor.models import Finding
 from auditor.pipeline import run_check
 from tests.analyze import images
 
 SUBJECT = Subject("https://school.example/p.jpg", "https://school.example/", "0" * 64)
+
+
+def face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
+    """Every registered face check, called as the analysis stage calls them."""
+    seen = FaceContext(named=named, context=context)
+    return [f for c in REGISTRY.values() if c.faces is not None for f in c.faces(subject, faces, seen)]
+
+
 EVAL_AGE = Path(__file__).resolve().parents[3] / "shared" / "eval" / "age"
 
 

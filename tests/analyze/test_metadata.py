@@ -11,26 +11,21 @@ from pathlib import Path
 import pytest
 
 from auditor.analyze.metadata import UnreadableImage, read
-from auditor.analyze.metadata_checks import (
-    Subject,
-    distance_km,
-    image_findings,
-    is_boilerplate_name,
-    thumbnail_difference,
-    thumbnail_finding,
-)
+from auditor.analyze.metadata_checks import Subject, distance_km, is_boilerplate_name, thumbnail_difference
+from auditor.checks import REGISTRY
+from auditor.checks._check import ImageContext
 from tests.analyze import images
 
 SUBJECT = Subject("https://school.example/a.jpg", "https://school.example/", "0" * 64)
 
 
 def checks(data: bytes, site: tuple[float, float] | None = None) -> dict[str, dict]:  # type: ignore[type-arg]
-    """The metadata checks as the analysis stage runs them (the thumbnail is compared while the bytes are held)."""
+    """Every registered image check, called as the analysis stage calls them (the thumbnail is compared while the
+    file's bytes are held)."""
     meta = read(data)
-    found = image_findings(SUBJECT, meta, site)
     difference = thumbnail_difference(data, meta.thumbnail, 10**8) if meta.thumbnail else None
-    if difference is not None:
-        found.append(thumbnail_finding(SUBJECT, difference))
+    context = ImageContext(site, {}, difference)
+    found = [f for c in REGISTRY.values() if c.image is not None for f in c.image(SUBJECT, meta, context)]
     return {f.check: f.evidence for f in found}
 
 
