@@ -5,6 +5,7 @@
     AuditorError
     ├── ConfigError          the user can fix it (bad URL, unwritable --out, no browser): exit status 2
     ├── StoreError           the --out store is locked, foreign or unreadable
+    │   └── DamagedStore     its database is damaged or emptied (--fresh starts over)
     ├── FetchError           one URL could not be fetched; becomes an ``errors`` entry, never aborts the scan
     │   ├── RedirectError    loop, too many hops, or a hop out of scope
     │   ├── TooLargeError    the body went past --max-bytes
@@ -97,6 +98,10 @@ class ConfigError(AuditorError):
 
 class StoreError(AuditorError):
     """The on-disk store cannot be used (locked by another run, holds another scan, unreadable)."""
+
+
+class DamagedStore(StoreError):
+    """The store's database is damaged or was emptied; ``--fresh`` discards it and starts the scan over."""
 
 
 class FetchError(AuditorError):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from auditor.errors import StoreError, plain
+from auditor.errors import DamagedStore, StoreError, plain
 from auditor.store.schema import SCHEMA, upgrade_columns
 
 FULL_HINT = "the disk is full: free some space and run the same command to resume"
@@ -64,14 +64,17 @@ class StoreBase:
         for stale in self.tmp.iterdir():
             stale.unlink(missing_ok=True)
         try:
-            self._connect()
-        except StoreError as exc:
-            if not fresh or exc.args[0].endswith(FULL_HINT):
-                self._lock.close()
-                raise
-            for name in (self.DB_NAME, self.DB_NAME + "-wal", self.DB_NAME + "-shm"):
-                (out / name).unlink(missing_ok=True)
-            self._connect()
+            try:
+                self._connect()
+            except DamagedStore:
+                if not fresh:
+                    raise
+                for name in (self.DB_NAME, self.DB_NAME + "-wal", self.DB_NAME + "-shm"):
+                    (out / name).unlink(missing_ok=True)
+                self._connect()
+        except StoreError:
+            self._lock.close()
+            raise
 
     def _refuse_links(self) -> None:
         for name in self.OWN:
@@ -85,7 +88,9 @@ class StoreBase:
         path = self.out / self.DB_NAME
         blobs_kept = any(self.blobs.iterdir())
         if path.exists() and path.stat().st_size == 0 and blobs_kept:
-            raise StoreError(f"{path}: the scan store is empty but its files are still here (damaged?); {DAMAGED_HINT}")
+            raise DamagedStore(
+                f"{path}: the scan store is empty but its files are still here (damaged?); {DAMAGED_HINT}"
+            )
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             os.chmod(path, 0o600)
@@ -98,7 +103,7 @@ class StoreBase:
                 self.db.close()
             if is_disk_full(exc):
                 raise StoreError(f"{path}: cannot write the scan store ({exc}); {FULL_HINT}") from exc
-            raise StoreError(f"{path}: the scan store is damaged ({exc}); {DAMAGED_HINT}") from exc
+            raise DamagedStore(f"{path}: the scan store is damaged ({exc}); {DAMAGED_HINT}") from exc
 
     def reader(self) -> sqlite3.Connection:
         """A second, read-only connection, for a thread that watches the scan while the crawl writes (WAL mode
