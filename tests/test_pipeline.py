@@ -3,7 +3,6 @@ classified with one request each, and a scan killed with SIGKILL resumes to the 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -334,20 +333,11 @@ def test_sigkill_while_originals_are_guessed_then_resume_to_the_same_result(tmp_
         ]
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=180)
         interrupted = tmp_path / "interrupted"
-        process = subprocess.Popen(
-            [*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _run_and_kill(
+            command, interrupted, lambda out: _query(out, "SELECT COUNT(*) FROM guesses WHERE state = 'done'") >= 8
         )
-        db, probed, deadline = interrupted / "scan.sqlite3", 0, time.monotonic() + 90
-        while time.monotonic() < deadline and probed < 8:
-            time.sleep(0.05)
-            if db.exists():
-                with contextlib.suppress(sqlite3.OperationalError), sqlite3.connect(db, timeout=1) as conn:
-                    probed = conn.execute("SELECT COUNT(*) FROM guesses WHERE state = 'done'").fetchone()[0]
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        with sqlite3.connect(db, timeout=5) as conn:
-            pending = conn.execute("SELECT COUNT(*) FROM guesses WHERE state = 'pending'").fetchone()[0]
-        assert probed >= 8 and pending > 0, "the kill must land while originals are being guessed"
+        pending = _query(interrupted, "SELECT COUNT(*) FROM guesses WHERE state = 'pending'")
+        assert pending > 0, "the kill must land while originals are being guessed"
         result = subprocess.run([*command, "--out", str(interrupted)], capture_output=True, text=True, timeout=180)
         assert result.returncode == 0, result.stderr
     whole, resumed = _comparable(tmp_path / "whole"), _comparable(interrupted)
