@@ -98,6 +98,11 @@ def crawl_options(func: F) -> F:
     return func
 
 
+def max_bytes_option(default: int, help: str) -> Callable[[F], F]:
+    """``--max-bytes``: each command caps the files it reads, with its own default and meaning."""
+    return click.option("--max-bytes", default=default, show_default=True, type=click.IntRange(1024), help=help)
+
+
 def _identity(options: dict[str, Any]) -> dict[str, Any]:
     """``--contact`` folded into the User-Agent (unless ``--user-agent`` gives the whole string)."""
     contact = options.pop("contact", None)
@@ -318,13 +323,7 @@ def main() -> None:
     is_flag=True,
     help="Do not send the one anonymous request per share link to its provider; report them unchecked.",
 )
-@click.option(
-    "--max-bytes",
-    default=50 * 1024 * 1024,
-    show_default=True,
-    type=click.IntRange(1024),
-    help="Largest asset downloaded, in bytes.",
-)
+@max_bytes_option(50 * 1024 * 1024, "Largest asset downloaded, in bytes.")
 @click.option(
     "--max-assets",
     default=20_000,
@@ -386,12 +385,8 @@ def scan(
     help="Where findings.json and report.html go.",
 )
 @analysis_options
-@click.option(
-    "--max-bytes",
-    default=50 * 1024 * 1024,
-    show_default=True,
-    type=click.IntRange(1024),
-    help="Largest file read; a larger one is reported not_checked (as a scan would not download it).",
+@max_bytes_option(
+    50 * 1024 * 1024, "Largest file read; a larger one is reported not_checked (as a scan would not download it)."
 )
 def check(paths: tuple[Path, ...], out: Path, max_bytes: int, **options: Any) -> None:
     """Check local photos (files or folders) before they are published.
@@ -518,12 +513,8 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
     help="With --blur minors: the same triage context as scan and check (auto: school when the file's "
     "path speaks of pupils, classes or year groups).",
 )
-@click.option(
-    "--max-bytes",
-    default=200 * 1024 * 1024,
-    show_default=True,
-    type=click.IntRange(1024),
-    help="Largest file fixed; a larger one is listed as not fixed (files are read one at a time).",
+@max_bytes_option(
+    200 * 1024 * 1024, "Largest file fixed; a larger one is listed as not fixed (files are read one at a time)."
 )
 @click.option(
     "--manifest",
