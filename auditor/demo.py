@@ -6,7 +6,7 @@ import functools
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,7 +64,35 @@ def _office_team() -> bytes | None:
     return buf.getvalue()
 
 
-GENERATED = {"/images/staff/office-team.jpg": _office_team}
+@functools.cache
+def _space_week(number: int) -> bytes | None:
+    """Four different photos of the same visitor (the same public-domain portrait, cropped, mirrored, turned and
+    placed differently), so the demo shows one person recognisable across several published photos."""
+    try:
+        import skimage.data
+        from PIL import Image, ImageOps
+    except ImportError:
+        return None
+    portrait = Image.fromarray(skimage.data.astronaut())
+    crops = {1: (60, 0, 470, 420), 2: (110, 10, 420, 330), 3: (0, 0, 512, 512), 4: (140, 20, 340, 260)}
+    picture = portrait.crop(crops[number])
+    if number == 2:
+        picture = ImageOps.mirror(picture)
+    if number == 3:
+        picture = picture.rotate(8, resample=Image.Resampling.BICUBIC, fillcolor=(40, 60, 110))
+    scale = {1: 1.4, 2: 1.8, 3: 1.2, 4: 2.4}[number]
+    picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (picture.width + 160, picture.height + 80), (214 - 20 * number, 226, 232))
+    canvas.paste(picture, (40 * number, 40))
+    buf = io.BytesIO()
+    canvas.save(buf, "JPEG", quality=88)
+    return buf.getvalue()
+
+
+GENERATED: dict[str, Callable[[], bytes | None]] = {
+    "/images/staff/office-team.jpg": _office_team,
+    **{f"/uploads/2024/03/space-week-{n}.jpg": functools.partial(_space_week, n) for n in range(1, 5)},
+}
 
 
 @contextmanager

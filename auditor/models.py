@@ -141,10 +141,16 @@ class Face:
     p_under_18: float | None
     p_under_13: float | None
     triage: TriageClass
+    # The person this face belongs to among the recognisable faces of this scan (1 = the most exposed), or None
+    # (too small to recognise, or not grouped). Valid within one scan only; never cached.
+    person: int | None = None
 
     def to_cache(self) -> dict[str, Any]:
-        """Full precision, for the re-scan cache (``as_dict`` rounds for display)."""
-        return asdict(self)
+        """Full precision, for the re-scan cache (``as_dict`` rounds for display). Without the person: the
+        grouping belongs to one scan's set of pictures."""
+        data = asdict(self)
+        del data["person"]
+        return data
 
     @staticmethod
     def from_cache(data: dict[str, Any]) -> Face:
@@ -170,3 +176,37 @@ class Face:
             if data[key] is not None:
                 data[key] = round(data[key], 3 if key.startswith("p_") else 1)
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPhoto:
+    """One public photo in which a person's face is recognisable (the largest copy of it on the site)."""
+
+    url: str
+    page: str | None
+    sha256: str
+    iod: float
+    age: float | None  # this photo's own reading
+    pose: str
+    named: bool  # a name_near_photo finding exists for this photo
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The same face recognised in one or more photos of one scan (see auditor/analyze/persons.py). ``number`` is
+    1 for the most exposed person and is valid within this scan only. ``age``: the youngest reliable reading
+    across the photos; ``triage``: the most child-like class any of the person's faces was given."""
+
+    number: int
+    photos: tuple[PersonPhoto, ...]  # largest face first
+    age: float | None
+    triage: TriageClass
+    context: str  # school, staff or general: the most generous context of any of the photos
+
+    @property
+    def largest_iod(self) -> float:
+        return max(p.iod for p in self.photos)
+
+    @property
+    def named(self) -> bool:
+        return any(p.named for p in self.photos)

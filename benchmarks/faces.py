@@ -9,14 +9,30 @@
   handed to the age model (so these are age-model figures; the detector's misses on chips are counted apart).
   MAE and bias per band, the minor triage as a table of thresholds (under-18s flagged, 13-17 flagged, adults
   18-25 and 26+ flagged), ROC AUC, and the threshold a 5-fold cross-validation picks for 98 % of under-18s.
+- Photos (``eval/photos``: real youth-organisation website photos, labelled per photo; stage them with its
+  ``stage.py`` into a folder outside the repository and pass ``--photos DIR``): the real ``auditor check`` run
+  once per site (so people are grouped within a site, as on a scan), for this checkout and for ``--baseline REV``
+  (a git worktree of that revision) side by side, with ``--context auto`` and ``school``. Per photo: photos
+  showing a minor with a face of 30 px or more that get a ``minor_face`` finding (any severity, and medium or
+  above), that get any face finding; adults-only photos flagged ``minor_face``; per size band.
+- Grouping: on the age chips (every chip a different person), how many children complete linkage merges into
+  someone else at SAME_PERSON, and the share of pairs above it; with ``--pairs DIR`` (a folder of photos and a
+  ``master.csv`` of ``file_x,file_y,Decision`` pairs, such as deepface's MIT-licensed unit-test set of adult
+  public figures, staged outside the repository), same-person recall across different photos.
+
+    python benchmarks/faces.py --only photos grouping --photos /tmp/evalphotos --pairs /tmp/deepface
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
+import itertools
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +43,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor.analyze import faces
+from auditor.analyze import faces, persons
 
 BANDS = [("0-12", 0, 12), ("13-17", 13, 17), ("18-25", 18, 25), ("26+", 26, 200)]
 
@@ -138,17 +154,170 @@ def ages(root: Path) -> None:
         )
 
 
+SITE_CHECK_TIMEOUT = 1800
+
+
+def _check_site(python_path: Path, files: list[Path], context: str, out: Path) -> dict[str, list[dict[str, str]]]:
+    """``auditor check`` of one site's labelled files with the code at ``python_path``: findings by file."""
+    env = {**os.environ, "PYTHONPATH": str(python_path)}
+    command = [sys.executable, "-m", "auditor", "check", "--no-state", "--context", context, "--out", str(out)]
+    subprocess.run([*command, *map(str, files)], env=env, capture_output=True, timeout=SITE_CHECK_TIMEOUT)
+    document = json.loads((out / "findings.json").read_text())
+    by_file: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
+    names = {f.resolve().as_uri(): f for f in files} | {str(f.resolve()): f for f in files}
+    for finding in document["findings"]:
+        path = names.get(finding.get("asset") or "")
+        if path is not None:
+            by_file[str(path)].append({"check": finding["check"], "severity": finding["severity"]})
+    return by_file
+
+
+def _score(labels: dict[str, dict[str, object]], root: Path, found: dict[str, list[dict[str, str]]]) -> list[str]:
+    """Per-photo figures, as printed lines."""
+    rows: dict[tuple[str, str], list[int]] = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for name, label in labels.items():
+        findings = found.get(str(root / name), [])
+        minor = [f for f in findings if f["check"] == "minor_face"]
+        any_face = [f for f in findings if f["check"] in ("minor_face", "identifiable_face", "person_exposure")]
+        row = rows[(str(label["label"]), str(label["largest_face"] or "none"))]
+        row[0] += 1
+        row[1] += bool(minor)
+        row[2] += any(f["severity"] != "low" for f in minor)
+        row[3] += bool(any_face)
+    out = []
+
+    def share(keys: list[tuple[str, str]], column: int) -> str:
+        total = sum(rows[k][0] for k in keys)
+        hit = sum(rows[k][column] for k in keys)
+        return f"{hit}/{total} = {hit / max(total, 1):.0%}"
+
+    big = [("minor", "medium"), ("minor", "large")]
+    adults = [k for k in rows if k[0] == "adults_only"]
+    out.append(
+        f"  minors, face >= 30 px: minor_face {share(big, 1)} (medium+ {share(big, 2)}), any face finding "
+        f"{share(big, 3)}"
+    )
+    out.append(f"  adults only: minor_face {share(adults, 1)} (medium+ {share(adults, 2)})")
+    for key in sorted(rows):
+        label, band = key
+        out.append(
+            f"    {label:13} {band:6} n={rows[key][0]:3}  minor_face {share([key], 1):>12}  medium+ "
+            f"{share([key], 2):>12}  any face {share([key], 3):>12}"
+        )
+    return out
+
+
+def photos(photos_dir: Path, labels_file: Path, baseline: str) -> None:
+    """Today's pipeline (``baseline``) and this checkout's, per photo, side by side."""
+    labels = json.loads(labels_file.read_text())
+    sites = sorted({name.split("/")[0] for name in labels})
+    missing = [n for n in labels if not (photos_dir / n).is_file()]
+    if missing:
+        sys.exit(f"{len(missing)} labelled photos missing under {photos_dir}: stage them with eval/photos/stage.py")
+    repo = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "-C", str(repo), "worktree", "add", "--detach", str(tree), baseline],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            for context in ("auto", "school"):
+                for name, code in ((f"baseline {baseline}", tree), ("this checkout", repo)):
+                    started = time.perf_counter()
+                    found: dict[str, list[dict[str, str]]] = {}
+                    for site in sites:
+                        files = [photos_dir / n for n in labels if n.split("/")[0] == site]
+                        found |= _check_site(code, files, context, Path(tmp) / f"{site}-{context}-{len(found)}")
+                    print(
+                        f"\nphotos ({len(labels)}), --context {context}, {name} ({time.perf_counter() - started:.0f} s)"
+                    )
+                    print("\n".join(_score(labels, photos_dir, found)))
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], capture_output=True)
+
+
+def _vector(path: Path, pad: bool) -> np.ndarray | None:
+    """The recogniser's vector of the largest face in a photo (a chip is edge-padded first, as for ages)."""
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    if pad:
+        margin = pixels.shape[0] // 2
+        pixels = np.pad(pixels, ((margin, margin), (margin, margin), (0, 0)), mode="edge")
+    found = faces.analyse(pixels, faces.Thresholds())
+    if not found:
+        return None
+    return faces.recognizer()(persons.aligned(pixels, found[0].landmarks))
+
+
+def grouping(age_dir: Path, pairs_dir: Path | None) -> None:
+    with (age_dir / "labels.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    vectors = {r["file"]: (int(r["age"]), v) for r in rows if (v := _vector(age_dir / r["file"], True)) is not None}
+    print(f"\ngrouping: complete linkage at cosine {persons.SAME_PERSON} on {len(vectors)} chips, one person each")
+    print(f"{'band':6} {'faces':>5} {'merged':>6} {'pairs >= 0.36':>14} {'pairs >= SAME':>14}")
+    for name, lo, hi in (("0-5", 0, 5), ("0-12", 0, 12), ("13-17", 13, 17), ("0-17", 0, 17), ("18+", 18, 200)):
+        keys = [k for k, (age, _) in vectors.items() if lo <= age <= hi]
+        sims = np.array([float(vectors[a][1] @ vectors[b][1]) for a, b in itertools.combinations(keys, 2)])
+        groups = persons.group({(k, 0): vectors[k][1] for k in keys})
+        merged = len(keys) - len(set(groups.values()))
+        print(
+            f"{name:6} {len(keys):>5} {merged:>6} {np.mean(sims >= 0.36):>14.1%} "
+            f"{np.mean(sims >= persons.SAME_PERSON):>14.2%}"
+        )
+    if pairs_dir is None:
+        print("same-person recall: pass --pairs DIR (photos and master.csv) to measure it")
+        return
+    with (pairs_dir / "master.csv").open() as fh:
+        pairs = list(csv.DictReader(fh))
+    cache = {n: _vector(pairs_dir / n, False) for n in {p[k] for p in pairs for k in ("file_x", "file_y")}}
+    same, different = [], []
+    for p in pairs:
+        a, b = cache[p["file_x"]], cache[p["file_y"]]
+        if a is not None and b is not None:
+            (same if p["Decision"] == "Yes" else different).append(float(a @ b))
+    for threshold in (0.36, 0.5, persons.SAME_PERSON, 0.7):
+        print(
+            f"pairs in {pairs_dir.name} at {threshold}: same person across photos matched "
+            f"{np.mean(np.array(same) >= threshold):.1%} of {len(same)}, different people matched "
+            f"{np.mean(np.array(different) >= threshold):.1%} of {len(different)}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("detect", "ages", "photos", "grouping"),
+        default=["detect", "ages", "photos", "grouping"],
+    )
+    parser.add_argument("--photos", type=Path, help="the staged photo development set (eval/photos/stage.py)")
+    parser.add_argument("--baseline", default="88b93fe", help="revision to compare with (default: before issue 19)")
+    parser.add_argument("--pairs", type=Path, help="photos and master.csv of same/different person pairs")
     args = parser.parse_args()
     eval_dir = args.shared / "eval"
     if not eval_dir.is_dir():
         sys.exit(f"{eval_dir} not found: this benchmark needs ../shared/eval")
+    if "detect" in args.only:
+        _detectors(args.shared, eval_dir)
+    if "ages" in args.only:
+        ages(eval_dir / "age")
+    if "photos" in args.only:
+        if args.photos is None:
+            print("\nphotos: pass --photos DIR (staged with ../shared/eval/photos/stage.py) to measure them")
+        else:
+            photos(args.photos, eval_dir / "photos" / "labels.json", args.baseline)
+    if "grouping" in args.only:
+        grouping(eval_dir / "age", args.pairs)
+
+
+def _detectors(shared: Path, eval_dir: Path) -> None:
     default = (faces.COARSE_LONG_SIDE, faces.DETECT_LONG_SIDE)
     for sides in ((640, 640), (faces.DETECT_LONG_SIDE, faces.DETECT_LONG_SIDE), default):
         detector(eval_dir / "detect", sides)
-    scrfd = args.shared / "models" / "insightface-scrfd"
+    scrfd = shared / "models" / "insightface-scrfd"
     try:
         import insightface  # noqa: F401
     except ImportError:
@@ -162,7 +331,6 @@ def main() -> None:
                     (pack / name).symlink_to(scrfd / name)
                     for sides in ((640, 640), default):
                         detector(eval_dir / "detect", sides, faces.FaceModelChoice("insightface", pack))
-    ages(eval_dir / "age")
 
 
 if __name__ == "__main__":

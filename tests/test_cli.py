@@ -104,7 +104,7 @@ def test_demo_writes_a_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"report: {tmp_path / 'demo' / 'report.html'}" in result.output
     document = json.loads((tmp_path / "demo" / "findings.json").read_text())
-    assert document["scan"]["assets"] == 27 and document["findings"]
+    assert document["scan"]["assets"] == 31 and document["findings"]
 
 
 def test_second_run_on_the_same_out_is_refused(tmp_path: Path) -> None:

@@ -30,41 +30,56 @@ def _face_evidence(face: Face) -> dict[str, Any]:
         "pose": face.pose,
         "box": list(face.box),
         "detector_score": round(face.score, 3),
+        "person": face.person,
     }
 
 
 def minor_face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
+    """Faces that look like possible minors. In a school context, faces the age network cannot judge (too small,
+    or turned and reading old) are possible pupils too: not recognisable, so low, but never "nobody here"."""
     minors = [f for f in faces if f.triage in MINOR_CLASSES]
-    if not minors:
+    unjudged = [f for f in faces if f.triage == "uncertain"] if context == "school" else []
+    if not minors and not unjudged:
         return []
-    best = max(minors, key=lambda f: f.iod)
-    close_up = len(faces) <= 2 and best.iod >= 60
-    severity: Severity = "high"
-    if best.iod >= 60 and best.pose == "frontal" and (named or close_up):
-        severity = "critical"
-    elif best.iod < 30:
-        severity = "medium"
     children = sum(f.triage == "likely_child" for f in minors)
+    close_up = False
+    severity: Severity = "low"
+    if minors:
+        best = max(minors, key=lambda f: f.iod)
+        close_up = len(faces) <= 2 and best.iod >= 60
+        severity = "high"
+        if best.iod >= 60 and best.pose == "frontal" and (named or close_up):
+            severity = "critical"
+        elif best.iod < 30:
+            severity = "medium"
+        title = (
+            f"{len(minors)} faces that look like possible minors"
+            if len(minors) > 1
+            else "A face that looks like a possible minor"
+        ) + (" (a close-up)" if close_up else "")
+    else:
+        count = len(unjudged)
+        title = (
+            f"{count} faces too small or turned to judge an age, on a school page"
+            if count > 1
+            else "A face too small or turned to judge an age, on a school page"
+        )
     return [
         Finding(
             subject.finding_id("minor_face"),
             "minor_face",
             severity,
-            (
-                f"{len(minors)} faces that look like possible minors"
-                if len(minors) > 1
-                else "A face that looks like a possible minor"
-            )
-            + (" (a close-up)" if close_up else ""),
+            title,
             subject.url,
             subject.page,
             {
                 "faces_in_image": len(faces),
                 "possible_minors": len(minors),
                 "likely_children": children,
+                "unjudged_faces": len(unjudged),
                 "named_on_page": named,
                 "context": context,
-                "faces": [_face_evidence(f) for f in minors],
+                "faces": [_face_evidence(f) for f in minors or unjudged],
             },
             "Check consent for every child shown. Prefer photos where children are not identifiable (backs, "
             "distance, groups), publish them small, and never beside their names. `auditor fix --blur minors` "

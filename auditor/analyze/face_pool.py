@@ -14,13 +14,14 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 from PIL import Image
 
-from auditor.analyze import face_models, faces, variants
+from auditor.analyze import face_models, faces, persons, variants
 from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
 from auditor.analyze.faces import (
     Face,
@@ -35,7 +36,7 @@ from auditor.analyze.faces import (
 )
 from auditor.analyze.variants import Fingerprint, fingerprint
 from auditor.errors import plain
-from auditor.imaging import thumbnail_jpeg
+from auditor.imaging import NOT_READABLE, open_quietly, thumbnail_jpeg
 
 POOL_MIN_IMAGES = 24
 
@@ -66,19 +67,47 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
         return sha256, PictureFaces([], error=frames)
     try:
         seen = analyse_picture(pixels, thresholds, choice)
-        later = [f for frame in frames for f in analyse_picture(frame, thresholds, choice).faces]
+        described = list(zip(seen.faces, persons.describe(pixels, seen.faces), strict=True))
+        for frame in frames:
+            later = analyse_picture(frame, thresholds, choice).faces
+            described += zip(later, persons.describe(frame, later), strict=True)
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
     except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
         return sha256, PictureFaces([], error=f"the face models failed on this picture ({plain(str(exc))[:200]})")
-    found = merge_faces(seen.faces + later) if later else seen.faces  # an animation: every face in it, once
+    # An animation: every face in it, once (merge_faces keeps the face objects, so their vectors follow them).
+    found = merge_faces([f for f, _ in described]) if frames else seen.faces
+    vectors = {id(f): v for f, v in described}
     hidden = [f.box for f in found] + seen.weak
     thumbnail = thumbnail_jpeg(
         Image.fromarray(seen.preview),
         [(float(x), float(y), float(w), float(h)) for x, y, w, h in hidden],
         pixels.shape[1],
     )
-    return sha256, PictureFaces(found, thumbnail=thumbnail)
+    return sha256, PictureFaces(found, thumbnail=thumbnail, prints=tuple(vectors[id(f)] for f in found))
+
+
+def _prints_of(job: tuple[str, str, int, list[Face], Thresholds, FaceModelChoice]) -> tuple[np.ndarray | None, ...]:
+    """The recogniser's vectors for faces already known from the cache (boxes and landmarks, no pixels): the
+    picture is decoded again but not searched again. An animation is analysed again in full (its faces may come
+    from any frame). Empty when the picture cannot be read now: its faces are then simply not grouped."""
+    sha256, path, max_pixels, known, thresholds, choice = job
+    try:
+        data = Path(path).read_bytes()
+        with open_quietly(data) as img:
+            animated = int(getattr(img, "n_frames", 1)) > 1
+    except (OSError, *NOT_READABLE):
+        return ()
+    if animated:
+        result = _faces_of((sha256, path, max_pixels, thresholds, choice))[1]
+        return result.prints if not isinstance(result, str) and len(result.faces) == len(known) else ()
+    pixels = decode(data, max_pixels)
+    if isinstance(pixels, str):
+        return ()
+    try:
+        return tuple(persons.describe(pixels, known))
+    except Exception:  # a model failure here only leaves this picture's faces ungrouped
+        return ()
 
 
 def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:
@@ -106,6 +135,9 @@ class PictureFaces:
     copy_of: str | None = None
     thumbnail: bytes | None = None
     error: str | None = None  # the models failed on this picture: its faces are unknown, it was not checked
+    # The recogniser's vector for each recognisable face (None for the others), in memory for this scan's person
+    # grouping only: never cached, stored or reported (a face from the cache has none).
+    prints: tuple[np.ndarray | None, ...] = field(default=(), compare=False, repr=False)
 
     def to_cache(self) -> dict[str, Any]:
         thumbnail = None if self.thumbnail is None else base64.b64encode(self.thumbnail).decode("ascii")
@@ -128,6 +160,12 @@ class FaceCache(Protocol):
     def get(self, sha256: str, key: str) -> dict[str, Any] | None: ...
 
     def put_all(self, key: str, found: dict[str, dict[str, Any]]) -> None: ...
+
+    def get_groups(self, key: str) -> list[tuple[str, int, int]] | None:
+        """A person grouping computed earlier for exactly this set of pictures: (content hash, face index, group)."""
+        ...
+
+    def put_groups(self, key: str, groups: list[tuple[str, int, int]]) -> None: ...
 
 
 def cache_key(choice: FaceModelChoice, max_pixels: int) -> str:
@@ -189,6 +227,7 @@ class FacePool:
         self._limit = 0  # how many may be at the models at once during the crawl
         self._running = 0
         self.fed = 0
+        self._job_paths: dict[str, Path] = {}
 
     def __enter__(self) -> FacePool:
         return self
@@ -253,6 +292,7 @@ class FacePool:
         """Faces per content hash (or the reason the models could not run) for every picture of the scan."""
         with self._lock:
             self._queue, self._limit = [], 0  # the crawl is over: from here on every core, no feeding
+        self._job_paths = dict(jobs)
         found: dict[str, PictureFaces | str] = {sha: r for sha, _ in jobs if (r := self._from_cache(sha))}
         todo = [(sha, path) for sha, path in jobs if sha not in found]
         for sha, future in self._printing.items():
@@ -280,6 +320,33 @@ class FacePool:
                 {sha: r.to_cache() for sha, r in computed.items() if not isinstance(r, str) and r.error is None},
             )
         return {**found, **computed}
+
+    def persons(self, found: dict[str, PictureFaces]) -> dict[persons.FaceKey, int]:
+        """Which recognisable faces of these pictures (by content hash: the largest copy of each photo) are the
+        same person: (content hash, face index) -> group number. The vectors come from this scan's analysis; a
+        picture whose faces came from the cache is analysed again for them, unless the grouping of exactly this
+        set of pictures is in the cache (an unchanged re-scan: no model runs at all)."""
+        pictures = sorted(sha for sha, p in found.items() if any(persons.recognisable(f) for f in p.faces))
+        key = persons.partition_key(self.key + "|" + persons.RECOGNIZER_KEY, pictures)
+        if self.cache is not None and (known := self.cache.get_groups(key)) is not None:
+            return {(sha, index): group for sha, index, group in known}
+        vectors: dict[persons.FaceKey, np.ndarray] = {}
+        again = [sha for sha in pictures if len(found[sha].prints) != len(found[sha].faces)]  # from the cache
+        tasks = [
+            (sha, str(self._job_paths[sha]), self.max_pixels, found[sha].faces, self.thresholds, self.choice)
+            for sha in again
+        ]
+        pool = self._pool(len(tasks))
+        described = dict(zip(again, pool.map(_prints_of, tasks) if pool else map(_prints_of, tasks), strict=True))
+        for sha in pictures:
+            prints = described.get(sha, found[sha].prints)
+            for index, vector in enumerate(prints):
+                if vector is not None and index < len(found[sha].faces):
+                    vectors[(sha, index)] = vector
+        groups = persons.group(vectors)
+        if self.cache is not None:
+            self.cache.put_groups(key, sorted((sha, index, group) for (sha, index), group in groups.items()))
+        return groups
 
     def faces_in(self, data: bytes) -> list[Face]:
         """Faces in a picture held in memory (an EXIF thumbnail), on a worker when there are workers, so this

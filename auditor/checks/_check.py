@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from auditor.analyze.documents import DocumentContent
     from auditor.analyze.metadata import ImageMetadata
     from auditor.analyze.metadata_checks import Subject
-    from auditor.models import Face
+    from auditor.models import Face, Person
     from auditor.store import Store
 
 Stage = Literal["analysis", "crawl"]
@@ -62,6 +62,9 @@ FACE: dict[str, Any] = {
         "pose": string(),
         "box": array(integer(), "x, y, width, height in the upright picture"),
         "detector_score": number(),
+        "person": integer(
+            nullable=True, description="the person this face belongs to in this scan (see person_exposure), or null"
+        ),
     },
 }
 
@@ -114,11 +117,13 @@ class Check:
     store: Callable[[Store, dict[str, tuple[int, int]]], list[Finding]] | None = None  # all files (and sizes)
     unread: Callable[[list[tuple[str, str, str | None]]], list[Finding]] | None = None  # files nobody could read
     site: Callable[[Store], list[Finding]] | None = None  # crawl level, over the whole store
+    people: Callable[[list[Person]], list[Finding]] | None = None  # the people recognised across the photos
 
     @property
     def hooks(self) -> list[str]:
         """The hooks this check fills (a test requires exactly one)."""
-        return [h for h in ("image", "document", "faces", "store", "unread", "site") if getattr(self, h) is not None]
+        hooks = ("image", "document", "faces", "store", "unread", "site", "people")
+        return [h for h in hooks if getattr(self, h) is not None]
 
     def evidence_schema(self) -> dict[str, Any]:
         """The JSON Schema of this check's ``evidence`` object (every field optional: older scans lack some)."""

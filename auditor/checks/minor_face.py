@@ -17,9 +17,15 @@ CHECK = Check(
     order=10,
     name="Faces that look like possible minors",
     stage="analysis",
-    severities=("critical", "high", "medium"),
-    severity_rule="critical close-up or named frontal face, high, medium when every such face is small",
-    means="A face in the photo looks like it may belong to someone under 18 (an automatic age estimate).",
+    severities=("critical", "high", "medium", "low"),
+    severity_rule=(
+        "critical close-up or named frontal face, high, medium when every such face is small; low: on a school "
+        "page, faces too small or turned to judge an age (possible pupils, not recognisable)"
+    ),
+    means=(
+        "A face in the photo looks like it may belong to someone under 18 (an automatic age estimate), or, on a "
+        "school page, a face is too small or turned for any age estimate and may be a pupil."
+    ),
     why=(
         "Public photos of children are scraped to make AI-generated abuse imagery (IWF and police reports); "
         "UK ICO guidance asks schools to minimise identifiable images of pupils and to hold consent."
@@ -33,8 +39,11 @@ CHECK = Check(
         "faces_in_image": integer(),
         "possible_minors": integer(),
         "likely_children": integer(),
+        "unjudged_faces": integer(
+            description="faces too small or turned to judge an age, counted on school pages only (possible pupils)"
+        ),
         "named_on_page": boolean("a name_near_photo finding exists for this picture"),
-        "context": string(description="school or general: how generous the triage was"),
+        "context": string(description="school, staff or general: how generous the triage was"),
         "faces": array(FACE),
         "smaller_copies": array(string(), "smaller sizes of the same photo published on the site"),
     },

@@ -39,7 +39,9 @@ def findings_csv(document: dict[str, Any]) -> str:
 
 def faces_csv(document: dict[str, Any]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, ["page", "image", "faces", "possible_minors", "identifiable"], lineterminator="\n")
+    writer = csv.DictWriter(
+        buf, ["page", "image", "faces", "possible_minors", "identifiable", "people"], lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(faces_per_page(document))
     return buf.getvalue()

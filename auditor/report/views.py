@@ -140,9 +140,35 @@ def faces_per_page(document: dict[str, Any]) -> list[dict[str, Any]]:
                     "faces": len(faces),
                     "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
                     "identifiable": sum(f["iod"] >= 30 for f in faces),
+                    "people": " ".join(
+                        f"person {n}" for n in sorted({f["person"] for f in faces if f.get("person") is not None})
+                    ),
                 }
             )
     return sorted(rows, key=lambda r: (r["page"], r["image"]))
+
+
+def people(findings: list[dict[str, Any]], thumbnails: dict[str, str]) -> list[dict[str, Any]]:
+    """The report's "People" cards: one per person recognisable in several photos, most exposed first, with the
+    redacted thumbnail of the photo where the face is largest."""
+    cards = []
+    for f in findings:
+        if f["check"] != "person_exposure":
+            continue
+        evidence = f["evidence"]
+        cards.append(
+            {
+                "number": evidence["person"],
+                "severity": f["severity"],
+                "title": f["title"],
+                "thumbnail": thumbnails.get(f["asset"] or ""),
+                "photos": [p["url"] for p in evidence.get("pictures", [])],
+                "pages": evidence.get("pages", []),
+                "age": evidence.get("age_estimate"),
+                "advice": f["advice"],
+            }
+        )
+    return sorted(cards, key=lambda c: (-len(c["photos"]), c["number"]))
 
 
 def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -227,6 +253,7 @@ def build(
             (_name(k) if k in REGISTRY else k, v) for k, v in document["scan"].get("checks_skipped", {}).items()
         ],
         "cards": cards,
+        "people": people(document["findings"], thumbnails),
         "share_links": by_check.get("public_share_link", []),
         "ai_signals": by_check.get("ai_training_not_reserved", []),
         "errors": document["errors"],

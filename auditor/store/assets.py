@@ -247,6 +247,10 @@ class AssetStore(StoreBase):
         texts += [t for (t,) in self.db.execute("SELECT text FROM image_context WHERE asset_url = ?", (asset_url,))]
         return texts
 
+    def image_texts(self, asset_url: str) -> list[str]:
+        """The text beside an image itself (alt text, caption, title), without its pages' URLs and titles."""
+        return [t for (t,) in self.db.execute("SELECT text FROM image_context WHERE asset_url = ?", (asset_url,))]
+
     def image_contexts(self) -> list[tuple[str, str, str, str]]:
         """(image url, page, where, text) for every text seen beside an image."""
         rows = self.db.execute(

@@ -20,7 +20,9 @@ CREATE TABLE IF NOT EXISTS findings (scan_id INTEGER NOT NULL, id TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS scans_key ON scans (key, id);
 CREATE TABLE IF NOT EXISTS face_cache (sha256 TEXT NOT NULL, key TEXT NOT NULL, faces TEXT NOT NULL,
   PRIMARY KEY (sha256, key));
+CREATE TABLE IF NOT EXISTS person_groups (key TEXT PRIMARY KEY, groups TEXT NOT NULL);
 """
+KEEP_GROUPINGS = 20  # the person groupings of the last few distinct sets of pictures (a few sites, a few changes)
 
 
 class History:
@@ -52,6 +54,21 @@ class History:
             self.db.executemany(
                 "INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
                 [(sha, key, json.dumps(r)) for sha, r in found.items()],
+            )
+
+    def get_groups(self, key: str) -> list[tuple[str, int, int]] | None:
+        """A person grouping of exactly the set of pictures ``key`` names: only which faces go together
+        (content hash, face index, group number), never what they look like (see auditor/analyze/persons.py)."""
+        row = self.db.execute("SELECT groups FROM person_groups WHERE key = ?", (key,)).fetchone()
+        return [(str(sha), int(index), int(group)) for sha, index, group in json.loads(row[0])] if row else None
+
+    def put_groups(self, key: str, groups: list[tuple[str, int, int]]) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO person_groups VALUES (?, ?)", (key, json.dumps(groups)))
+            self.db.execute(
+                "DELETE FROM person_groups WHERE rowid NOT IN "
+                "(SELECT rowid FROM person_groups ORDER BY rowid DESC LIMIT ?)",
+                (KEEP_GROUPINGS,),
             )
 
     def previous(self, key: str) -> dict[str, Any]:

@@ -78,7 +78,8 @@ def test_no_second_detector_finds_a_face_in_the_report(tmp_path: Path) -> None:
     detectors = _second_detectors(tmp_path)
     redacted = _thumbnails(_report_for(tmp_path, pictures))
     plain = _thumbnails(_report_for(tmp_path, pictures, "--no-redact"))
-    assert len(redacted) == len(plain) == len(pictures)
+    # Each picture once in the cards (the "People" section shows the same thumbnail again: checked all the same).
+    assert len({t.tobytes() for t in redacted}) == len({t.tobytes() for t in plain}) == len(pictures)
     for name, run in detectors.items():
         assert sum(bool(run(t, 0.5)) for t in plain) >= 2, name  # the detector does see faces in thumbnails
         for thumbnail in redacted:

@@ -35,6 +35,10 @@ DEMO_ASSETS: dict[str, set[str]] = {
     "news/newsletter-summer.pdf": {"html"},
     "uploads/2019/prize-giving.jpg": {"html", "listing"},
     "uploads/2023/summer-fair.jpg": {"sitemap", "listing"},
+    "uploads/2024/03/space-week-1.jpg": {"html"},
+    "uploads/2024/03/space-week-2.jpg": {"html"},
+    "uploads/2024/03/space-week-3.jpg": {"html"},
+    "uploads/2024/03/space-week-4.jpg": {"html"},
     "uploads/2024/05/sports-day-1.jpg": {"html", "listing"},
     "uploads/2024/05/sports-day-2.webp": {"html", "listing"},
     "uploads/2024/05/sports-day-3.jpg": {"html", "listing"},
@@ -42,7 +46,16 @@ DEMO_ASSETS: dict[str, set[str]] = {
     "uploads/2024/06/choir-300x200.jpg": {"html", "listing"},
     "uploads/2024/06/choir.jpg": {"guessed", "listing"},
 }
-DEMO_PAGES = {"", "news/", "news/sports-day.html", "gallery/", "about/", "contact.html", "old/prize-giving-2019.html"}
+DEMO_PAGES = {
+    "",
+    "news/",
+    "news/sports-day.html",
+    "news/space-week.html",
+    "gallery/",
+    "about/",
+    "contact.html",
+    "old/prize-giving-2019.html",
+}
 
 
 def by_path(document: dict[str, Any], base: str) -> dict[str, dict[str, Any]]:

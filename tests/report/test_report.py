@@ -94,7 +94,7 @@ def test_exports_and_rerender(demo_scan: tuple[Path, dict[str, Any]]) -> None:
     rows = (out / "findings.csv").read_text().splitlines()
     assert rows[0].startswith("id,status,severity,check") and len(rows) == len(document["findings"]) + 1
     consent = (out / "faces-per-page.csv").read_text().splitlines()
-    assert consent[0] == "page,image,faces,possible_minors,identifiable" and "office-team.jpg" in consent[1]
+    assert consent[0] == "page,image,faces,possible_minors,identifiable,people" and "office-team.jpg" in consent[1]
     for name in ("report.html", "findings.json", "findings.csv", "faces-per-page.csv"):
         assert (out / name).stat().st_mode & 0o777 == 0o600, name
     before = (out / "findings.json").read_text()

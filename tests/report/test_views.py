@@ -141,6 +141,7 @@ def test_consent_register_rows_and_capture_histogram() -> None:
             "faces": 2,
             "possible_minors": 1,
             "identifiable": 1,
+            "people": "",
         },
         {
             "page": "https://s.example/p2",
@@ -148,6 +149,7 @@ def test_consent_register_rows_and_capture_histogram() -> None:
             "faces": 2,
             "possible_minors": 1,
             "identifiable": 1,
+            "people": "",
         },
     ]
     assert capture_histogram(assets) == [("2019", 1), ("unknown", 1)]

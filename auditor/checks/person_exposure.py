@@ -1,0 +1,130 @@
+"""``person_exposure``: one person recognisable in several public photos: what a face generator is trained on.
+
+An image generator is fine-tuned on 5-20 photos of one child's face (police and IWF reports), so the risk unit is
+the child, not the file: one pupil recognisable in 14 gallery photos is far more exposed than 14 strangers in one
+crowd shot. A finding per person seen in two photos or more (one photo is ``identifiable_face``'s business).
+"""
+
+from __future__ import annotations
+
+from auditor.checks._check import Check, array, boolean, integer, number, string
+from auditor.models import Finding, Person, Severity
+
+MINOR_CLASSES = ("likely_child", "possible_minor")
+LEVELS: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+MIN_PHOTOS = 2
+
+
+def severity(person: Person) -> Severity:
+    """From the number of photos (2-4 medium, 5-9 high: enough to fine-tune a generator, 10 or more critical),
+    one level up for a possible minor or a name beside any of the photos (at most one level for both), one level
+    down for a person whose reliable views all read as an adult."""
+    count = len(person.photos)
+    level = 3 if count >= 10 else 2 if count >= 5 else 1
+    if person.triage in MINOR_CLASSES or person.named:
+        level += 1
+    elif person.triage == "adult":
+        level -= 1
+    return LEVELS[max(0, min(level, 3))]
+
+
+def find(people: list[Person]) -> list[Finding]:
+    out = []
+    for person in people:
+        if len(person.photos) < MIN_PHOTOS:
+            continue
+        best = person.photos[0]
+        minor = person.triage in MINOR_CLASSES
+        who = "a possible minor" if minor else "an adult" if person.triage == "adult" else "a person"
+        pages = sorted({p.page for p in person.photos if p.page})
+        out.append(
+            Finding(
+                Finding.make_id("person_exposure", best.sha256, str(round(best.iod))),
+                "person_exposure",
+                severity(person),
+                f"Person {person.number}, {who}, is recognisable in {len(person.photos)} public photos",
+                best.url,
+                best.page,
+                {
+                    "person": person.number,
+                    "photos": len(person.photos),
+                    "class": person.triage,
+                    "age_estimate": None if person.age is None else round(person.age, 1),
+                    "largest_iod_px": round(person.largest_iod, 1),
+                    "named_on_page": person.named,
+                    "context": person.context,
+                    "pages": pages,
+                    "pictures": [
+                        {
+                            "url": p.url,
+                            "page": p.page,
+                            "iod_px": round(p.iod, 1),
+                            "age_estimate": None if p.age is None else round(p.age, 1),
+                            "pose": p.pose,
+                        }
+                        for p in person.photos
+                    ],
+                },
+                (
+                    f"Take down or replace most of these {len(person.photos)} photos: keep at most one or two where "
+                    "this person is recognisable, publish the others small (auditor fix --max-face-iod 30) or "
+                    "choose shots where faces are not the subject"
+                    + ("; check consent for this child" if minor else "")
+                    + ("; never beside their name" if person.named else "")
+                    + "."
+                ),
+            )
+        )
+    return out
+
+
+CHECK = Check(
+    id="person_exposure",
+    order=15,
+    name="People recognisable in many photos",
+    stage="analysis",
+    severities=LEVELS,
+    severity_rule=(
+        "2-4 photos medium, 5-9 high, 10 or more critical; one level up for a possible minor or a name beside a "
+        "photo, one level down for an adult"
+    ),
+    means=(
+        "The same face (matched automatically, within this scan only) is recognisable (eyes 30 px or more apart) "
+        "in several public photos of the site."
+    ),
+    why=(
+        "Image generators are fine-tuned on 5-20 photos of one person's face to make new images of them, "
+        "including abuse imagery of children (IWF and police reports); several photos of one pupil are what "
+        "such tools need."
+    ),
+    reliability=(
+        "Strict matching: different young children are rarely merged into one person (about 1 in 30 faces on "
+        "the development chips), but the same child may be split into two people in very different photos, so "
+        "counts are a floor. No face data is kept after the scan."
+    ),
+    fix="Keep at most one or two recognisable photos of any pupil; publish the rest small or replace them.",
+    evidence={
+        "person": integer(description="the person's number in this scan (1 = the most exposed)"),
+        "photos": integer(description="public photos in which this person is recognisable"),
+        "class": string(description="the most child-like triage of any of the person's faces"),
+        "age_estimate": number(nullable=True, description="the youngest reliable age reading across the photos"),
+        "largest_iod_px": number(),
+        "named_on_page": boolean("a name_near_photo finding exists for one of the photos"),
+        "context": string(),
+        "pages": array(string(), "the pages showing the photos"),
+        "pictures": array(
+            {
+                "type": "object",
+                "properties": {
+                    "url": string(),
+                    "page": string(nullable=True),
+                    "iod_px": number(),
+                    "age_estimate": number(nullable=True),
+                    "pose": string(),
+                },
+            },
+            "each photo, largest face first",
+        ),
+    },
+    people=find,
+)

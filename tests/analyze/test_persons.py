@@ -1,0 +1,201 @@
+"""People across photos (``person_exposure``), the person's age, and faces the age network cannot judge.
+
+Real models on pictures shipped in pip packages: scikit-image's public-domain NASA portrait ("astronaut"),
+published here as several different photos (cropped, mirrored, turned, placed on different backgrounds), and
+insightface's bundled group photo of six adults, whose faces are also published one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import skimage.data
+from click.testing import CliRunner
+from PIL import Image, ImageOps
+
+from auditor.analyze import persons
+from auditor.analyze.faces import Thresholds, analyse
+from auditor.analyze.run import _people
+from auditor.cli import main
+from auditor.models import Face
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _astronaut_photos() -> dict[str, bytes]:
+    """Four different photos of the same face (none is a resized copy of another)."""
+    portrait = Image.fromarray(skimage.data.astronaut())
+    mirrored = ImageOps.mirror(portrait.crop((110, 10, 420, 330))).resize((560, 578))
+    turned = portrait.rotate(8, resample=Image.Resampling.BICUBIC, fillcolor=(40, 60, 110))
+    canvas = Image.new("RGB", (900, 640), (200, 220, 210))
+    canvas.paste(portrait.crop((60, 0, 470, 420)), (300, 100))
+    return {
+        "visit-1.jpg": _jpeg(portrait),
+        "visit-2.jpg": _jpeg(mirrored),
+        "visit-3.jpg": _jpeg(turned),
+        "visit-4.jpg": _jpeg(canvas),
+    }
+
+
+def _group_photo() -> Image.Image:
+    insightface = pytest.importorskip("insightface", reason="insightface is not installed (its sample photo is used)")
+    return Image.open(Path(insightface.__file__).parent / "data" / "images" / "t1.jpg").convert("RGB")
+
+
+def _check(tmp_path: Path, pictures: dict[str, bytes], *options: str, folder: str = "in") -> dict[str, Any]:
+    source = tmp_path / folder
+    source.mkdir(parents=True, exist_ok=True)
+    for name, data in pictures.items():
+        (source / name).write_bytes(data)
+    out = tmp_path / f"out-{folder.replace('/', '-')}{''.join(options).replace('-', '')}"
+    result = CliRunner().invoke(main, ["check", str(source), "--out", str(out), "--no-state", *options])
+    assert result.exit_code in (0, 1), result.output
+    document: dict[str, Any] = json.loads((out / "findings.json").read_text())
+    document["_out"] = str(out)
+    return document
+
+
+def _exposures(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in document["findings"] if f["check"] == "person_exposure"]
+
+
+def test_the_same_face_in_four_photos_is_one_exposed_person(tmp_path: Path) -> None:
+    document = _check(tmp_path, _astronaut_photos())
+    (person,) = _exposures(document)
+    assert person["evidence"]["photos"] == 4 and person["evidence"]["person"] == 1
+    assert len({p["url"] for p in person["evidence"]["pictures"]}) == 4
+    assert person["evidence"]["largest_iod_px"] >= 60
+    # Every face finding and the consent register name the person.
+    faces = [f for f in document["findings"] if f["check"] == "identifiable_face"]
+    assert len(faces) == 4 and all(f["evidence"]["faces"][0]["person"] == 1 for f in faces)
+    with open(Path(document["_out"]) / "faces-per-page.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 4 and {r["people"] for r in rows} == {"person 1"}
+    report = (Path(document["_out"]) / "report.html").read_text()
+    assert 'id="people"' in report and 'data-person="1"' in report
+
+
+def test_different_faces_are_never_one_person(tmp_path: Path) -> None:
+    """Six different adults, each published alone and in the group photo, plus the astronaut in four photos:
+    seven people, each in exactly the photos that show them."""
+    group = _group_photo()
+    pictures = {"group.jpg": _jpeg(group), **_astronaut_photos()}
+    found = analyse(np.asarray(group), Thresholds())
+    recognisable = [f for f in found if persons.recognisable(f)]
+    assert len(recognisable) >= 4
+    for n, face in enumerate(recognisable):
+        x, y, w, h = face.box
+        pictures[f"portrait-{n}.jpg"] = _jpeg(group.crop((max(0, x - w), max(0, y - h), x + 2 * w, y + 2 * h)))
+    document = _check(tmp_path, pictures)
+    exposures = _exposures(document)
+    counts = sorted(e["evidence"]["photos"] for e in exposures)
+    assert counts == [2] * len(recognisable) + [4]
+    # No person's photos mix the group's members with each other or with the astronaut.
+    for exposure in exposures:
+        names = {Path(p["url"]).name for p in exposure["evidence"]["pictures"]}
+        assert names <= {f"visit-{i}.jpg" for i in range(1, 5)} or (
+            "group.jpg" in names and len(names - {"group.jpg"}) == 1
+        ), names
+
+
+def test_faces_of_one_picture_are_never_the_same_person() -> None:
+    vector = np.ones(128, dtype=np.float32) / np.sqrt(128)
+    groups = persons.group({("a", 0): vector, ("a", 1): vector, ("b", 0): vector})
+    assert groups[("a", 0)] != groups[("a", 1)]
+    assert groups[("b", 0)] in (groups[("a", 0)], groups[("a", 1)])
+
+
+def _face(age: float | None, iod: float = 40.0, pose: str = "frontal") -> Face:
+    return Face((0, 0, 80, 100), 0.9, ((0, 0),) * 5, iod, pose, age, None, None, "uncertain")  # type: ignore[arg-type]
+
+
+def test_a_person_read_young_in_some_photos_is_a_minor_in_all() -> None:
+    """A pupil read as 35 in one photo (a mask, a bad angle) and 14-16 in three others is a possible minor in
+    all four; a profile that reads old is decided by the person's other photos too."""
+    thresholds = Thresholds()
+    triaged = {"a": [_face(35.0)], "b": [_face(16.0)], "c": [_face(14.5)], "d": [_face(40.0, pose="profile")]}
+    grouping = {("a", 0): 0, ("b", 0): 0, ("c", 0): 0, ("d", 0): 0}
+    ((number, keys, age),) = _people(grouping, triaged, dict.fromkeys(triaged, thresholds))
+    assert number == 1 and len(keys) == 4 and age == 14.5
+    assert {faces[0].triage for faces in triaged.values()} == {"possible_minor"}
+    assert all(faces[0].person == 1 for faces in triaged.values())
+
+
+def test_the_persons_age_ignores_profiles() -> None:
+    assert persons.person_age([_face(40.0), _face(12.0, pose="profile")]).age == 40.0
+
+
+def _small_group() -> bytes:
+    """The group photo shrunk until its faces are a few pixels apart at the eyes: nobody is recognisable, and
+    no age can be read."""
+    group = _group_photo()
+    return _jpeg(group.resize((group.width // 5, group.height // 5), Image.Resampling.LANCZOS))
+
+
+def test_faces_too_small_to_judge_on_a_school_page_are_possible_pupils(tmp_path: Path) -> None:
+    school = _check(tmp_path, {"playground.jpg": _small_group()}, "--context", "school")
+    (finding,) = [f for f in school["findings"] if f["check"] == "minor_face"]
+    assert finding["severity"] == "low" and finding["evidence"]["unjudged_faces"] >= 3
+    assert finding["evidence"]["possible_minors"] == 0
+    general = _check(tmp_path, {"playground.jpg": _small_group()}, "--context", "general")
+    assert not [f for f in general["findings"] if f["check"] == "minor_face"]
+
+
+def test_a_staff_page_lowers_the_prior_and_a_gallery_raises_it(tmp_path: Path) -> None:
+    """``--context auto`` on the file's own path: a staff folder gets no school margin and no small-face finding,
+    a gallery gets both."""
+    picture = {"photo.jpg": _small_group()}
+    staff = _check(tmp_path, picture, folder="hillside-school/staff")
+    gallery = _check(tmp_path, picture, folder="hillside-school/gallery")
+    assert not [f for f in staff["findings"] if f["check"] == "minor_face"]
+    (finding,) = [f for f in gallery["findings"] if f["check"] == "minor_face"]
+    assert finding["evidence"]["context"] == "school"
+
+
+def test_no_face_vector_is_kept_and_an_unchanged_rescan_reuses_the_grouping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    for name, data in _astronaut_photos().items():
+        (source / name).write_bytes(data)
+    state = tmp_path / "state"
+    first = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "o1"), "--state", str(state)])
+    assert first.exit_code in (0, 1), first.output
+
+    def no_models(*args: object) -> None:
+        raise AssertionError("an unchanged re-scan must not group the faces again")
+
+    monkeypatch.setattr(persons, "group", no_models)
+    second = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "o2"), "--state", str(state)])
+    assert second.exit_code in (0, 1), second.output
+    (person,) = _exposures(json.loads((tmp_path / "o2" / "findings.json").read_text()))
+    assert person["evidence"]["photos"] == 4
+    # Nothing written anywhere holds 128 numbers in a row: no face vector, in any database or output.
+    for path in [*tmp_path.rglob("*.sqlite3"), *tmp_path.rglob("*.json"), *tmp_path.rglob("*.csv")]:
+        if path.suffix == ".sqlite3":
+            db = sqlite3.connect(path)
+            tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            text = " ".join(str(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
+            db.close()
+        else:
+            text = path.read_text()
+        assert not _has_vector(text), path
+
+
+def _has_vector(text: str) -> bool:
+    """A run of 64 or more comma-separated decimals: what a serialised embedding looks like."""
+    import re
+
+    return re.search(r"(-?\d+\.\d+\s*,\s*){63}-?\d+\.\d+", text) is not None
