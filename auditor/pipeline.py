@@ -139,29 +139,34 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def check_models(config: ScanConfig) -> None:
+def check_models(config: ScanConfig) -> float:
     """Before anything is crawled: the chosen models exist, and they find and read a known face (the canary).
-    Models that load but see nothing would make every photo look like it shows nobody."""
+    Models that load but see nothing would make every photo look like it shows nobody. Returns the seconds it
+    took (a fixed cost of every run, reported in ``scan.timings.models_check_s``)."""
+    started = time.monotonic()
     try:
         canary(resolve_face_models(config.face_model, config.models_dir))
     except FaceModelUnavailable as exc:
         raise ConfigError(str(exc)) from exc
+    return round(time.monotonic() - started, 2)
 
 
 def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None = None) -> ScanOutcome:
     """``auditor check``: the same analysis and outputs for local files, before anything is published."""
     progress = progress or NullProgress()
-    check_models(config)
+    models_s = check_models(config)
     files = collect_files(paths)
     store = Store(config.out, fresh=True)  # a check always starts over
     try:
         with _disk_errors(config.out):
-            return _check(store, files, paths, config, progress)
+            return _check(store, files, paths, config, progress, models_s)
     finally:
         store.close()
 
 
-def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfig, progress: Progress) -> ScanOutcome:
+def _check(
+    store: Store, files: list[Path], paths: list[Path], config: ScanConfig, progress: Progress, models_s: float
+) -> ScanOutcome:
     store.reset()
     store.set_meta("seeds", [p.resolve().as_uri() for p in paths])
     store.set_meta("config", config.public_dict())
@@ -185,7 +190,8 @@ def _check(store: Store, files: list[Path], paths: list[Path], config: ScanConfi
     started = time.monotonic()
     with _history(config) as history:
         parts = analyze(store, config, history)
-        store.set_meta("timings", {"analysis_s": round(time.monotonic() - started, 2), **parts})
+        timings = {"models_check_s": models_s, "analysis_s": round(time.monotonic() - started, 2), **parts}
+        store.set_meta("timings", timings)
         return _finish(store, config, False, history)
 
 
@@ -272,11 +278,11 @@ def run_scan(
 ) -> ScanOutcome:
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
     progress = progress or NullProgress()
-    check_models(config)
+    models_s = check_models(config)
     store = Store(config.out, fresh=fresh)
     try:
         with _disk_errors(config.out):
-            return _scan(config, store, progress, fresh, share_transport, fetch_transport, guard)
+            return _scan(config, store, progress, fresh, share_transport, fetch_transport, guard, models_s)
     finally:
         store.close()
 
@@ -289,6 +295,7 @@ def _scan(
     share_transport: httpx.AsyncBaseTransport | None,
     fetch_transport: httpx.AsyncBaseTransport | None,
     guard: NetGuard | None,
+    models_s: float = 0.0,
 ) -> ScanOutcome:
     resumed = _open(config, store, fresh, progress)
     started = time.monotonic()
@@ -308,6 +315,7 @@ def _scan(
         store.set_meta(
             "timings",
             {
+                "models_check_s": models_s,
                 "crawl_s": round(crawled - started, 2),
                 "render_s": round(render_s, 2),
                 "analysis_s": round(time.monotonic() - crawled, 2),

@@ -114,8 +114,9 @@ def audit(
         "peak_rss_mib": round(after.ru_maxrss / 1024),
         "cpu_utilisation": round(cpu / wall / (os.cpu_count() or 1), 2),
         **timings,
-        # start-up (imports, models) and writing findings.json, the CSVs and report.html
+        # start-up (imports, the models' canary) and writing findings.json, the CSVs and report.html
         "startup_and_report_s": round(wall - timings.get("crawl_s", 0) - timings.get("analysis_s", 0), 1),
+        "models_check_s": timings.get("models_check_s", 0.0),
         "not_modified": document["scan"].get("not_modified", 0),
         "findings": len(document["findings"]),
         "finding_ids": sorted(f["id"] for f in document["findings"]),
@@ -230,7 +231,10 @@ def main() -> None:
                 "rescan_speedup": round(row["wall_s"] / again["wall_s"], 1),
                 "rescan_not_modified": again["not_modified"],
                 "rescan_same_findings": again["finding_ids"] == row["finding_ids"],
-                "rescan_timings": {k: again[k] for k in ("crawl_s", "analysis_s", "startup_and_report_s")},
+                "rescan_timings": {
+                    k: again.get(k)
+                    for k in ("crawl_s", "analysis_s", "persons_s", "startup_and_report_s", "models_check_s")
+                },
             }
             del row["finding_ids"]
             row["fetch_only_s"] = round(asyncio.run(fetch_only(base, site)), 1)
@@ -263,19 +267,35 @@ def main() -> None:
         )
     print(
         f"\n{'images':>7} {'crawl s':>8} {'fetch-only s':>12} {'documents s':>11} {'metadata s':>10} "
-        f"{'exiftool s':>10} {'names s':>7} {'faces s':>7} {'start-up+report s':>17}"
+        f"{'exiftool s':>10} {'names s':>7} {'faces s':>7} {'persons s':>9} {'start-up+report s':>17}"
     )
     for r in rows:
         print(
             f"{r['images']:>7} {r.get('crawl_s', '-'):>8} {r['fetch_only_s']:>12} {r.get('documents_s', '-'):>11} "
             f"{r.get('metadata_s', '-'):>10} {r['exiftool_s'] or '-':>10} {r.get('names_s', '-'):>7} "
-            f"{r.get('faces_s', '-'):>7} {r['startup_and_report_s']:>17}"
+            f"{r.get('faces_s', '-'):>7} {r.get('persons_s', '-'):>9} {r['startup_and_report_s']:>17}"
+        )
+        print(
+            f"{'':>7} persons: grouping {r.get('persons_s', '-')} s, the recogniser "
+            f"{r.get('persons_describe_cpu_s', '-')} CPU s (inside faces s, on the workers)"
         )
         if r.get("metadata_vs_exiftool"):
             print(
                 f"{'':>7} metadata stage {r['metadata_vs_exiftool']}x exiftool's speed on the same files; crawl "
                 f"{r['crawl_s'] / max(r['fetch_only_s'], 0.1):.2f}x the time of a plain httpx fetch of every file"
             )
+    print(
+        f"\n{'start-up':>8} {'images':>7} {'models check s':>14} {'other start-up + report s':>25} "
+        f"{'re-scan: same':>14}"
+    )
+    for r in rows:
+        again = r["rescan_timings"]
+        other = round(again["startup_and_report_s"] - (again["models_check_s"] or 0), 1)
+        print(
+            f"{'':>8} {r['images']:>7} {r['models_check_s']:>14} "
+            f"{round(r['startup_and_report_s'] - r['models_check_s'], 1):>25} "
+            f"{again['models_check_s']!s:>6} / {other}"
+        )
     for r in rows:
         if "network_bound" in r:
             n = r["network_bound"]

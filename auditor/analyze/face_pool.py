@@ -67,10 +67,14 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
         return sha256, PictureFaces([], error=frames)
     try:
         seen = analyse_picture(pixels, thresholds, choice)
+        started = time.perf_counter()
         described = list(zip(seen.faces, persons.describe(pixels, seen.faces), strict=True))
+        describe_s = time.perf_counter() - started
         for frame in frames:
             later = analyse_picture(frame, thresholds, choice).faces
+            started = time.perf_counter()
             described += zip(later, persons.describe(frame, later), strict=True)
+            describe_s += time.perf_counter() - started
     except FaceModelUnavailable as exc:
         return sha256, str(exc)
     except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
@@ -84,7 +88,8 @@ def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[s
         [(float(x), float(y), float(w), float(h)) for x, y, w, h in hidden],
         pixels.shape[1],
     )
-    return sha256, PictureFaces(found, thumbnail=thumbnail, prints=tuple(vectors[id(f)] for f in found))
+    prints = tuple(vectors[id(f)] for f in found)
+    return sha256, PictureFaces(found, thumbnail=thumbnail, prints=prints, describe_s=describe_s)
 
 
 def _prints_of(job: tuple[str, str, int, list[Face], Thresholds, FaceModelChoice]) -> tuple[np.ndarray | None, ...]:
@@ -138,6 +143,7 @@ class PictureFaces:
     # The recogniser's vector for each recognisable face (None for the others), in memory for this scan's person
     # grouping only: never cached, stored or reported (a face from the cache has none).
     prints: tuple[np.ndarray | None, ...] = field(default=(), compare=False, repr=False)
+    describe_s: float = field(default=0.0, compare=False, repr=False)  # seconds the recogniser took on it
 
     def to_cache(self) -> dict[str, Any]:
         thumbnail = None if self.thumbnail is None else base64.b64encode(self.thumbnail).decode("ascii")

@@ -59,6 +59,7 @@ DETECT_LONG_SIDE = 1280
 COARSE_LONG_SIDE = 640  # the first look; only pictures that show someone are searched at DETECT_LONG_SIDE
 MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
 DEFAULT_MODELS = FaceModelChoice("default")
+NEAR_MISS = 0.25  # a first-look candidate this strong (but under DETECT_THRESHOLD) earns a closer look
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
 # Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``):
 # pupils, year groups, classes, and the galleries, trips and teams where a school or youth group shows them.
@@ -189,6 +190,18 @@ def _detect_at(
     ]
 
 
+def _mirrored(small: np.ndarray, scale: float, choice: FaceModelChoice) -> list[Detection]:
+    """Detection on the mirror image, mapped back: boxes and landmarks flipped, and the landmarks' left and right
+    swapped so the first is still the eye on the image's left."""
+    width = small.shape[1] / scale
+    out = []
+    for (x1, y1, x2, y2), score, lms in _detect_at(np.ascontiguousarray(small[:, ::-1]), scale, choice):
+        points = lms.copy()
+        points[:, 0] = width - points[:, 0]
+        out.append(((width - x2, y1, width - x1, y2), score, points[[1, 0, 2, 4, 3]]))
+    return out
+
+
 def _tiles(height: int, width: int) -> list[tuple[int, int, int, int]]:
     """2x2 overlapping tiles (top, left, bottom, right) for images so large that downscaling loses small faces."""
     th, tw = int(height * 0.6), int(width * 0.6)
@@ -245,8 +258,16 @@ def _cascade(pixels: np.ndarray, choice: FaceModelChoice) -> tuple[Boxes, np.nda
     candidates = _detect_at(first, search_scale * first_scale, choice, REDACT_THRESHOLD)
     found = [d for d in candidates if d[1] >= DETECT_THRESHOLD]
     weak = [_xywh(d[0]) for d in candidates if d[1] < DETECT_THRESHOLD]
-    if found and long_side > COARSE_LONG_SIDE and DETECT_LONG_SIDE > COARSE_LONG_SIDE:
-        found = _detect_at(search, search_scale, choice)
+    near_miss = not found and any(d[1] >= NEAR_MISS for d in candidates)
+    if near_miss:
+        # Someone may be there but turned or blurred: the mirror image of the first look (CenterFace is not
+        # symmetric, and a profile facing one way is found more often than the other), then the search size
+        # below, also mirrored. Only pictures with such a candidate pay for it.
+        found = _mirrored(first, search_scale * first_scale, choice)
+    if (found or near_miss) and long_side > COARSE_LONG_SIDE and DETECT_LONG_SIDE > COARSE_LONG_SIDE:
+        found = [*(found if near_miss else []), *_detect_at(search, search_scale, choice)]
+        if near_miss:
+            found += _mirrored(search, search_scale, choice)
     if long_side > 2 * DETECT_LONG_SIDE and found:
         for top, left, bottom, right in _tiles(height, width):
             for (x1, y1, x2, y2), score, lms in _detect_scaled(
