@@ -161,7 +161,10 @@ def _check_site(python_path: Path, files: list[Path], context: str, out: Path) -
     """``auditor check`` of one site's labelled files with the code at ``python_path``: findings by file."""
     env = {**os.environ, "PYTHONPATH": str(python_path)}
     command = [sys.executable, "-m", "auditor", "check", "--no-state", "--context", context, "--out", str(out)]
-    subprocess.run([*command, *map(str, files)], env=env, capture_output=True, timeout=SITE_CHECK_TIMEOUT)
+    # Run from the code's own folder: ``python -m`` puts the working directory first on the path.
+    subprocess.run(
+        [*command, *map(str, files)], env=env, cwd=python_path, capture_output=True, timeout=SITE_CHECK_TIMEOUT
+    )
     document = json.loads((out / "findings.json").read_text())
     by_file: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
     names = {f.resolve().as_uri(): f for f in files} | {str(f.resolve()): f for f in files}

@@ -230,14 +230,18 @@ def _context(store: Store, config: ScanConfig, url: str) -> str:
       no school margin and faces too small to judge are not reported;
     - ``school`` when any of them speaks of pupils, classes, year groups, galleries, trips or a youth group: the
       triage is more generous and faces too small to judge are reported as possible pupils;
-    - ``general`` otherwise."""
+    - ``general`` otherwise, except for a local file (``auditor check``): there is no page to read, and the photos
+      a school or youth group checks before publishing are its own, so ``school`` unless its path names staff
+      (``--context general`` turns that off)."""
     if config.face_context != "auto":
         return config.face_context
     own = [url, *store.image_texts(url)]
     texts = [url, *store.context_texts(url)]
     if any(STAFF_WORDS.search(t) for t in texts) and not any(PUPIL_WORDS.search(t) for t in own):
         return "staff"
-    return "school" if any(SCHOOL_WORDS.search(t) for t in texts) else "general"
+    if url.startswith("file:") or any(SCHOOL_WORDS.search(t) for t in texts):
+        return "school"
+    return "general"
 
 
 def _group_context(contexts: list[str]) -> str:

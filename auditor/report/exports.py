@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.files import write_atomic
-from auditor.report.masking import Masker, known_names
+from auditor.report.masking import masker_for
 from auditor.report.views import faces_per_page
 
 FINDING_COLUMNS = ["id", "status", "severity", "check", "title", "asset", "page", "advice", "evidence"]
@@ -50,6 +50,6 @@ def faces_csv(document: dict[str, Any]) -> str:
 def write(document: dict[str, Any], out: Path, *, show_names: bool = False) -> None:
     """The spreadsheets, with names masked as in the report unless ``show_names``."""
     if not show_names:
-        document = Masker(known_names(document)).deep(document)
+        document = masker_for(document).deep(document)
     write_atomic(out / "findings.csv", findings_csv(document))
     write_atomic(out / "faces-per-page.csv", faces_csv(document))

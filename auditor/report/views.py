@@ -10,7 +10,7 @@ from typing import Any
 
 from auditor.checks import REGISTRY
 from auditor.models import SEVERITIES
-from auditor.report.masking import Masker, known_names, mask_name
+from auditor.report.masking import Masker, mask_name, masker_for
 
 __all__ = [
     "build",
@@ -195,7 +195,7 @@ def build(
     csv_name: str = "faces-per-page.csv",
 ) -> dict[str, Any]:
     if not show_names:  # every string the report prints, not only the fields the name checks filled
-        masker = Masker(known_names(document))
+        masker = masker_for(document)
         document = masker.deep(document)
         thumbnails = {masker.text(url): uri for url, uri in thumbnails.items()}
     findings = [_finding_view(f) for f in document["findings"]]
