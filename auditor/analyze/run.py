@@ -261,11 +261,6 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
     if failure is not None:
         results.skipped.update({c.id: failure for c in REGISTRY.values() if c.faces or c.people})
         return
-    source = _sources(rows, found)
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for url, sha256 in rows:
-        groups.setdefault(source[sha256], []).append((url, sha256))
-    contexts = {url: _context(store, config, url) for url, _ in rows}
     read: dict[str, PictureFaces] = {}
     for url, sha256 in rows:
         picture = found[sha256]
@@ -274,6 +269,12 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
             results.errors.append((url, picture.error))
         else:
             read[sha256] = picture
+    # A smaller copy whose larger size could not be read this time (its faces came from the cache) stands alone.
+    source = {sha: origin if origin in read else sha for sha, origin in _sources(rows, found).items()}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for url, sha256 in rows:
+        groups.setdefault(source[sha256], []).append((url, sha256))
+    contexts = {url: _context(store, config, url) for url, _ in rows}
     photos = {sha: p for sha, p in read.items() if source[sha] == sha}  # each photo once, at its largest size
     context_of = {sha: _group_context([contexts[u] for u, _ in groups[sha]]) for sha in photos}
     first_url = {sha: min(u for u, _ in groups[sha]) for sha in photos}
@@ -294,7 +295,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
         if sha256 not in read:
             continue
         picture = read[sha256]
-        origin = source[sha256] if source[sha256] in triaged else sha256
+        origin = source[sha256]
         if picture.thumbnail is not None:
             results.redacted[sha256] = picture.thumbnail
         faces = (
