@@ -350,7 +350,8 @@ class FacePool:
                 if vector is not None and index < len(found[sha].faces):
                     vectors[(sha, index)] = vector
         groups = persons.group(vectors)
-        if self.cache is not None:
+        complete = all(len(described.get(sha, found[sha].prints)) == len(found[sha].faces) for sha in pictures)
+        if self.cache is not None and complete:  # a picture that could not be described now is tried again next time
             self.cache.put_groups(key, sorted((sha, index, group) for (sha, index), group in groups.items()))
         return groups
 
