@@ -43,7 +43,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor.analyze import faces, persons
+from auditor.analyze import face_models, faces, persons
+from benchmarks.revisions import REPO, worktree
 
 BANDS = [("0-12", 0, 12), ("13-17", 13, 17), ("18-25", 18, 25), ("26+", 26, 200)]
 
@@ -135,9 +136,9 @@ def ages(root: Path) -> None:
     picked, held = [], []
     for k in range(5):
         train, test = folds != k, folds == k
-        threshold = next((th for th in np.arange(15, 45, 0.5) if (e[train & minors] < th).mean() >= 0.98), 45.0)
-        picked.append(threshold)
-        held.append(((e[test & minors] < threshold).mean(), (e[test & (t >= 26)] < threshold).mean()))
+        cut = float(next((th for th in np.arange(15, 45, 0.5) if (e[train & minors] < th).mean() >= 0.98), 45.0))
+        picked.append(cut)
+        held.append(((e[test & minors] < cut).mean(), (e[test & (t >= 26)] < cut).mean()))
     print(
         f"\n5-fold CV threshold for 98 % of under-18s: {statistics.mean(picked):.1f} "
         f"(folds {', '.join(f'{p:.1f}' for p in picked)}); held-out under-18s flagged "
@@ -202,9 +203,9 @@ def _score(labels: dict[str, dict[str, object]], root: Path, found: dict[str, li
     )
     out.append(f"  adults only: minor_face {share(adults, 1)} (medium+ {share(adults, 2)})")
     for key in sorted(rows):
-        label, band = key
+        label_name, band = key
         out.append(
-            f"    {label:13} {band:6} n={rows[key][0]:3}  minor_face {share([key], 1):>12}  medium+ "
+            f"    {label_name:13} {band:6} n={rows[key][0]:3}  minor_face {share([key], 1):>12}  medium+ "
             f"{share([key], 2):>12}  any face {share([key], 3):>12}"
         )
     return out
@@ -217,28 +218,16 @@ def photos(photos_dir: Path, labels_file: Path, baseline: str) -> None:
     missing = [n for n in labels if not (photos_dir / n).is_file()]
     if missing:
         sys.exit(f"{len(missing)} labelled photos missing under {photos_dir}: stage them with eval/photos/stage.py")
-    repo = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "baseline"
-        subprocess.run(
-            ["git", "-C", str(repo), "worktree", "add", "--detach", str(tree), baseline],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            for context in ("auto", "school"):
-                for name, code in ((f"baseline {baseline}", tree), ("this checkout", repo)):
-                    started = time.perf_counter()
-                    found: dict[str, list[dict[str, str]]] = {}
-                    for site in sites:
-                        files = [photos_dir / n for n in labels if n.split("/")[0] == site]
-                        found |= _check_site(code, files, context, Path(tmp) / f"{site}-{context}-{len(found)}")
-                    print(
-                        f"\nphotos ({len(labels)}), --context {context}, {name} ({time.perf_counter() - started:.0f} s)"
-                    )
-                    print("\n".join(_score(labels, photos_dir, found)))
-        finally:
-            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], capture_output=True)
+    with worktree(baseline) as tree, tempfile.TemporaryDirectory() as tmp:
+        for context in ("auto", "school"):
+            for name, code in ((f"baseline {baseline}", tree), ("this checkout", REPO)):
+                started = time.perf_counter()
+                found: dict[str, list[dict[str, str]]] = {}
+                for site in sites:
+                    files = [photos_dir / n for n in labels if n.split("/")[0] == site]
+                    found |= _check_site(code, files, context, Path(tmp) / f"{site}-{context}-{len(found)}")
+                print(f"\nphotos ({len(labels)}), --context {context}, {name} ({time.perf_counter() - started:.0f} s)")
+                print("\n".join(_score(labels, photos_dir, found)))
 
 
 def _vector(path: Path, pad: bool) -> np.ndarray | None:
@@ -250,7 +239,7 @@ def _vector(path: Path, pad: bool) -> np.ndarray | None:
     found = faces.analyse(pixels, faces.Thresholds())
     if not found:
         return None
-    return faces.recognizer()(persons.aligned(pixels, found[0].landmarks))
+    return face_models.recognizer()(persons.aligned(pixels, found[0].landmarks))
 
 
 def grouping(age_dir: Path, pairs_dir: Path | None) -> None:
@@ -274,7 +263,8 @@ def grouping(age_dir: Path, pairs_dir: Path | None) -> None:
     with (pairs_dir / "master.csv").open() as fh:
         pairs = list(csv.DictReader(fh))
     cache = {n: _vector(pairs_dir / n, False) for n in {p[k] for p in pairs for k in ("file_x", "file_y")}}
-    same, different = [], []
+    same: list[float] = []
+    different: list[float] = []
     for p in pairs:
         a, b = cache[p["file_x"]], cache[p["file_y"]]
         if a is not None and b is not None:

@@ -24,11 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.revisions import REPO, worktree
 from tests.analyze import images
 from tests.conftest import png_bytes
 from tests.server import Route, Site
 
-REPO = Path(__file__).resolve().parents[1]
 # Runs one command and reports its wall time, the peak RSS of the largest process it (or any process it waited
 # for) had, its exit status and the end of its output.
 RUNNER = """
@@ -176,21 +176,6 @@ def cases() -> list[Case]:
             outcome=_scan_outcome,
         ),
     ]
-
-
-@contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), revision],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            yield tree
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], capture_output=True)
 
 
 def run(case: Case, code: Path, timeout: float) -> dict[str, object]:
