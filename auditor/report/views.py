@@ -114,15 +114,23 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
     return out
 
 
-def capture_histogram(assets: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """Images by the year they were taken (EXIF capture date, else the server's Last-Modified), for retention."""
-    years: Counter[str] = Counter()
+def capture_histogram(assets: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
+    """Images by year, for retention: (year, images whose metadata says they were taken that year, images with no
+    capture date whose server says it last changed them that year). A server's Last-Modified is when the file was
+    uploaded or copied, not when the photo was taken, so the two are never added together."""
+    taken: Counter[str] = Counter()
+    served: Counter[str] = Counter()
     for asset in assets:
+        if asset["type"] != "image":
+            continue
         date = (asset.get("metadata") or {}).get("date_taken") or ""
-        match = re.match(r"(19|20)\d\d", date) or re.search(r"\b(19|20)\d\d\b", asset.get("last_modified") or "")
-        if asset["type"] == "image":
-            years[match.group(0) if match else "unknown"] += 1
-    return sorted(years.items())
+        if match := re.match(r"(19|20)\d\d", date):
+            taken[match.group(0)] += 1
+        elif match := re.search(r"\b(19|20)\d\d\b", asset.get("last_modified") or ""):
+            served[match.group(0)] += 1
+        else:
+            taken["unknown"] += 1
+    return [(year, taken[year], served[year]) for year in sorted(set(taken) | set(served))]
 
 
 def faces_per_page(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -132,6 +132,14 @@ def test_consent_register_rows_and_capture_histogram() -> None:
             "faces": [],
             "metadata": None,
         },
+        {  # no capture date: the server's date is an upload date, never counted as the year it was taken
+            "url": "https://s.example/c.jpg",
+            "type": "image",
+            "found_on": [],
+            "faces": None,
+            "metadata": {"date_taken": None},
+            "last_modified": "Tue, 02 Mar 2021 10:00:00 GMT",
+        },
     ]
     rows = faces_per_page(document([], assets))
     assert rows == [
@@ -152,7 +160,7 @@ def test_consent_register_rows_and_capture_histogram() -> None:
             "people": "",
         },
     ]
-    assert capture_histogram(assets) == [("2019", 1), ("unknown", 1)]
+    assert capture_histogram(assets) == [("2019", 1, 0), ("2021", 0, 1), ("unknown", 1, 0)]
 
 
 def test_values_read_as_plain_language() -> None:
