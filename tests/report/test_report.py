@@ -206,3 +206,38 @@ def test_the_demo_report_speaks_plain_language(tmp_path: Path, demo_url: str) ->
     text = html.split("<script>", 1)[0]  # what a reader sees (the filter script has function (s) in it)
     assert not re.search(r"\w\(s\)", text)
     assert '<option value="minor_face">Faces that look like possible minors</option>' in html
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb (or #rgb) colours."""
+
+    def luminance(colour: str) -> float:
+        if len(colour) == 4:  # #rgb
+            colour = "#" + "".join(c * 2 for c in colour[1:])
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_text_colours_are_readable_in_light_and_dark_mode() -> None:
+    """Severity labels, links and muted text at WCAG AA (4.5:1) on the page and on cards, in both colour schemes
+    (dark-mode links were about 2:1 and the CRITICAL label 2.5:1)."""
+    import re
+
+    from auditor.resources import templates_dir
+
+    css = (templates_dir() / "report.html.j2").read_text()
+    light = dict(
+        re.findall(r"--([a-z]+): (#[0-9a-f]{6}|#[0-9a-f]{3})\b", css.split("@media (prefers-color-scheme: dark)")[0])
+    )
+    dark_block = css.split("@media (prefers-color-scheme: dark)")[1].split("}")[0]
+    dark = {**light, **dict(re.findall(r"--([a-z]+): (#[0-9a-f]{6}|#[0-9a-f]{3})\b", dark_block))}
+    for scheme in (light, dark):
+        for text in ("fg", "muted", "critical", "high", "medium", "low", "link", "visited"):
+            for background in ("bg", "card"):
+                ratio = _contrast(scheme[text], scheme[background])
+                assert ratio >= 4.5, (text, background, scheme[text], scheme[background], round(ratio, 2))
+    assert "color: #" not in re.sub(r"\.warn \{[^}]*\}", "", css.split("</style>")[0].split("<style>")[1])
