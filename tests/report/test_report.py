@@ -241,3 +241,36 @@ def test_text_colours_are_readable_in_light_and_dark_mode() -> None:
                 ratio = _contrast(scheme[text], scheme[background])
                 assert ratio >= 4.5, (text, background, scheme[text], scheme[background], round(ratio, 2))
     assert "color: #" not in re.sub(r"\.warn \{[^}]*\}", "", css.split("</style>")[0].split("<style>")[1])
+
+
+@pytest.mark.browser
+def test_report_on_a_phone(demo_scan: tuple[Path, dict[str, Any]], browser: str) -> None:
+    """390 px wide: the filter bar does not take a big share of the screen (it took 18 %), a jump to a section
+    leaves its heading visible below the bar, and a finding's URLs are not broken every few characters."""
+    from playwright.sync_api import sync_playwright
+
+    out, _ = demo_scan
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser, args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        page = chromium.new_page(viewport={"width": 390, "height": 844})
+        page.goto((out / "report.html").as_uri())
+        bar = page.locator(".filters").bounding_box()
+        assert bar is not None and bar["height"] / 844 < 0.1, bar
+        page.goto((out / "report.html").as_uri() + "#check-gps_location")
+        heading = page.locator("#check-gps_location h3").bounding_box()
+        bar_bottom = page.evaluate("() => document.querySelector('.filters').getBoundingClientRect().bottom")
+        assert heading is not None and heading["y"] >= bar_bottom - 1, (heading, bar_bottom)
+        # How many line boxes the "where" cell (URL and page) takes: 17-26 when the table squeezed it.
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll('tr.finding td:nth-child(3)')].slice(0, 20).map(td => {
+                const r = document.createRange(); r.selectNodeContents(td);
+                return r.getClientRects().length; })"""
+        )
+        # On a wide screen the filter bar stays sticky: a jump still lands below it.
+        wide = chromium.new_page(viewport={"width": 1280, "height": 800})
+        wide.goto((out / "report.html").as_uri() + "#check-gps_location")
+        top = wide.locator("#check-gps_location h3").bounding_box()
+        bottom = wide.evaluate("() => document.querySelector('.filters').getBoundingClientRect().bottom")
+        assert top is not None and top["y"] >= bottom - 1, (top, bottom)
+        chromium.close()
+    assert max(widths) <= 8, widths
