@@ -327,15 +327,16 @@ class FacePool:
             )
         return {**found, **computed}
 
-    def persons(self, found: dict[str, PictureFaces]) -> dict[persons.FaceKey, int]:
+    def persons(self, found: dict[str, PictureFaces]) -> tuple[dict[persons.FaceKey, int], list[str]]:
         """Which recognisable faces of these pictures (by content hash: the largest copy of each photo) are the
-        same person: (content hash, face index) -> group number. The vectors come from this scan's analysis; a
+        same person: (content hash, face index) -> group number, and the pictures whose faces could not be
+        described (so were not grouped: the caller must say so). The vectors come from this scan's analysis; a
         picture whose faces came from the cache is analysed again for them, unless the grouping of exactly this
         set of pictures is in the cache (an unchanged re-scan: no model runs at all)."""
         pictures = sorted(sha for sha, p in found.items() if any(persons.recognisable(f) for f in p.faces))
         key = persons.partition_key(self.key + "|" + persons.RECOGNIZER_KEY, pictures)
         if self.cache is not None and (known := self.cache.get_groups(key)) is not None:
-            return {(sha, index): group for sha, index, group in known}
+            return {(sha, index): group for sha, index, group in known}, []
         vectors: dict[persons.FaceKey, np.ndarray] = {}
         again = [sha for sha in pictures if len(found[sha].prints) != len(found[sha].faces)]  # from the cache
         tasks = [
@@ -350,10 +351,10 @@ class FacePool:
                 if vector is not None and index < len(found[sha].faces):
                     vectors[(sha, index)] = vector
         groups = persons.group(vectors)
-        complete = all(len(described.get(sha, found[sha].prints)) == len(found[sha].faces) for sha in pictures)
-        if self.cache is not None and complete:  # a picture that could not be described now is tried again next time
+        missing = [sha for sha in pictures if len(described.get(sha, found[sha].prints)) != len(found[sha].faces)]
+        if self.cache is not None and not missing:  # a picture that could not be described is tried again next time
             self.cache.put_groups(key, sorted((sha, index, group) for (sha, index), group in groups.items()))
-        return groups
+        return groups, missing
 
     def faces_in(self, data: bytes) -> list[Face]:
         """Faces in a picture held in memory (an EXIF thumbnail), on a worker when there are workers, so this

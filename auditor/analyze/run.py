@@ -282,10 +282,20 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
     triaged = {sha: reclassify(p.faces, thresholds.for_context(context_of[sha])) for sha, p in photos.items()}
     grouping_started = time.monotonic()
     try:
-        grouping = pool.persons(photos)
+        grouping, missing = pool.persons(photos)
     except FaceModelUnavailable as exc:
-        grouping = {}
+        grouping, missing = {}, []
         results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.people is not None})
+    if missing:  # its faces are in no person: a person seen there would be counted in fewer photos than they are
+        results.skipped.update(
+            {
+                c.id: f"{len(missing)} picture{'' if len(missing) == 1 else 's'} with recognisable faces could not "
+                f"be read again to match them to people (first: {first_url[missing[0]]}); people may be "
+                "recognisable in more photos than reported"
+                for c in REGISTRY.values()
+                if c.people is not None
+            }
+        )
     grouped = _people(grouping, triaged, {sha: thresholds.for_context(c) for sha, c in context_of.items()})
     people = [_described(p, triaged, context_of, first_url, photo_named, store) for p in grouped]
     results.persons_s = time.monotonic() - grouping_started
