@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -106,16 +105,9 @@ def partition_key(model_key: str, pictures: Iterable[str]) -> str:
     return f"persons|{model_key}|{digest}"
 
 
-@dataclass(frozen=True, slots=True)
-class PersonAge:
+def person_age(faces: list[Face]) -> float | None:
     """How old one person looks across their photos: the youngest reliable reading (a frontal or three-quarter
     view at recognition grade). The most child-like good view counts, not the average of poor ones: a pupil read
     as 19 in one photo and 14 in three others is a minor in all four."""
-
-    age: float | None
-    views: int  # reliable readings behind it
-
-
-def person_age(faces: list[Face]) -> PersonAge:
     readings = [f.age for f in faces if f.age is not None and not math.isnan(f.age) and f.pose != "profile"]
-    return PersonAge(min(readings) if readings else None, len(readings))
+    return min(readings) if readings else None

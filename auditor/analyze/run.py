@@ -29,7 +29,7 @@ from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
-from auditor.models import Finding, Person, PersonPhoto
+from auditor.models import Finding, Person, PersonPhoto, TriageClass
 from auditor.store import AnalysisResults, Store
 
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
@@ -346,7 +346,7 @@ def _people(
     )
     out = []
     for number, keys in enumerate(ranked, start=1):
-        age = person_age([triaged[sha][i] for sha, i in keys]).age
+        age = person_age([triaged[sha][i] for sha, i in keys])
         for sha, i in keys:
             face = replace(triaged[sha][i], person=number)
             if age is not None:  # the person's reliable views decide, also for this photo's profile or mask
@@ -367,7 +367,8 @@ def _described(
     number, keys, age = person
     faces = sorted(((sha, triaged[sha][i]) for sha, i in keys), key=lambda sf: (-sf[1].iod, sf[0]))
     classes = {f.triage for _, f in faces}
-    worst = next(c for c in ("likely_child", "possible_minor", "uncertain", "adult") if c in classes or c == "adult")
+    order: tuple[TriageClass, ...] = ("likely_child", "possible_minor", "uncertain")
+    worst: TriageClass = next((c for c in order if c in classes), "adult")
     photos = tuple(
         PersonPhoto(first_url[sha], store.first_page(first_url[sha]), sha, f.iod, f.age, f.pose, photo_named[sha])
         for sha, f in faces

@@ -133,7 +133,7 @@ def test_a_person_read_young_in_some_photos_is_a_minor_in_all() -> None:
 
 
 def test_the_persons_age_ignores_profiles() -> None:
-    assert persons.person_age([_face(40.0), _face(12.0, pose="profile")]).age == 40.0
+    assert persons.person_age([_face(40.0), _face(12.0, pose="profile")]) == 40.0
 
 
 def _small_group() -> bytes:
