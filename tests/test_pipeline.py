@@ -127,41 +127,12 @@ def _comparable(path: Path) -> dict[str, Any]:
 def test_sigkill_then_same_command_resumes_to_the_same_result(tmp_path: Path) -> None:
     site = _slow_site(40)
     with site.serve() as base:
-        command = [
-            sys.executable,
-            "-m",
-            "auditor",
-            "scan",
-            base + "/",
-            "--render",
-            "never",
-            "--rate",
-            "20",
-            "--concurrency",
-            "2",
-            "--no-link-check",
-            "--no-state",
-        ]
+        command = _scan(base + "/", "--render", "never", "--rate", "20", "--concurrency", "2")
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=120)
         interrupted = tmp_path / "interrupted"
-        process = subprocess.Popen(
-            [*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        db = interrupted / "scan.sqlite3"
-        deadline = time.monotonic() + 60
-        done = 0
-        while time.monotonic() < deadline and done < 10:
-            time.sleep(0.1)
-            if db.exists():
-                try:
-                    with sqlite3.connect(db, timeout=1) as conn:
-                        done = conn.execute("SELECT COUNT(*) FROM pages WHERE state = 'done'").fetchone()[0]
-                except sqlite3.OperationalError:
-                    pass
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        assert 10 <= done < 40, "the kill must land in the middle of the crawl"
-        assert not (interrupted / "findings.json").exists()
+        done_pages = "SELECT COUNT(*) FROM pages WHERE state = 'done'"
+        _run_and_kill(command, interrupted, lambda out: _query(out, done_pages) >= 10)
+        assert 10 <= _query(interrupted, done_pages) < 40, "the kill must land in the middle of the crawl"
         before = dict(site.hits)
         result = subprocess.run([*command, "--out", str(interrupted)], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
@@ -170,6 +141,11 @@ def test_sigkill_then_same_command_resumes_to_the_same_result(tmp_path: Path) ->
     # Pages finished before the kill were not fetched again.
     refetched = [p for p in ("/", "/p1", "/p2") if site.hits[p] > before.get(p, 0)]
     assert refetched == []
+
+
+def _scan(url: str, *options: str) -> list[str]:
+    """The ``auditor scan`` command line of these tests, without ``--out`` (added per run)."""
+    return [sys.executable, "-m", "auditor", "scan", url, "--no-link-check", "--no-state", *options]
 
 
 def _run_and_kill(command: list[str], out: Path, ready: Any) -> None:
@@ -199,19 +175,7 @@ def _query(out: Path, sql: str) -> int:
 
 
 def test_sigkill_during_analysis_then_resume(demo_url: str, tmp_path: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "auditor",
-        "scan",
-        demo_url,
-        "--render",
-        "never",
-        "--no-link-check",
-        "--no-state",
-        "--rate",
-        "200",
-    ]
+    command = _scan(demo_url, "--render", "never", "--rate", "200")
     subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
     # Analysis has begun once the crawl marked every asset fetched and the analysis wrote its first derived asset.
     _run_and_kill(
@@ -237,23 +201,7 @@ def test_sigkill_during_rendering_then_resume(browser: str, tmp_path: Path) -> N
     shells.update({f"/img/{i}.png": Route(png_bytes(10 + i, 10), content_type="image/png") for i in range(9)})
     site = Site({"/": Route('<a href="/app0">gallery</a>'), **shells})
     with site.serve() as base:
-        command = [
-            sys.executable,
-            "-m",
-            "auditor",
-            "scan",
-            base + "/",
-            "--render",
-            "auto",
-            "--browser",
-            browser,
-            "--no-link-check",
-            "--no-state",
-            "--rate",
-            "50",
-            "--concurrency",
-            "1",
-        ]
+        command = _scan(base + "/", "--render", "auto", "--browser", browser, "--rate", "50", "--concurrency", "1")
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
         _run_and_kill(
             command, tmp_path / "cut", lambda out: _query(out, "SELECT COUNT(*) FROM pages WHERE rendered = 1") >= 2
@@ -273,19 +221,7 @@ def test_a_full_disk_is_a_clear_error_and_the_scan_resumes(demo_url: str, tmp_pa
         resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
-    command = [
-        sys.executable,
-        "-m",
-        "auditor",
-        "scan",
-        demo_url,
-        "--render",
-        "never",
-        "--no-link-check",
-        "--no-state",
-        "--rate",
-        "200",
-    ]
+    command = _scan(demo_url, "--render", "never", "--rate", "200")
     subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=300)
     full = subprocess.run(
         [*command, "--out", str(tmp_path / "full")], capture_output=True, text=True, timeout=300, preexec_fn=limit
@@ -316,21 +252,7 @@ def _cms_site(photos: int) -> Site:
 def test_sigkill_while_originals_are_guessed_then_resume_to_the_same_result(tmp_path: Path) -> None:
     site = _cms_site(24)
     with site.serve() as base:
-        command = [
-            sys.executable,
-            "-m",
-            "auditor",
-            "scan",
-            base + "/",
-            "--render",
-            "never",
-            "--rate",
-            "50",
-            "--concurrency",
-            "2",
-            "--no-link-check",
-            "--no-state",
-        ]
+        command = _scan(base + "/", "--render", "never", "--rate", "50", "--concurrency", "2")
         subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True, timeout=180)
         interrupted = tmp_path / "interrupted"
         _run_and_kill(
