@@ -28,6 +28,7 @@ from benchmarks.revisions import REPO, worktree
 from tests.analyze import images
 from tests.conftest import png_bytes
 from tests.server import Route, Site
+from tests.test_hostile import listing_routes
 
 # Runs one command and reports its wall time, the peak RSS of the largest process it (or any process it waited
 # for) had, its exit status and the end of its output.
@@ -124,19 +125,8 @@ def cases() -> list[Case]:
         "/": Route("<img src='/a.png'><script>const a = []; while (true) { a.push(new Array(1e6).fill(1)); }</script>"),
         "/a.png": Route(png_bytes(), content_type="image/png"),
     }
-    sitemap = (
-        "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-        + "".join(f"<url><loc>/p{i}</loc></url>" for i in range(100_000))
-        + "</urlset>"
-    )
-    bundle = "const photos = [" + ",".join(f'"/img/photo-{i}.jpg"' for i in range(100_000)) + "];"
-    discovery = {
-        "/": Route("<p>Photos</p><script src='/app.js'></script><img src='/a.jpg'>"),
-        "/sitemap.xml": Route(sitemap, content_type="application/xml"),
-        "/app.js": Route(bundle, content_type="application/javascript"),
-        "/a.jpg": Route(images.jpeg(), content_type="image/jpeg"),
-    }
-    for routes in (redirects, loop, hog, discovery):
+    discovery = listing_routes(100_000)
+    for routes in (redirects, loop, hog):
         routes["/robots.txt"] = Route("", status=404)
 
     def scan(*extra: str) -> Callable[[str, Path], list[str]]:

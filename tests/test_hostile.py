@@ -356,6 +356,24 @@ def test_redirects_to_addresses_that_are_not_web_pages_are_errors_not_crashes(tm
     assert any(f["check"] == "gps_location" for f in document["findings"])
 
 
+def listing_routes(count: int) -> dict[str, Route]:
+    """A home page whose sitemap lists ``count`` pages and whose script names ``count`` pictures (also used by
+    ``benchmarks/hostile_classes.py``)."""
+    sitemap = (
+        "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(f"<url><loc>/p{i}</loc></url>" for i in range(count))
+        + "</urlset>"
+    )
+    bundle = "const photos = [" + ",".join(f'"/img/photo-{i}.jpg"' for i in range(count)) + "];"
+    return {
+        "/": Route("<title>Home</title><p>Photos</p><script src='/app.js'></script><img src='/a.jpg'>"),
+        "/robots.txt": Route("", status=404),
+        "/sitemap.xml": Route(sitemap, content_type="application/xml"),
+        "/app.js": Route(bundle, content_type="application/javascript"),
+        "/a.jpg": Route(images.jpeg(), content_type="image/jpeg"),
+    }
+
+
 def test_discovery_is_bounded_however_much_a_site_lists(tmp_path: Path) -> None:
     """A sitemap of 60,000 pages and a script naming 60,000 pictures: the store keeps what the limits allow, the
     rest is counted, and the audit says it is incomplete."""
@@ -364,20 +382,7 @@ def test_discovery_is_bounded_however_much_a_site_lists(tmp_path: Path) -> None:
     from auditor.cli import main
     from auditor.store import Store
 
-    sitemap = (
-        "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-        + "".join(f"<url><loc>/p{i}</loc></url>" for i in range(60_000))
-        + "</urlset>"
-    )
-    bundle = "const photos = [" + ",".join(f'"/img/photo-{i}.jpg"' for i in range(60_000)) + "];"
-    routes = {
-        "/": Route("<title>Home</title><p>Photos</p><script src='/app.js'></script><img src='/a.jpg'>"),
-        "/robots.txt": Route("", status=404),
-        "/sitemap.xml": Route(sitemap, content_type="application/xml"),
-        "/app.js": Route(bundle, content_type="application/javascript"),
-        "/a.jpg": Route(images.jpeg(), content_type="image/jpeg"),
-    }
-    with Site(routes).serve() as base:
+    with Site(listing_routes(60_000)).serve() as base:
         result = CliRunner().invoke(
             main,
             [
