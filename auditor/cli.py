@@ -521,6 +521,23 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where fix-manifest.json goes [default: OUT-manifest.json beside OUT, never inside it].",
 )
+@click.option(
+    "--reserve/--no-reserve",
+    default=True,
+    show_default=True,
+    help="Write an AI-training reservation into each copy (XMP plus:DataMining: prohibited, IPTC 2023.1), "
+    "without re-encoding.",
+)
+@click.option("--rights-holder", help="Copyright owner written with the reservation (the school, never a person).")
+@click.option("--rights-url", help="Web statement of rights written with the reservation (your image-use page).")
+@click.option(
+    "--c2pa-sign",
+    nargs=2,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="CERT KEY",
+    help="Also add a C2PA manifest saying 'no AI training' (cawg.training-mining: notAllowed), signed with "
+    "your organisation's certificate chain and key (PEM). Without one nothing is signed.",
+)
 def fix(
     sources: tuple[Path, ...],
     out: Path,
@@ -532,9 +549,14 @@ def fix(
     face_context: str,
     manifest: Path | None,
     max_bytes: int,
+    reserve: bool,
+    rights_holder: str | None,
+    rights_url: str | None,
+    c2pa_sign: tuple[Path, Path] | None,
 ) -> None:
     """Write safe copies of photos: metadata removed without re-encoding where the format allows (JPEG, PNG,
-    WebP), shrunk and faces covered on request. Originals are never changed.
+    WebP), shrunk and faces covered on request, and an AI-training reservation written in. Originals are never
+    changed.
 
     Documents (PDF, Office) are not rewritten: they are listed as not fixed (exit status 1). Ends by checking
     every copy with the same reader the audit uses and prints what remains (exit status 1 if anything remains or
@@ -542,6 +564,7 @@ def fix(
     """
     from auditor.fix.run import Policy, local_sources, manifest_path, refuse_overlap, scan_sources
     from auditor.fix.run import fix as run_fix
+    from auditor.fix.sign import C2paSigner
 
     if not sources and from_scan is None:
         raise UserError("give files or folders to fix, or --from-scan OUT")
@@ -551,12 +574,16 @@ def fix(
         blur=blur,  # type: ignore[arg-type]  # click.Choice has checked it
         minor_below=minor_below,
         context=face_context,  # type: ignore[arg-type]
+        reserve=reserve,
+        rights_holder=_plain_text("--rights-holder", rights_holder),
+        rights_url=_rights_url(rights_url),
     )
     target = manifest or manifest_path(out)
     try:
+        signer = C2paSigner.load(*c2pa_sign) if c2pa_sign else None
         refuse_overlap([*sources, *([from_scan] if from_scan else [])], out)
         items = (scan_sources(from_scan) if from_scan else []) + local_sources(list(sources))
-        document = run_fix(items, out, policy, target, max_bytes=max_bytes)
+        document = run_fix(items, out, policy, target, max_bytes=max_bytes, signer=signer)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     remaining = [(f["output"], r) for f in document["files"] for r in f["remaining"]]
@@ -566,6 +593,21 @@ def fix(
         f"{document['fixed']} fixed ({lossless} without re-encoding), {len(failed)} NOT fixed; manifest: {target}",
         err=True,
     )
+    fixed = [f for f in document["files"] if f["status"] == "fixed"]
+    if reserve:
+        unreserved = [f["output"] for f in fixed if not f["reserved"]]
+        click.echo(
+            f"AI-training reservation written into {len(fixed) - len(unreserved)} of {len(fixed)} copies"
+            + (f" (not into: {', '.join(unreserved[:5])}{'...' if len(unreserved) > 5 else ''})" if unreserved else ""),
+            err=True,
+        )
+    if c2pa_sign:
+        signed = sum(f["c2pa_signed"] for f in fixed)
+        click.echo(
+            f"C2PA manifest signed into {signed} of {len(fixed)} copies; verifiers show it as 'valid' with an "
+            "untrusted signer unless your certificate chains to the C2PA trust list",
+            err=True,
+        )
     for f in failed:
         click.echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
     click.echo("remaining after fixing: " + ("nothing" if not remaining else ""), err=True)
@@ -573,6 +615,47 @@ def fix(
         click.echo(f"  {output}: {what}", err=True)
     if remaining or failed:
         sys.exit(1)
+
+
+def _plain_text(option: str, value: str | None) -> str | None:
+    """A short line of text for a metadata field: no control characters, at most 200 characters."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise UserError(f"{option}: give one line of text of at most 200 characters")
+    return text
+
+
+def _rights_url(value: str | None, option: str = "--rights-url") -> str | None:
+    text = _plain_text(option, value)
+    if text is not None and not text.startswith(("https://", "http://")):
+        raise UserError(f"{option} {text}: give an http:// or https:// address")
+    return text
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files to publish (robots.txt block, .well-known/tdmrep.json, tags and headers).",
+)
+@click.option("--policy-url", help="Your page that explains how your photos may be used (written into tdmrep.json).")
+def policy(out: Path, policy_url: str | None) -> None:
+    """Write the site-wide AI-training reservations a school can publish, each with what it does and does not do:
+    a robots.txt block for AI crawlers, /.well-known/tdmrep.json, the noai robots meta tag and X-Robots-Tag lines."""
+    from auditor.policy import write_policy
+
+    url = _rights_url(policy_url, "--policy-url")
+    try:
+        written = write_policy(out, url)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write there ({exc.strerror})") from exc
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"read {out / 'README.txt'} first: these are requests that reputable crawlers honour", err=True)
 
 
 @main.command()

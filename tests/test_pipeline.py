@@ -42,7 +42,7 @@ def test_findings_json_is_valid_and_carries_the_crawl_checks(demo_url: str, make
     }
     assert all(f["evidence"]["access"] == "unchecked" for f in shares.values())
     ai = next(f for f in document["findings"] if f["check"] == "ai_training_not_reserved")
-    assert ai["evidence"]["ai_crawlers_blocked"] == ["GPTBot", "CCBot"]
+    assert ai["evidence"]["ai_crawlers_blocked"] == ["CCBot", "GPTBot"]
     listing = next(f for f in document["findings"] if f["page"] == demo_url + "uploads/2024/05/")
     assert listing["severity"] == "high" and listing["evidence"]["listed_assets"] == 4
     assert len({f["id"] for f in document["findings"]}) == len(document["findings"])

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from auditor import __version__
 from auditor.cli import main
 from auditor.errors import plain
-from auditor.report.findings_json import schema
+from auditor.report.findings_json import SCHEMA_VERSION, schema
 from tests.analyze import images
 from tests.server import Route, Site, running
 
@@ -268,7 +268,7 @@ def test_check_output_with_history_matches_the_schema(tmp_path: Path) -> None:
         )
         assert result.exit_code == 0, result.output
     document = _document(tmp_path / "o")  # validated against the schema
-    assert document["schema_version"] == "1.2" and document["history"]["unchanged"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION and document["history"]["unchanged"] == 1
 
 
 def test_a_document_that_breaks_the_contract_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image, IptcImagePlugin
 
-from auditor.analyze import xmp
+from auditor.analyze import provenance, xmp
 from auditor.analyze.makernotes import ciff_owner, flir_serial, infiray_serial, parse_maker_note
 from auditor.errors import plain
 from auditor.imaging import NOT_READABLE, open_quietly
@@ -37,6 +37,17 @@ IPTC_NAMES = {
 }
 IPTC_CAPTIONS = {(2, 120): "IPTC:Caption-Abstract", (2, 25): "IPTC:Keywords"}
 PNG_NAMES = {"Author": "PNG:Author", "Copyright": "PNG:Copyright"}
+MIME_TYPES = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+    "GIF": "image/gif",
+    "JXL": "image/jxl",
+}
 _PICTUREINFO_SERIAL = re.compile(rb"SerialNumber=([^\r\n\x00]+)")
 
 
@@ -74,6 +85,7 @@ class ImageMetadata:
     has_iptc: bool = False
     has_c2pa: bool = False
     data_mining: str | None = None
+    provenance: provenance.Provenance | None = None
     thumbnail: bytes | None = None
 
 
@@ -221,7 +233,9 @@ def read(source: Path | bytes) -> ImageMetadata:
     raw = source if isinstance(source, bytes) else source.read_bytes()
     if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" and re.search(rb"<\w+:x[ma]pmeta\b", raw[:65536]):
         meta = ImageMetadata(format="XMP", width=0, height=0)  # an XMP sidecar: no pixels, same checks
-        _from_xmp(meta, xmp.parse(raw))
+        data = xmp.parse(raw)
+        _from_xmp(meta, data)
+        meta.provenance = provenance.read(b"", data)
         return meta
     try:
         with open_quietly(raw) as img:
@@ -251,7 +265,8 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
         if (value := _text(img.info.get(key))) is not None:
             meta.names.setdefault(name, value)
     _from_iptc(meta, img, raw)
-    _from_xmp(meta, xmp.parse(raw))
+    data = xmp.parse(raw)
+    _from_xmp(meta, data)
     if (flir := flir_serial(raw)) is not None:
         meta.serials.setdefault("APP1:FLIR:CameraSerialNumber", flir)
     if (infiray := infiray_serial(raw)) is not None:
@@ -260,7 +275,8 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
         meta.names.setdefault("MakerNotes:CIFF:OwnerName", owner)
     for match in _PICTUREINFO_SERIAL.finditer(raw[: 1 << 20]):
         meta.serials.setdefault("APP12:PictureInfo:SerialNumber", match.group(1).decode("latin-1").strip())
-    meta.has_c2pa = b"jumb" in raw and b"c2pa" in raw
+    meta.has_c2pa = provenance.has_manifest(raw)
+    meta.provenance = provenance.read(raw, data, MIME_TYPES.get(meta.format))
     return meta
 
 

@@ -207,4 +207,5 @@ def info(meta: ImageMetadata) -> dict[str, Any]:
         "data_mining": meta.data_mining,
         "has_thumbnail": meta.thumbnail is not None,
         "gps_block_present": meta.gps_block_present,
+        "provenance": meta.provenance.as_dict() if meta.provenance is not None else None,
     }

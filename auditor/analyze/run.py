@@ -25,6 +25,7 @@ from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
+from auditor.analyze.provenance import Provenance
 from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
@@ -41,6 +42,7 @@ class _Results:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.facts: list[tuple[str, str]] = []
+        self.provenance: dict[str, Provenance] = {}  # content hash -> what the file says of its origin and use
         self.errors: list[tuple[str, str]] = []
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
@@ -321,7 +323,13 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
         group = groups[sha256]
         smaller = sorted(u for u, s in group if s != sha256)
         subject = Subject(url, store.first_page(url), sha256)
-        seen = FaceContext(named=photo_named[sha256], context=context_of[sha256])
+        reservation = results.provenance.get(sha256)
+        seen = FaceContext(
+            named=photo_named[sha256],
+            context=context_of[sha256],
+            training=reservation.training if reservation else None,
+            training_sources=reservation.training_sources if reservation else {},
+        )
         for finding in (f for c in REGISTRY.values() if c.faces is not None for f in c.faces(subject, faces, seen)):
             results.findings.append(
                 replace(finding, evidence={**finding.evidence, "smaller_copies": smaller}) if smaller else finding
@@ -443,5 +451,7 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         if difference is not None:
             results.thumbnails[url] = thumbnail
         results.facts.append((url, json.dumps(info(meta))))
+        if meta.provenance is not None:
+            results.provenance[sha256] = meta.provenance
         if meta.width and meta.height:
             results.sizes[url] = (meta.width, meta.height)

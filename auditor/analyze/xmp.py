@@ -69,6 +69,7 @@ OTHER_PROPERTIES = {
     "xmp:CreatorTool",
     "plus:DataMining",
     "dcterms:provenance",
+    "Iptc4xmpExt:DigitalSourceType",
     "photoshop:DateCreated",
     "xmp:CreateDate",
     "exif:DateTimeOriginal",

@@ -89,6 +89,8 @@ class FaceContext:
 
     named: bool = False
     context: str = "general"
+    training: str | None = None  # the photo's own AI-training reservation (strictest value), if it has one
+    training_sources: dict[str, str] = field(default_factory=dict)  # where it was read -> its value
 
 
 @dataclass(frozen=True, slots=True)

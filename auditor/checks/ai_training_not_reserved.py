@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from auditor.checks._check import Check, array, boolean, integer, string
-from auditor.crawl.robots import RobotsPolicy
+from auditor.crawl.robots import RobotsPolicy, ai_crawler_list
 from auditor.models import Finding
 from auditor.store import Store
 
@@ -30,7 +30,7 @@ def find(store: Store) -> list[Finding]:
         if robots_status is None:
             continue  # the site could not be reached: nothing is known of it (the seed is reported as failed)
         policy = RobotsPolicy(robots_text or "" if robots_status == 200 else "", robots_status)
-        blocked, allowed = policy.ai_crawlers_blocked(origin + "/")
+        blocked, allowed, ignoring = policy.ai_crawlers_blocked(origin + "/")
         tdmrep = _tdmrep_reserves(tdm_status, tdm_text)
         meta_everywhere = pages_total > 0 and pages_noai == pages_total
         missing = []
@@ -61,6 +61,8 @@ def find(store: Store) -> list[Finding]:
                     "robots_txt_status": robots_status,
                     "ai_crawlers_blocked": blocked,
                     "ai_crawlers_allowed": allowed,
+                    "ai_crawlers_ignoring_robots": ignoring,
+                    "ai_crawler_list": ai_crawler_list(),
                     "pages": pages_total,
                     "pages_with_noai_meta": pages_noai,
                     "pages_with_tdm_reservation": pages_tdm,
@@ -68,7 +70,8 @@ def find(store: Store) -> list[Finding]:
                     "images_with_noai_header": images_noai,
                     "tdmrep_json": tdmrep,
                 },
-                advice="Add a robots.txt group that disallows the AI crawlers listed in the evidence, a "
+                advice="Add a robots.txt group that disallows the AI crawlers listed in the evidence (`auditor policy` "
+                "writes one), a "
                 '<meta name="robots" content="noai, noimageai"> tag (or X-Robots-Tag header) on every page, '
                 "and a /.well-known/tdmrep.json reservation. These signals are honoured by reputable crawlers "
                 "only: they do not stop a scraper, so the photos themselves still need fixing.",
@@ -105,6 +108,10 @@ CHECK = Check(
         "robots_txt_status": integer(nullable=True),
         "ai_crawlers_blocked": array(string()),
         "ai_crawlers_allowed": array(string()),
+        "ai_crawlers_ignoring_robots": array(
+            string(), "blocked in robots.txt, but their operators do not promise to obey it (ai-crawler-robots' table)"
+        ),
+        "ai_crawler_list": string(description="the list of AI crawlers compared with, and its data's date"),
         "pages": integer(),
         "pages_with_noai_meta": integer(),
         "pages_with_tdm_reservation": integer(),

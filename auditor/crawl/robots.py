@@ -7,6 +7,10 @@ allowed anything.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+from urllib.parse import urlsplit
+
 from protego import Protego
 
 from auditor.config import ROBOTS_TOKEN
@@ -15,9 +19,47 @@ from auditor.data import load
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309 requires parsing at least 500 KiB; beyond that is ignored
 
 
-def ai_crawler_tokens() -> list[str]:
-    """The robots.txt tokens of AI-training crawlers, from ``auditor/data/ai_crawlers.json``."""
-    return [c["token"] for c in load("ai_crawlers")["crawlers"]]
+# The categories of the ai-crawler-robots table whose crawlers collect pages for training models.
+TRAINING_CATEGORIES = ("ai-training", "dataset")
+# How a crawler's operator treats robots.txt, in that table: these do not promise to obey a Disallow.
+IGNORES_ROBOTS = ("by-design-no", "disputed")
+
+
+@functools.cache
+def _index() -> dict[str, dict[str, Any]]:
+    """Token (lower case) -> the ai-crawler-robots record of every training or dataset crawler."""
+    import ai_crawler_robots
+
+    return {
+        str(c["token"]).lower(): c
+        for c in ai_crawler_robots.crawlers().values()  # type: ignore[no-untyped-call]
+        if c.get("category") in TRAINING_CATEGORIES and c.get("token")
+    }
+
+
+@functools.cache
+def ai_crawler_tokens() -> tuple[str, ...]:
+    """The robots.txt tokens of crawlers that collect for AI training: the training and dataset categories of the
+    ``ai-crawler-robots`` table (kept current by upgrading that package, see :func:`ai_crawler_list`), then the
+    project's own ``auditor/data/ai_crawlers.json`` for operators that table files elsewhere (an AI product's
+    crawler, say) or lacks."""
+    tokens = {str(c["token"]): None for c in _index().values()}
+    known = {t.lower() for t in tokens}
+    tokens.update({c["token"]: None for c in load("ai_crawlers")["crawlers"] if c["token"].lower() not in known})
+    return tuple(tokens)
+
+
+def ignoring_robots() -> list[str]:
+    """The listed AI crawlers whose operators do not promise to obey robots.txt (by design, or disputed)."""
+    return [str(c["token"]) for c in _index().values() if c.get("respects") in IGNORES_ROBOTS]
+
+
+def ai_crawler_list() -> str:
+    """Which list of AI crawlers was used, for the evidence: a list goes stale, so a finding says how old it is."""
+    import ai_crawler_robots
+
+    data = str(ai_crawler_robots.META.get("data_version") or "")[:10]
+    return f"ai-crawler-robots {ai_crawler_robots.__version__} (data of {data}) and the project's own list"
 
 
 class RobotsPolicy:
@@ -61,13 +103,31 @@ class RobotsPolicy:
     def sitemaps(self) -> list[str]:
         return list(self._parser.sitemaps) if self.status == 200 else []
 
-    def ai_crawlers_blocked(self, root_url: str) -> tuple[list[str], list[str]]:
-        """(blocked, allowed): which AI crawler tokens may not fetch the site root, and which may."""
-        blocked, allowed = [], []
-        parser = self._parser if self.status == 200 else None
+    def ai_crawlers_blocked(self, root_url: str) -> tuple[list[str], list[str], list[str]]:
+        """(blocked, allowed, ignoring): which AI crawler tokens may not fetch the site root, which may, and which of
+        the blocked ones belong to operators that do not promise to obey robots.txt. A crawler that reads only the
+        group named for it (not ``*``) counts as allowed unless it is named."""
+        import ai_crawler_robots
+
+        blocked: list[str] = []
+        allowed: list[str] = []
+        ignoring: list[str] = []
+        if self.status != 200:
+            return blocked, list(ai_crawler_tokens()), ignoring
+        path = urlsplit(root_url).path or "/"
+        verdicts: dict[str, tuple[bool, str]] = {}  # token (lower case) -> (blocked, how the operator obeys)
+        audit = ai_crawler_robots.audit(self.text[:MAX_ROBOTS_BYTES], path, ai_only=False)  # type: ignore[no-untyped-call]
+        for kind in ("blocked", "allowed", "unenforceable", "control_tokens"):
+            for entry in audit.get(kind) or []:
+                obeys = str(entry.get("obeys") or "")
+                says_no = kind == "blocked" or (kind != "allowed" and entry.get("allowed") is False)
+                if kind == "unenforceable" and obeys == "own-token-only":
+                    says_no = False  # the rule is in the * group, which this crawler does not read
+                verdicts[str(entry.get("token", "")).lower()] = (says_no, obeys)
         for token in ai_crawler_tokens():
-            if parser is not None and not parser.can_fetch(root_url, token):
-                blocked.append(token)
-            else:
-                allowed.append(token)
-        return blocked, allowed
+            verdict = verdicts.get(token.lower())
+            is_blocked = verdict[0] if verdict else not self._parser.can_fetch(root_url, token)
+            (blocked if is_blocked else allowed).append(token)
+            if is_blocked and verdict and verdict[1] in IGNORES_ROBOTS:
+                ignoring.append(token)
+        return blocked, allowed, ignoring

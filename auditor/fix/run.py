@@ -17,12 +17,15 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image
 
+from auditor.analyze import xmp
 from auditor.analyze.faces import Thresholds, analyse, load_image
 from auditor.analyze.metadata import UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
 from auditor.errors import ConfigError, plain
 from auditor.files import write_atomic
+from auditor.fix.reserve import Reservation, add_xmp
+from auditor.fix.sign import C2paSigner, CannotSign
 from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
 from auditor.fix.transform import Policy, transform
 from auditor.imaging import NOT_READABLE
@@ -47,6 +50,8 @@ class FixedFile:
     error: str | None = None
     remaining: list[str] = field(default_factory=list)
     format_after: str | None = None  # the copy's real format; its name's extension follows it
+    reserved: bool = False  # the copy carries the AI-training reservation (XMP plus:DataMining)
+    c2pa_signed: bool = False  # the copy carries a C2PA manifest signed with --c2pa-sign's certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +155,9 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes | None]:
+def fix_one(
+    label: str, data: bytes, policy: Policy, signer: C2paSigner | None = None
+) -> tuple[FixedFile, bytes | None]:
     entry = FixedFile(label, None, "failed", bytes_before=len(data), sha256_before=_sha(data))
     try:
         with Image.open(io.BytesIO(data)) as img:
@@ -189,8 +196,39 @@ def fix_one(label: str, data: bytes, policy: Policy) -> tuple[FixedFile, bytes |
     except (CannotStrip, OSError, ValueError) as exc:
         entry.error = plain(str(exc))
         return entry, None
+    out = _marked(entry, out, policy, signer)
     entry.status, entry.bytes_after, entry.sha256_after = "fixed", len(out), _sha(out)
     return entry, out
+
+
+def _marked(entry: FixedFile, data: bytes, policy: Policy, signer: C2paSigner | None) -> bytes:
+    """The copy with the reservation written (``policy.reserve``) and signed (``signer``), each losslessly; a
+    format that cannot carry one is said in the entry's changes, and the copy is kept without it."""
+    fmt = entry.format_after or ""
+    if policy.reserve:
+        try:
+            with Image.open(io.BytesIO(data)) as img:  # the header only: the size and whether there is alpha
+                alpha = "A" in img.getbands() or "transparency" in img.info
+            width, height = entry.size_after or [1, 1]
+            data = add_xmp(data, fmt, reservation(policy).packet(), (width, height), alpha)
+        except (CannotStrip, *NOT_READABLE) as exc:
+            entry.changes.append(f"no AI-training reservation written: {plain(str(exc))}")
+        else:
+            entry.reserved = True
+            entry.changes.append("AI-training reservation written (XMP plus:DataMining: prohibited)")
+    if signer is not None:
+        try:
+            data = signer.sign(data, fmt, Path(entry.source).name)
+        except CannotSign as exc:
+            entry.changes.append(f"no C2PA manifest added: {plain(str(exc))}")
+        else:
+            entry.c2pa_signed = True
+            entry.changes.append("C2PA manifest added (cawg.training-mining: notAllowed), signed with --c2pa-sign")
+    return data
+
+
+def reservation(policy: Policy) -> Reservation:
+    return Reservation(policy.rights_holder, policy.rights_url)
 
 
 def verify(data: bytes, policy: Policy) -> list[str]:
@@ -204,9 +242,12 @@ def verify(data: bytes, policy: Policy) -> list[str]:
         remaining.append("gps_location")
     if any(not is_placeholder_serial(v) for v in meta.serials.values()):
         remaining.append("device_serial")
-    if any(not is_boilerplate_name(v) for v in meta.names.values()):
+    ours = reservation(policy)
+    given = {ours.holder, ours.notice()}  # the rights holder the school chose to write is not a leak
+    if any(not is_boilerplate_name(v) and v not in given for v in meta.names.values()):
         remaining.append("person_name_metadata")
-    if meta.has_xmp or meta.has_iptc or meta.thumbnail:
+    foreign_xmp = any(p != ours.xmpmeta() for p in xmp.packets(data)) if policy.reserve else meta.has_xmp
+    if foreign_xmp or meta.has_iptc or meta.thumbnail:
         remaining.append("metadata blocks (XMP/IPTC/thumbnail)")
     if policy.max_side and max(meta.width, meta.height) > policy.max_side:
         remaining.append(f"larger than --max-side {policy.max_side}")
@@ -266,10 +307,16 @@ def manifest_path(out: Path) -> Path:
 
 
 def fix(
-    sources: list[Source], out: Path, policy: Policy, manifest: Path | None = None, max_bytes: int = 200 * 1024**2
+    sources: list[Source],
+    out: Path,
+    policy: Policy,
+    manifest: Path | None = None,
+    max_bytes: int = 200 * 1024**2,
+    signer: C2paSigner | None = None,
 ) -> dict[str, Any]:
     """Write safe copies into ``out`` and the manifest beside it (``manifest``, default :func:`manifest_path`);
-    returns the manifest. Files are read one at a time; one over ``max_bytes`` is listed as not fixed unread."""
+    returns the manifest. Files are read one at a time; one over ``max_bytes`` is listed as not fixed unread.
+    ``signer``: add a C2PA manifest to each copy (``--c2pa-sign``)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -291,7 +338,7 @@ def fix(
         except OSError as exc:
             files.append(FixedFile(label, None, "failed", error=f"cannot read it ({exc.strerror})"))
             continue
-        entry, result = fix_one(label, data, policy)
+        entry, result = fix_one(label, data, policy, signer)
         rel = source.rel
         if result is not None:
             target = _unique(_named_for(Path(rel), entry.format_after), used, folders)
@@ -310,7 +357,7 @@ def fix(
         files.append(entry)
     document = {
         "schema": "exposure-auditor/fix-manifest@1",
-        "policy": policy.public_dict(),
+        "policy": {**policy.public_dict(), "c2pa_sign": signer is not None},
         "fixed": sum(f.status == "fixed" for f in files),
         "failed": sum(f.status == "failed" for f in files),
         "files": [asdict(f) for f in files],

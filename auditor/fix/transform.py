@@ -29,6 +29,11 @@ class Policy:
     blur: BlurPolicy = "none"
     minor_below: float = 29.0
     context: Literal["auto", "school", "general"] = "auto"
+    # The AI-training reservation written into every copy (``--reserve``/``--no-reserve``), with the rights holder
+    # and web statement of rights only when given (``--rights-holder``, ``--rights-url``).
+    reserve: bool = True
+    rights_holder: str | None = None
+    rights_url: str | None = None
 
     def thresholds(self, label: str) -> Thresholds:
         """The triage thresholds for one file; ``auto`` is the school context when its path speaks of pupils."""
@@ -43,6 +48,9 @@ class Policy:
             "blur": self.blur,
             "minor_below": self.minor_below,
             "context": self.context,
+            "reserve": self.reserve,
+            "rights_holder": self.rights_holder,
+            "rights_url": self.rights_url,
         }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
 from auditor.checks import REGISTRY
 from auditor.models import SEVERITIES
@@ -179,6 +180,53 @@ def people(findings: list[dict[str, Any]], thumbnails: dict[str, str]) -> list[d
     return sorted(cards, key=lambda c: (-len(c["photos"]), c["number"]))
 
 
+_USE_WORDS = {"notAllowed": "not allowed", "constrained": "allowed only under conditions", "allowed": "allowed"}
+_C2PA_WORDS = {
+    "trusted": "intact, signer trusted",
+    "valid": "intact, signer not on a trust list known here",
+    "invalid": "broken: the file or its manifest changed after signing",
+    "remote": "stored elsewhere (not fetched)",
+    "unreadable": "present but unreadable",
+}
+
+
+def provenance_text(facts: dict[str, Any] | None) -> str | None:
+    """One line for an asset card: the C2PA state, what the file says about AI, and its training reservation."""
+    if not facts:
+        return None
+    parts = []
+    if facts.get("c2pa"):
+        signer = f" (signed by {facts['signer']})" if facts.get("signer") else ""
+        parts.append(f"C2PA manifest {_C2PA_WORDS.get(facts['c2pa'], facts['c2pa'])}{signer}")
+    if facts.get("ai"):
+        parts.append(f"says it was {facts['ai']} by AI or an algorithm")
+    if facts.get("training"):
+        where = ", ".join(facts.get("training_sources") or {})
+        parts.append(f"AI training {_USE_WORDS.get(facts['training'], facts['training'])} ({where})")
+    return "; ".join(parts) or None
+
+
+def provenance_summary(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per site (host): how many published images carry a training reservation, allow training, say they are
+    AI-made, and carry an intact, broken or remote C2PA manifest. Reservations are counted, not judged: they stop
+    no scraper."""
+    rows: dict[str, Counter[str]] = defaultdict(Counter)
+    for asset in assets:
+        if asset["type"] != "image" or not asset.get("metadata"):
+            continue
+        counts = rows[urlsplit(asset["url"]).netloc or "local files"]
+        counts["images"] += 1
+        facts = asset["metadata"].get("provenance") or {}
+        training, c2pa = facts.get("training"), facts.get("c2pa")
+        counts["reserved"] += training in ("notAllowed", "constrained")
+        counts["allowed"] += training == "allowed"
+        counts["ai"] += bool(facts.get("ai"))
+        counts["c2pa_intact"] += c2pa in ("valid", "trusted")
+        counts["c2pa_broken"] += c2pa in ("invalid", "unreadable")
+        counts["c2pa_remote"] += c2pa == "remote"
+    return [{"site": site, **counts} for site, counts in sorted(rows.items())]
+
+
 def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict[str, Any]]) -> dict[str, Any]:
     """One image or document: its thumbnail, where and how it was found, its findings and file facts."""
     oversized = next((f for f in findings if f["check"] == "oversized_image"), None)
@@ -189,7 +237,9 @@ def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict
         "findings": findings,
         "largest": oversized["evidence"].get("largest_url") if oversized else None,
         "metadata_rows": sorted(
-            (k.replace("_", " "), plain_value(v)) for k, v in facts.items() if v not in (None, False)
+            (k.replace("_", " "), provenance_text(v) if k == "provenance" else plain_value(v))
+            for k, v in facts.items()
+            if v not in (None, False)
         ),
     }
 
@@ -264,6 +314,7 @@ def build(
         "people": people(document["findings"], thumbnails),
         "share_links": by_check.get("public_share_link", []),
         "ai_signals": by_check.get("ai_training_not_reserved", []),
+        "provenance": provenance_summary(document["assets"]),
         "errors": document["errors"],
         "not_rendered": [e for e in document["errors"] if e["stage"] == "render"],
         "config_rows": sorted(

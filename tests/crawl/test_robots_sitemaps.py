@@ -19,9 +19,25 @@ def test_robots_rules_delay_and_sitemaps() -> None:
     assert policy.allows("https://school.example/news/")
     assert policy.crawl_delay() == 0.5
     assert policy.sitemaps() == ["https://school.example/sitemap.xml"]
-    blocked, allowed = policy.ai_crawlers_blocked("https://school.example/")
-    assert blocked == ["GPTBot"]
+    blocked, allowed, ignoring = policy.ai_crawlers_blocked("https://school.example/")
+    assert blocked == ["GPTBot"] and ignoring == []
     assert set(allowed) == set(ai_crawler_tokens()) - {"GPTBot"}
+
+
+def test_ai_crawlers_come_from_the_maintained_list_and_its_caveats() -> None:
+    """The maintained table's training and dataset crawlers are compared (dozens, not the project's 16), plus the
+    project's own; a crawler that reads only its own group is not stopped by ``*``, and a blocked crawler whose
+    operator disputes robots.txt is named so the school blocks it at the server too."""
+    tokens = ai_crawler_tokens()
+    assert len(tokens) >= 40 and {"GPTBot", "CCBot", "img2dataset", "LAIONDownloader", "PerplexityBot"} <= set(tokens)
+    everything = RobotsPolicy("User-agent: *\nDisallow: /\n", 200)
+    blocked, allowed, ignoring = everything.ai_crawlers_blocked("https://school.example/")
+    assert "YandexAdditional" in allowed and "GPTBot" in blocked and "img2dataset" in blocked
+    assert {"Bytespider", "LAIONDownloader"} <= set(ignoring) <= set(blocked)
+    named = RobotsPolicy("User-agent: YandexAdditional\nDisallow: /\n", 200)
+    assert "YandexAdditional" in named.ai_crawlers_blocked("https://school.example/")[0]
+    none = RobotsPolicy("", 404).ai_crawlers_blocked("https://school.example/")
+    assert none[0] == [] and set(none[1]) == set(tokens)
 
 
 def test_robots_status_rules_follow_rfc_9309() -> None:
