@@ -325,7 +325,7 @@ def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian
         meta.gps = meta.gps or _exif_gps(gps)
     note = sub.get(0x927C)
     if isinstance(note, bytes) and note:
-        fields = parse_maker_note(note, _text(exif.get(0x010F)) or "", tiff, endian)
+        fields = parse_maker_note(note, _text(exif.get(0x010F)) or "", tiff, endian, _text(exif.get(0x0110)) or "")
         if fields is not None:
             for key, value in fields.fields.items():
                 target = meta.names if key == "OwnerName" else meta.serials

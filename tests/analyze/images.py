@@ -55,7 +55,7 @@ def save(img: Image.Image, fmt: str, **kwargs: object) -> bytes:
     return buf.getvalue()
 
 
-def _segment(marker: int, payload: bytes) -> bytes:
+def segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
 
 
@@ -70,7 +70,7 @@ def xmp_segment(body: str) -> bytes:
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f"{body}</rdf:RDF></x:xmpmeta>"
     )
-    return _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + packet.encode())
+    return segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + packet.encode())
 
 
 def iptc_segment(records: dict[int, str]) -> bytes:
@@ -80,7 +80,7 @@ def iptc_segment(records: dict[int, str]) -> bytes:
     resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iim)) + iim
     if len(iim) % 2:
         resource += b"\x00"
-    return _segment(0xED, b"Photoshop 3.0\x00" + resource)
+    return segment(0xED, b"Photoshop 3.0\x00" + resource)
 
 
 def exif_with_thumbnail(thumbnail: bytes) -> bytes:
@@ -94,7 +94,7 @@ def exif_with_thumbnail(thumbnail: bytes) -> bytes:
     tiff += struct.pack("<HHII", 0x0201, 4, 1, data_offset)
     tiff += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail))
     tiff += struct.pack("<I", 0) + thumbnail
-    return _segment(0xE1, b"Exif\x00\x00" + tiff)
+    return segment(0xE1, b"Exif\x00\x00" + tiff)
 
 
 def jpeg_with_thumbnail(main: Image.Image, thumb_source: Image.Image) -> bytes:
@@ -102,3 +102,59 @@ def jpeg_with_thumbnail(main: Image.Image, thumb_source: Image.Image) -> bytes:
     thumb.thumbnail((160, 160))
     body = save(main, "JPEG", quality=90)
     return insert_segments(body, exif_with_thumbnail(save(thumb, "JPEG", quality=80)))
+
+
+SONY_ENCIPHER = bytes.maketrans(bytes(range(2, 248)), bytes((b**3) % 249 for b in range(2, 248)))
+
+
+def _ifd(entries: list[tuple[int, int, int, bytes]], at: int, next_ifd: int = 0) -> tuple[bytes, bytes]:
+    """A little-endian IFD placed at ``at``: (the directory, the values stored after it). Entries are (tag, type,
+    count, value bytes); values over four bytes go after the directory, at even offsets."""
+    directory_size = 2 + 12 * len(entries) + 4
+    extra = b""
+    table = struct.pack("<H", len(entries))
+    for tag, kind, count, value in sorted(entries):
+        if len(value) <= 4:
+            table += struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\x00")
+        else:
+            table += struct.pack("<HHII", tag, kind, count, at + directory_size + len(extra))
+            extra += value + (b"\x00" if len(value) % 2 else b"")
+    return table + struct.pack("<I", next_ifd), extra
+
+
+def sony_tiff(model: str, serial: bytes, offset: int, pixels: bytes | None = None) -> bytes:
+    """A little-endian TIFF block as a Sony body writes it: Make, Model, an EXIF IFD whose maker note ("SONY DSC")
+    holds the enciphered 0x9050 record with ``serial`` at ``offset``. With ``pixels`` (8-bit grey, 4x4) it is a
+    whole TIFF file, as a Sony ARW is; without, the block to put in a JPEG APP1 or a WebP EXIF chunk."""
+    record = bytearray(944)
+    record[offset : offset + len(serial)] = serial
+    enciphered = bytes(record).translate(SONY_ENCIPHER)
+
+    def text(value: str) -> bytes:
+        return value.encode() + b"\x00"
+
+    image = []
+    if pixels is not None:
+        image = [(0x0100, 3, 1, struct.pack("<H", 4)), (0x0101, 3, 1, struct.pack("<H", 4))]
+        image += [(0x0102, 3, 1, struct.pack("<H", 8)), (0x0103, 3, 1, struct.pack("<H", 1))]
+        image += [(0x0106, 3, 1, struct.pack("<H", 1)), (0x0115, 3, 1, struct.pack("<H", 1))]
+        image += [(0x0116, 3, 1, struct.pack("<H", 4)), (0x0117, 4, 1, struct.pack("<I", len(pixels)))]
+    ifd0 = [(0x010F, 2, 5, text("SONY")), (0x0110, 2, len(model) + 1, text(model)), *image]
+    # Two passes: the sizes do not depend on the offsets, so lay out once with zeros, then with the real ones.
+    for _ in range(2):
+        entries0 = [*ifd0, (0x8769, 4, 1, struct.pack("<I", 0))]
+        if pixels is not None:
+            entries0.append((0x0111, 4, 1, struct.pack("<I", 0)))
+        d0, x0 = _ifd(entries0, 8)
+        exif_at = 8 + len(d0) + len(x0)
+        note_at = exif_at + 2 + 12 + 4  # the EXIF IFD has one entry, the maker note, stored after it
+        note_ifd_at = note_at + 12
+        note_dir, note_extra = _ifd([(0x9050, 7, len(enciphered), enciphered)], note_ifd_at)
+        note = b"SONY DSC \x00\x00\x00" + note_dir + note_extra
+        exif_dir, exif_extra = _ifd([(0x927C, 7, len(note), note)], exif_at)
+        strip_at = exif_at + len(exif_dir) + len(exif_extra)
+        entries0 = [*ifd0, (0x8769, 4, 1, struct.pack("<I", exif_at))]
+        if pixels is not None:
+            entries0.append((0x0111, 4, 1, struct.pack("<I", strip_at)))
+        d0, x0 = _ifd(entries0, 8)
+    return b"II*\x00" + struct.pack("<I", 8) + d0 + x0 + exif_dir + exif_extra + (pixels or b"")

@@ -4,7 +4,9 @@ files of the evaluation corpus against exiftool's answer."""
 from __future__ import annotations
 
 import json
+import shutil
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -235,3 +237,55 @@ def test_a_second_exif_segment_and_a_photo_after_the_end_are_read() -> None:
     assert meta.gps is not None and "SN-SECOND" in meta.serials.values() and "Jo Teacher" in meta.names.values()
     appended = read(images.jpeg() + images.jpeg(lat=-33.86, lon=151.21))  # an MPF-style second image
     assert appended.gps is not None and round(appended.gps.lat, 2) == -33.86
+
+
+SONY_BODIES = [
+    ("ILCE-7M3", 0x88, "0a1b2c3d4e5f"),  # the body of the real school gallery (Tag9050b)
+    ("ILCE-7", 0x7C, "1a2b3c4d"),  # Tag9050a, ILCE/NEX
+    ("SLT-A99V", 0xF0, "0102030405"),  # Tag9050a, SLT/ILCA
+    ("ILCE-7M4", 0x88, "a0b1c2d3e4f5"),  # Tag9050c
+    ("ILCE-1", 0x8A, "111213141516"),  # Tag9050c, its own offset
+    ("ILCE-6700", 0x38, "212223242526"),  # Tag9050d
+]
+# Tag9050d (2023 bodies) is newer than Debian 12's exiftool 12.57, which reads those files with the older layout.
+NEWER_THAN_EXIFTOOL_12_57 = {"ILCE-6700"}
+
+
+@pytest.mark.parametrize("container", ["JPEG", "WEBP", "TIFF"])
+@pytest.mark.parametrize(("model", "offset", "serial"), SONY_BODIES)
+def test_sony_enciphered_internal_serial_number(
+    container: str, model: str, offset: int, serial: str, tmp_path: Path
+) -> None:
+    """Sony bodies keep InternalSerialNumber in the enciphered 0x9050 maker-note record, at a place that depends on
+    the model; read in JPEG, WebP and TIFF (ARW) containers, and equal to what exiftool reads from the same file."""
+    block = images.sony_tiff(model, bytes.fromhex(serial), offset, pixels=bytes(16) if container == "TIFF" else None)
+    if container == "JPEG":
+        data = images.insert_segments(
+            images.save(images.scene(), "JPEG"), images.segment(0xE1, b"Exif\x00\x00" + block)
+        )
+    elif container == "WEBP":
+        data = images.save(images.scene(), "WEBP", exif=block)
+    else:
+        data = block
+    meta = read(data)
+    assert meta.serials == {"MakerNotes:Sony:InternalSerialNumber": serial}
+    assert serial not in block.hex()  # enciphered in the file: only the decipherment finds it
+    if shutil.which("exiftool") and model not in NEWER_THAN_EXIFTOOL_12_57:
+        path = tmp_path / f"sony.{container.lower()}"
+        path.write_bytes(data)
+        out = subprocess.run(["exiftool", "-j", "-InternalSerialNumber", str(path)], capture_output=True, text=True)
+        assert str(json.loads(out.stdout)[0]["InternalSerialNumber"]) == serial
+
+
+def test_a_sony_model_without_a_known_layout_is_not_guessed() -> None:
+    block = images.sony_tiff("DSC-RX100M7", bytes.fromhex("0a1b2c3d4e5f"), 0x88)
+    data = images.insert_segments(images.save(images.scene(), "JPEG"), images.segment(0xE1, b"Exif\x00\x00" + block))
+    assert read(data).serials == {}
+
+
+@pytest.mark.skipif(not (EVAL / "truth.json").exists(), reason="../shared/eval/exif is not beside the checkout")
+def test_olympus_lens_serial_is_the_serial_not_the_lens_model() -> None:
+    """Olympus Equipment 0x0202 is LensSerialNumber; 0x0203 is the lens's model name (it was reported as a serial)."""
+    serials = read(EVAL / "ianare-exif-samples/jpg/tests/42_IndexError.jpg").serials
+    assert serials["MakerNotes:Olympus:LensSerialNumber"] == "ABG366769"
+    assert serials["MakerNotes:Olympus:SerialNumber"] == "B9V508278"
