@@ -87,8 +87,8 @@ def main() -> None:
         r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
         print(f"{f:8} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} {p:>10.1%} {r:>8.1%}")
     print("maker-note serial tags (value for value, against exiftool 12.57):")
-    for vendor, (theirs, same) in sorted(maker_notes.items()):
-        print(f"  {vendor:10} exiftool {theirs}, ours {same}")
+    for vendor, (exiftool_count, same) in sorted(maker_notes.items()):
+        print(f"  {vendor:10} exiftool {exiftool_count}, ours {same}")
     total = [sum(r[i] for r in maker_notes.values()) for i in (0, 1)]
     print(f"  {'all':10} exiftool {total[0]}, ours {total[1]}")
     sony_generated()

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from auditor.crawl.robots import ai_crawler_tokens
 from auditor.pipeline import run_scan
 from auditor.report.findings_json import schema
 from tests.conftest import png_bytes
@@ -60,8 +61,7 @@ def test_findings_json_is_valid_and_carries_the_crawl_checks(demo_url: str, make
 
 
 def test_a_fully_reserved_site_has_no_ai_finding(make_config) -> None:  # type: ignore[no-untyped-def]
-    tokens = json.loads((Path(__file__).parent.parent / "auditor/data/ai_crawlers.json").read_text())["crawlers"]
-    robots = "".join(f"User-agent: {c['token']}\nDisallow: /\n\n" for c in tokens)
+    robots = "".join(f"User-agent: {token}\nDisallow: /\n\n" for token in ai_crawler_tokens())
     site = Site(
         {
             "/robots.txt": Route(robots, content_type="text/plain"),
