@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from auditor.analyze.documents import UnreadableDocument, read_document
+from auditor.analyze import provenance, xmp
+from auditor.analyze.documents import DocumentContent, UnreadableDocument, read_document
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
 from auditor.analyze.faces import PUPIL_WORDS, SCHOOL_WORDS, STAFF_WORDS, Face, Thresholds, reclassify, rescaled, triage
@@ -25,7 +26,6 @@ from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
-from auditor.analyze.provenance import Provenance
 from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
@@ -42,7 +42,9 @@ class _Results:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.facts: list[tuple[str, str]] = []
-        self.provenance: dict[str, Provenance] = {}  # content hash -> what the file says of its origin and use
+        self.provenance: dict[
+            str, provenance.Provenance
+        ] = {}  # content hash -> what the file says of its origin and use
         self.errors: list[tuple[str, str]] = []
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
@@ -193,7 +195,8 @@ def _documents(store: Store, results: _Results) -> None:
     for url, sha256 in store.fetched("document"):
         path = store.asset_path(url, sha256)
         try:
-            content = read_document(path.read_bytes(), path.name)
+            data = path.read_bytes()
+            content = read_document(data, path.name)
         except OSError as exc:
             results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
             continue
@@ -204,9 +207,17 @@ def _documents(store: Store, results: _Results) -> None:
         results.findings.extend(
             f for c in REGISTRY.values() if c.document is not None for f in c.document(subject, content)
         )
+        results.facts.append((url, json.dumps(_document_facts(data, path.suffix, content))))
         with store.transaction():
             for label, data in content.images:
                 store.add_document_image(f"{url}#{label}", url, len(data), store.write_blob(data))
+
+
+def _document_facts(data: bytes, suffix: str, content: DocumentContent) -> dict[str, Any]:
+    """A document's facts: its kind, and its provenance (a C2PA manifest, a DataMining reservation) if any."""
+    mime = "application/pdf" if content.kind == "pdf" else suffix.lstrip(".").lower() or None
+    found = provenance.read(data, xmp.parse(data), mime)
+    return {"format": content.kind.upper(), "provenance": found.as_dict() if found is not None else None}
 
 
 def _caption_names(metas: list[ImageMetadata], skipped: dict[str, str]) -> dict[str, list[str]]:

@@ -9,7 +9,10 @@ import zipfile
 from PIL import Image
 
 
-def pdf_with_jpeg(jpeg: bytes, author: str = "Mrs A. Teacher", producer: str = "Demo Publisher 1.0") -> bytes:
+def pdf_with_jpeg(
+    jpeg: bytes, author: str = "Mrs A. Teacher", producer: str = "Demo Publisher 1.0", xmp: str | None = None
+) -> bytes:
+    """A one-page PDF showing ``jpeg``; ``xmp``: an XMP packet (one line) in a comment after the header."""
     width, height = Image.open(io.BytesIO(jpeg)).size
     content = f"q {width} 0 0 {height} 0 0 cm /Im0 Do Q".encode()
     objects = [
@@ -30,6 +33,8 @@ def pdf_with_jpeg(jpeg: bytes, author: str = "Mrs A. Teacher", producer: str = "
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
+    if xmp is not None:
+        out.write(b"%" + xmp.replace("\n", " ").encode() + b"\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())

@@ -45,7 +45,18 @@ def test_check_covers_photos_inside_documents(tmp_path: Path, make_config) -> No
     folder.mkdir()
     (folder / "summer.pdf").write_bytes(documents.pdf_with_jpeg(GPS_JPEG))
     (folder / "policy.docx").write_bytes(documents.docx_with_image(images.jpeg()))
+    reserved = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/" '
+        'plus:DataMining="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"/></rdf:RDF></x:xmpmeta>'
+    )
+    (folder / "prospectus.pdf").write_bytes(
+        documents.pdf_with_jpeg(images.jpeg(), author="", producer="", xmp=reserved)
+    )
     document = run_check([folder], make_config(out=tmp_path / "out")).document
+    facts = {a["url"].rsplit("/", 1)[1]: a["metadata"] for a in document["assets"] if a["type"] == "document"}
+    assert facts["summer.pdf"] == {"format": "PDF", "provenance": None} and facts["policy.docx"]["format"] == "OOXML"
+    assert facts["prospectus.pdf"]["provenance"]["training"] == "notAllowed"  # documents' reservations too
     found = sorted((f["check"], f["asset"].rsplit("/", 1)[1], f["severity"]) for f in document["findings"])
     assert found == [
         ("device_serial", "summer.pdf#page=1&image=0", "medium"),
@@ -53,7 +64,7 @@ def test_check_covers_photos_inside_documents(tmp_path: Path, make_config) -> No
         ("document_metadata", "summer.pdf", "medium"),
         ("gps_location", "summer.pdf#page=1&image=0", "critical"),
     ]
-    inner = next(a for a in document["assets"] if a["url"].endswith("#page=1&image=0"))
+    inner = next(a for a in document["assets"] if a["url"].endswith("summer.pdf#page=1&image=0"))
     assert inner["found_via"] == ["document"] and inner["found_on"] == [(folder / "summer.pdf").as_uri()]
 
 
