@@ -175,6 +175,13 @@ def analysis_options(func: F) -> F:
         ),
         click.option("--show-names", is_flag=True, help="Show names found in full in the report (masked by default)."),
         click.option(
+            "--max-video-bytes",
+            default=500 * 1024 * 1024,
+            show_default=True,
+            type=click.IntRange(1024),
+            help="Largest video read, in bytes; a larger one is reported as not checked.",
+        ),
+        click.option(
             "--fail-on-new",
             type=click.Choice(list(SEVERITIES), case_sensitive=False),
             default=None,

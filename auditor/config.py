@@ -44,6 +44,11 @@ class ScanConfig:
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 20.0
     max_bytes: int = 50 * 1024 * 1024
+    # Videos: a larger download cap (a school's event video), and how much of each is looked at.
+    max_video_bytes: int = 500 * 1024 * 1024
+    video_every_s: float = 2.0  # one frame sampled every this many seconds
+    video_max_frames: int = 120
+    video_max_seconds: float = 1800.0  # only the first half hour of a longer video is sampled (said in the evidence)
     max_assets: int = 20_000  # images and documents recorded at most; discoveries past it are counted, not kept
     max_page_bytes: int = 10 * 1024 * 1024
     retries: int = 3

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-UrlKind = Literal["page", "image", "document", "resource", "other"]
+UrlKind = Literal["page", "image", "document", "video", "resource", "other"]
 # How an asset or link was found. ``listing`` = an open directory index; ``rendered`` = the browser's DOM or
 # network log; ``sitemap`` includes image sitemaps; ``document`` = embedded in a PDF or Office file;
 # ``guessed`` = a full-size original derived from a thumbnail's URL (WordPress, Drupal, Squarespace, Wix).

@@ -31,7 +31,7 @@ from auditor.crawl.fetch import Fetcher
 from auditor.crawl.netguard import NetGuard
 from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
-from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
+from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError
 from auditor.history import History, scan_key
 from auditor.progress import NullProgress, Progress
@@ -113,7 +113,7 @@ async def _crawl(
             await renderer.close()
 
 
-CHECK_EXTENSIONS = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | {"xmp"}
+CHECK_EXTENSIONS = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS | {"xmp"}
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
@@ -173,14 +173,17 @@ def _check(
     store.set_meta("started_at", _now())
     with store.transaction():
         for path in files:
-            kind = "document" if path.suffix[1:].lower() in DOCUMENT_EXTENSIONS else "image"
+            ext = path.suffix[1:].lower()
+            kind = "document" if ext in DOCUMENT_EXTENSIONS else "video" if ext in VIDEO_EXTENSIONS else "image"
+            limit = config.max_video_bytes if kind == "video" else config.max_bytes
             try:
-                too_large = path.stat().st_size > config.max_bytes
+                too_large = path.stat().st_size > limit
                 sha, size = _sha256(path) if not too_large else ("", 0)
             except OSError as exc:  # reported as not_checked by the analysis stage
                 too_large, why = True, f"cannot read {path}: {exc.strerror}"
             else:
-                why = f"{path}: larger than --max-bytes {config.max_bytes:,}; it was not read"
+                option = "--max-video-bytes" if kind == "video" else "--max-bytes"
+                why = f"{path}: larger than {option} {limit:,}; it was not read"
             if too_large:
                 store.add_unreadable_file(path.as_uri(), kind)
                 store.add_error(path.as_uri(), "read", why)

@@ -17,22 +17,40 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
 from auditor.analyze import provenance, xmp
 from auditor.analyze.documents import DocumentContent, UnreadableDocument, read_document
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
-from auditor.analyze.faces import PUPIL_WORDS, SCHOOL_WORDS, STAFF_WORDS, Face, Thresholds, reclassify, rescaled, triage
-from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
+from auditor.analyze.faces import (
+    PUPIL_WORDS,
+    SCHOOL_WORDS,
+    STAFF_WORDS,
+    Face,
+    Thresholds,
+    analyse_picture,
+    reclassify,
+    rescaled,
+    triage,
+)
+from auditor.analyze.metadata import GpsFix, ImageMetadata, UnreadableImage, read
 from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
+from auditor.analyze.video import UnreadableVideo, VideoMetadata, timecode
+from auditor.analyze.video import frames as video_frames
+from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
+from auditor.imaging import thumbnail_jpeg
 from auditor.models import Finding, Person, PersonPhoto, TriageClass
 from auditor.store import AnalysisResults, Store
 
+VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces are measured at 1080p)
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
 
 
@@ -42,9 +60,9 @@ class _Results:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.facts: list[tuple[str, str]] = []
-        self.provenance: dict[
-            str, provenance.Provenance
-        ] = {}  # content hash -> what the file says of its origin and use
+        self.video_s = 0.0  # seconds spent decoding and reading faces in video frames
+        # content hash -> what the file says of its origin and of its use for AI training
+        self.provenance: dict[str, provenance.Provenance] = {}
         self.errors: list[tuple[str, str]] = []
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
@@ -114,13 +132,20 @@ def analyze(
             except CheckUnavailable as exc:
                 results.skipped[check.id] = str(exc)
     clock.lap("names_s")
+    videos = _video_metadata(store, config, results)
+    clock.lap("video_metadata_s")
     try:
         with contextlib.nullcontext(face_pool) if face_pool else face_pool_for(config, face_cache) as pool:
             _faces(store, config, results, pool)
             results.findings = combine(results.findings, results.with_faces, results.thumbnails, pool.faces_in)
+            started = time.monotonic()
+            _video_faces(store, config, results, pool, videos)
+            results.video_s = time.monotonic() - started
     except FaceModelUnavailable as exc:
         results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.faces is not None})
     clock.lap("faces_s")
+    clock.laps["faces_s"] = round(clock.laps["faces_s"] - results.video_s, 2)
+    clock.laps["video_frames_s"] = round(results.video_s, 2)
     clock.laps["faces_s"] = round(clock.laps["faces_s"] - results.persons_s, 2)
     clock.laps["persons_s"] = round(results.persons_s, 2)
     clock.laps["persons_describe_cpu_s"] = round(results.describe_cpu_s, 2)
@@ -211,6 +236,102 @@ def _documents(store: Store, results: _Results) -> None:
         with store.transaction():
             for label, data in content.images:
                 store.add_document_image(f"{url}#{label}", url, len(data), store.write_blob(data))
+
+
+def _video_metadata(store: Store, config: ScanConfig, results: _Results) -> list[tuple[str, str, VideoMetadata]]:
+    """Every fetched video's container metadata, through the same metadata checks as a photo's (a place, a serial,
+    names): the evidence names the container tag. Returns the readable videos, for the frames."""
+    readable = []
+    for url, sha256 in store.fetched("video"):
+        try:
+            meta = read_video_metadata(store.asset_path(url, sha256), config.max_pixels)
+        except UnreadableVideo as exc:
+            results.errors.append((url, f"{exc}; it was not checked"))
+            continue
+        gps = None
+        if meta.location is not None:
+            lat, lon, alt = meta.location
+            gps = GpsFix(lat, lon, alt, meta.created, meta.location_tag or "QuickTime:location", True)
+        as_photo = ImageMetadata(
+            format=meta.format.upper(),
+            width=meta.width,
+            height=meta.height,
+            gps=gps,
+            gps_block_present=gps is not None,
+            serials=dict(meta.serials),
+            names=dict(meta.names),
+            date_taken=meta.created,
+        )
+        subject = Subject(url, store.first_page(url), sha256)
+        context = ImageContext(config.site_location)
+        results.findings.extend(
+            f for c in REGISTRY.values() if c.image is not None for f in c.image(subject, as_photo, context)
+        )
+        facts = {
+            "format": as_photo.format,
+            "width": meta.width,
+            "height": meta.height,
+            "date_taken": meta.created,
+            "duration_s": None if meta.duration_s is None else round(meta.duration_s, 1),
+            "device": meta.device or None,
+            "captions": meta.captions or None,
+        }
+        results.facts.append((url, json.dumps(facts)))
+        readable.append((url, sha256, meta))
+    return readable
+
+
+def _video_faces(
+    store: Store, config: ScanConfig, results: _Results, pool: FacePool, videos: list[tuple[str, str, VideoMetadata]]
+) -> None:
+    """Faces in frames sampled through each video (one every ``video_every_s`` seconds, at most
+    ``video_max_frames``): the face checks see the frame with the most telling faces (possible minors first, then
+    the largest), and their evidence lists every time code where a face was seen. The report's thumbnail is that
+    frame, faces covered."""
+    named = {f.asset for f in results.findings if f.check == "name_near_photo"}
+    for url, sha256, meta in videos:
+        context = _context(store, config, url)
+        thresholds = pool.thresholds.for_context(context)
+        best: tuple[tuple[int, float], float, list[Face], np.ndarray] | None = None
+        seen_at: list[float] = []
+        sampled = 0
+        try:
+            for at, pixels in video_frames(
+                store.asset_path(url, sha256),
+                config.video_every_s,
+                config.video_max_frames,
+                config.video_max_seconds,
+                VIDEO_MAX_SIDE,
+            ):
+                sampled += 1
+                faces = analyse_picture(pixels, thresholds, pool.choice).faces
+                if not faces:
+                    continue
+                seen_at.append(at)
+                rank = (sum(f.triage in ("likely_child", "possible_minor") for f in faces), max(f.iod for f in faces))
+                if best is None or rank > best[0]:
+                    best = (rank, at, faces, pixels)
+        except UnreadableVideo as exc:
+            results.errors.append((url, f"{exc}; its faces were not checked"))
+            continue
+        faces = best[2] if best else []
+        results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
+        if best is not None:
+            results.redacted[sha256] = thumbnail_jpeg(
+                Image.fromarray(best[3]), [f.box for f in faces], best[3].shape[1]
+            )
+        extra = {
+            "frame_time": None if best is None else timecode(best[1]),
+            "time_codes": [timecode(t) for t in seen_at],
+            "frames_sampled": sampled,
+            "frames_with_faces": len(seen_at),
+            "sampled_seconds": round(min(meta.duration_s or 0.0, config.video_max_seconds), 1),
+        }
+        subject = Subject(url, store.first_page(url), sha256)
+        seen = FaceContext(named=url in named, context=context)
+        for check in REGISTRY.values():
+            for finding in check.faces(subject, faces, seen) if check.faces is not None else []:
+                results.findings.append(replace(finding, evidence={**finding.evidence, **extra}))
 
 
 def _document_facts(data: bytes, suffix: str, content: DocumentContent) -> dict[str, Any]:

@@ -71,6 +71,12 @@ FACE: dict[str, Any] = {
 # Evidence fields the analysis stage may add to any finding about an image it groups (see auditor/analyze/run.py).
 COMMON_EVIDENCE: dict[str, dict[str, Any]] = {
     "also_at": array(string(), "other URLs serving the same file (the finding is reported once, on the first)"),
+    # A face finding about a video: the frame whose faces are reported, and every sampled frame showing a face.
+    "frame_time": string(nullable=True, description="video: the time code (m:ss) of the frame the faces are from"),
+    "time_codes": array(string(), "video: the time codes of every sampled frame with a face"),
+    "frames_sampled": integer(description="video: frames looked at (one every 2 s by default, at most 120)"),
+    "frames_with_faces": integer(description="video: sampled frames showing at least one face"),
+    "sampled_seconds": number(description="video: how many seconds of the video the samples cover"),
 }
 
 

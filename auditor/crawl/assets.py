@@ -51,8 +51,12 @@ class AssetFetching(CrawlBase):
         if previous is not None and previous.last_modified:
             validators["If-Modified-Since"] = previous.last_modified
         try:
+            video = self.store.asset_type(url) == "video"
             response = await self.fetcher.get(
-                url, max_bytes=self.config.max_bytes, allow_redirect=lambda _: True, validators=validators
+                url,
+                max_bytes=self.config.max_video_bytes if video else self.config.max_bytes,
+                allow_redirect=lambda _: True,
+                validators=validators,
             )
         except FetchError as exc:
             speculative = self.store.is_speculative(url)

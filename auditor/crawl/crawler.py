@@ -21,8 +21,8 @@ from auditor.crawl.originals import guess_originals
 from auditor.crawl.resources import Resources
 from auditor.crawl.seeding import Seeding
 from auditor.crawl.sharelinks import check_all, match_provider
+from auditor.crawl.urls import ASSET_KINDS, host_of, parent_directories, try_normalize
 from auditor.crawl.urls import classify as classify_url
-from auditor.crawl.urls import host_of, parent_directories, try_normalize
 from auditor.errors import BrowserUnavailable, FetchError, RenderError
 from auditor.models import Discovery, Extraction
 from auditor.store import FrontierItem
@@ -170,11 +170,11 @@ class Crawler(Seeding, AssetFetching, Resources):
         await self._resources(rendered, url)
         sizes = {img.url: (img.width, img.height) for img in result.images}
         network = [
-            Discovery(u, "document" if classify_url(u) == "document" else "image", "rendered")
+            Discovery(u, kind if (kind := classify_url(u)) in ("document", "video") else "image", "rendered")
             for u in [*sizes, *result.requested_media]
         ]
         for d in [*rendered.discoveries, *network]:
-            if d.kind in ("image", "document") or (d.kind == "page" and d.via == "html"):
+            if d.kind in ASSET_KINDS or (d.kind == "page" and d.via == "html"):
                 w, h = sizes.get(d.url, (None, None))
                 via = "rendered" if d.via == "html" else d.via
                 extraction.discoveries.append(Discovery(d.url, d.kind, via, w, h, d.speculative and w is None))
@@ -196,7 +196,7 @@ class Crawler(Seeding, AssetFetching, Resources):
                 if d.kind == "page":
                     if self.scope.page_in_scope(d.url) and item.depth + 1 <= self.config.max_depth:
                         self.store.add_page(d.url, item.depth + 1, item.rank, index, parent=final)
-                elif d.kind in ("image", "document"):
+                elif d.kind in ASSET_KINDS:
                     via = "listing" if listing and d.via == "html" else d.via
                     kept = self._add_asset(
                         Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative), final

@@ -36,7 +36,8 @@ _URL_ATTRS: dict[str, tuple[str, ...]] = {
     "frame": ("src",),
     "embed": ("src",),
     "object": ("data",),
-    "video": ("poster",),
+    "video": ("poster", "src"),
+    "source": ("src",),
     "input": ("src",),
     "*": ("background",),
 }
@@ -192,7 +193,11 @@ def _tag_urls(tag: Tag, c: _Collector) -> list[str]:
     for attr in (*_URL_ATTRS.get(name, ()), *_URL_ATTRS["*"]):
         value = tag.get(attr)
         if isinstance(value, str):
-            hint: UrlKind | None = "image" if name in {"img", "input", "video"} or attr == "background" else None
+            hint: UrlKind | None = "image" if name in {"img", "input"} or attr in ("background", "poster") else None
+            if (name == "video" and attr == "src") or (name == "source" and tag.find_parent("video") is not None):
+                hint = "video"
+            elif name == "source":
+                continue  # <audio> and <picture> sources: audio is not analysed, pictures are read elsewhere
             images.append(c.add(value, "html", hint=hint))
     for attr in _SRCSET_ATTRS:
         value = tag.get(attr)
@@ -283,6 +288,8 @@ def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
         content = meta.get("content")
         if isinstance(content, str) and (key in _IMAGE_META or key == "image"):
             c.add(content, "html", hint="image")
+        elif isinstance(content, str) and key in ("og:video", "og:video:url", "og:video:secure_url"):
+            c.add(content, "html", hint="video")
         if str(meta.get("http-equiv") or "").lower() == "refresh" and isinstance(content, str):
             match = re.search(r"url\s*=\s*['\"]?([^'\";]+)", content, re.IGNORECASE)
             if match:

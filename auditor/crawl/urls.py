@@ -16,11 +16,14 @@ from auditor.models import UrlKind
 IMAGE_EXTENSIONS = frozenset("jpg jpeg jpe jfif pjpeg png gif webp avif heic heif tif tiff bmp svg jxl".split())
 DOCUMENT_EXTENSIONS = frozenset("pdf doc docx xls xlsx ppt pptx odt ods odp rtf pages key".split())
 RESOURCE_EXTENSIONS = frozenset("js mjs cjs css json".split())
-# Never fetched: media, archives, fonts, executables. They cannot be analysed and can be huge.
+# Videos are fetched (up to --max-video-bytes) and analysed: container metadata and sampled frames.
+VIDEO_EXTENSIONS = frozenset("mp4 m4v mov webm mkv avi 3gp".split())
+# Never fetched: audio, archives, fonts, executables. They cannot be analysed and can be huge.
 OTHER_EXTENSIONS = frozenset(
-    "mp4 m4v mov avi wmv webm mkv mp3 m4a wav ogg oga flac zip rar 7z gz tgz bz2 xz tar exe msi dmg iso apk "
+    "wmv mp3 m4a wav ogg oga flac zip rar 7z gz tgz bz2 xz tar exe msi dmg iso apk "
     "woff woff2 ttf otf eot ico map txt csv xml rss atom ics vcf".split()
 )
+ASSET_KINDS = ("image", "document", "video")  # what the crawl fetches and the analysis reads
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _SAFE_QUERY = "/:@!$'()*+,;-._~%?"
@@ -46,6 +49,8 @@ def classify(url: str) -> UrlKind:
         return "image"
     if ext in DOCUMENT_EXTENSIONS:
         return "document"
+    if ext in VIDEO_EXTENSIONS:
+        return "video"
     if ext in RESOURCE_EXTENSIONS:
         return "resource"
     if ext in OTHER_EXTENSIONS:

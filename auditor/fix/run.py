@@ -21,13 +21,16 @@ from auditor.analyze import xmp
 from auditor.analyze.faces import Thresholds, analyse, load_image
 from auditor.analyze.metadata import UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
-from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
+from auditor.analyze.video import UnreadableVideo
+from auditor.analyze.video import read_metadata as read_video_metadata
+from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from auditor.errors import ConfigError, plain
 from auditor.files import write_atomic
 from auditor.fix.reserve import Reservation, add_xmp
 from auditor.fix.sign import C2paSigner, CannotSign
 from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
 from auditor.fix.transform import Policy, transform
+from auditor.fix.video import strip_video
 from auditor.imaging import NOT_READABLE
 from auditor.store import Store
 
@@ -68,6 +71,8 @@ class Source:
 
 def _kind(path: Path) -> str | None:
     ext = path.suffix[1:].lower()
+    if ext in VIDEO_EXTENSIONS:
+        return "video"
     return "image" if ext in IMAGE_EXTENSIONS else "document" if ext in DOCUMENT_EXTENSIONS else None
 
 
@@ -231,6 +236,35 @@ def reservation(policy: Policy) -> Reservation:
     return Reservation(policy.rights_holder, policy.rights_url)
 
 
+def fix_video(label: str, data: bytes, extension: str) -> tuple[FixedFile, bytes | None]:
+    """A video's safe copy: its metadata removed by rewriting the container, the streams copied packet for packet.
+    Faces in a video are not covered or shrunk (that would re-encode it): the manifest says so."""
+    entry = FixedFile(label, None, "failed", bytes_before=len(data), sha256_before=_sha(data))
+    try:
+        out, entry.removed = strip_video(data, extension)
+    except CannotStrip as exc:
+        entry.error = plain(str(exc))
+        return entry, None
+    entry.lossless, entry.format_after = True, extension.lstrip(".").upper()
+    entry.changes.append("container rewritten without metadata; picture and sound copied, not re-encoded")
+    entry.status, entry.bytes_after, entry.sha256_after = "fixed", len(out), _sha(out)
+    return entry, out
+
+
+def verify_video(path: Path) -> list[str]:
+    """What the checks would still report on a fixed video (its faces are not changed by ``fix``)."""
+    try:
+        meta = read_video_metadata(path, 10**12)
+    except UnreadableVideo as exc:
+        return [f"unreadable after fixing: {exc}"]
+    remaining = ["gps_location"] if meta.location else []
+    if meta.serials:
+        remaining.append("device_serial")
+    if meta.names:
+        remaining.append("person_name_metadata")
+    return remaining
+
+
 def verify(data: bytes, policy: Policy) -> list[str]:
     """What the checks would still report on a fixed copy (empty when it is safe under the policy)."""
     remaining = []
@@ -338,7 +372,10 @@ def fix(
         except OSError as exc:
             files.append(FixedFile(label, None, "failed", error=f"cannot read it ({exc.strerror})"))
             continue
-        entry, result = fix_one(label, data, policy, signer)
+        if source.kind == "video":
+            entry, result = fix_video(label, data, Path(source.rel).suffix)
+        else:
+            entry, result = fix_one(label, data, policy, signer)
         rel = source.rel
         if result is not None:
             target = _unique(_named_for(Path(rel), entry.format_after), used, folders)
@@ -353,7 +390,7 @@ def fix(
             used.add(str(target))
             folders.update(str(p) for p in target.parents)
             entry.output = str(target)
-            entry.remaining = verify(result, policy)
+            entry.remaining = verify_video(path) if source.kind == "video" else verify(result, policy)
         files.append(entry)
     document = {
         "schema": "exposure-auditor/fix-manifest@1",

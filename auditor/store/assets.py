@@ -84,6 +84,10 @@ class AssetStore(StoreBase):
         row = self.db.execute("SELECT speculative FROM assets WHERE url = ?", (url,)).fetchone()
         return bool(row and row[0])
 
+    def asset_type(self, url: str) -> str | None:
+        row = self.db.execute("SELECT type FROM assets WHERE url = ?", (url,)).fetchone()
+        return str(row[0]) if row else None
+
     def is_asset(self, url: str) -> bool:
         return self.db.execute("SELECT 1 FROM assets WHERE url = ?", (url,)).fetchone() is not None
 
@@ -308,7 +312,7 @@ class AssetStore(StoreBase):
     def fixable(self) -> list[tuple[str, str, str]]:
         """(url, sha256, type) of every image and document a scan fetched itself, for ``auditor fix --from-scan``."""
         rows = self.db.execute(
-            "SELECT url, sha256, type FROM assets WHERE type IN ('image', 'document') "
+            "SELECT url, sha256, type FROM assets WHERE type IN ('image', 'document', 'video') "
             "AND sha256 IS NOT NULL AND derived_from IS NULL ORDER BY url"
         ).fetchall()
         return [(u, s, t) for u, s, t in rows]

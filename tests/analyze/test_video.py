@@ -1,0 +1,123 @@
+"""Videos (issue 16, first slice): container metadata through the photo checks (the place a phone wrote, names),
+faces in sampled frames with their time codes, damaged files as not checked, found on a served site."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.analyze.video import UnreadableVideo, frames, iso6709, read_metadata
+from auditor.cli import main
+from tests.analyze import videos
+from tests.server import Route, Site
+
+
+def _findings(out: Path) -> dict[str, list[dict[str, Any]]]:
+    document = json.loads((out / "findings.json").read_text())
+    found: dict[str, list[dict[str, Any]]] = {}
+    for f in document["findings"]:
+        found.setdefault(f["check"], []).append(f)
+    return found
+
+
+def test_metadata_is_read_without_decoding(tmp_path: Path) -> None:
+    path = videos.make(tmp_path / "v.mp4", tags={"location": "+51.5007-000.1246+012.000/", "artist": "Jo Teacher"})
+    meta = read_metadata(path, 10**8)
+    assert meta.location == (51.5007, -0.1246, 12.0) and meta.location_tag == "QuickTime:location"
+    assert meta.names == {"QuickTime:artist": "Jo Teacher"} and meta.width == 640 and meta.duration_s == 8.0
+    assert iso6709("+00.0000+000.0000/") is None and iso6709("nonsense") is None
+    with pytest.raises(UnreadableVideo, match="pixel limit"):
+        read_metadata(path, 640 * 639)
+
+
+def test_frames_are_sampled_every_two_seconds_and_capped(tmp_path: Path) -> None:
+    path = videos.make(tmp_path / "v.mp4", seconds=9)
+    assert [round(t) for t, _ in frames(path, 2.0, 120, 600, 1920)] == [0, 2, 4, 6, 8]
+    assert [round(t) for t, _ in frames(path, 2.0, 2, 600, 1920)] == [0, 2]
+    assert [round(t) for t, _ in frames(path, 2.0, 120, 3, 1920)] == [0, 2]
+    assert {f.shape for _, f in frames(path, 4.0, 120, 600, 320)} == {(320, 320, 3)}
+
+
+def test_check_reports_place_names_and_faces_with_time_codes(tmp_path: Path) -> None:
+    folder = tmp_path / "sports-day"
+    folder.mkdir()
+    tags = {"location": "+51.5007-000.1246/", "artist": "Jo Teacher"}
+    videos.make(folder / "relay.mp4", seconds=10, face_from=4.0, face_to=8.0, tags=tags)
+    videos.make(folder / "empty-field.webm", seconds=4, face_from=None)
+    (folder / "broken.mp4").write_bytes((folder / "relay.mp4").read_bytes()[:3000])
+    result = CliRunner().invoke(main, ["check", str(folder), "--out", str(tmp_path / "o"), "--no-state"])
+    found = _findings(tmp_path / "o")
+    gps = found["gps_location"][0]
+    assert gps["asset"].endswith("relay.mp4") and gps["evidence"]["field"] == "QuickTime:location", result.output
+    assert gps["evidence"]["lat"] == 51.5007
+    assert found["person_name_metadata"][0]["evidence"]["fields"] == {"QuickTime:artist": "Jo Teacher"}
+    face = found["identifiable_face"][0]
+    assert face["asset"].endswith("relay.mp4")
+    assert face["evidence"]["time_codes"] == ["0:04", "0:06"] and face["evidence"]["frames_sampled"] == 5
+    assert face["evidence"]["frame_time"] in ("0:04", "0:06") and face["evidence"]["largest_iod_px"] > 30
+    assert not any(f["asset"].endswith("empty-field.webm") for fs in found.values() for f in fs)
+    broken = [f for f in found["not_checked"] if f["asset"].endswith("broken.mp4")]
+    assert len(broken) == 1
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    kinds = {a["url"].rsplit("/", 1)[-1]: a["type"] for a in document["assets"]}
+    assert kinds["relay.mp4"] == "video" and kinds["empty-field.webm"] == "video"
+    assert result.exit_code in (0, 1, 3)
+
+
+def test_a_scan_finds_videos_in_markup(tmp_path: Path) -> None:
+    clip = videos.make(tmp_path / "clip.mp4", seconds=4, face_from=0.0, face_to=4.0).read_bytes()
+    page = (
+        "<html><body><video poster='/poster.jpg' controls><source src='/media/play' type='video/mp4'></video>"
+        "<a href='/docs/tour.mp4'>Tour</a></body></html>"
+    )
+    from tests.analyze import images
+
+    routes = {
+        "/": Route(page),
+        "/media/play": Route(clip, content_type="video/mp4"),
+        "/docs/tour.mp4": Route(clip, content_type="video/mp4"),
+        "/poster.jpg": Route(images.jpeg(), content_type="image/jpeg"),
+        "/robots.txt": Route("", status=404),
+    }
+    with Site(routes).serve() as base:
+        args = ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state", "--render", "never", "--rate", "200"]
+        CliRunner().invoke(main, args)
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    kinds = {a["url"].split("/", 3)[-1]: a["type"] for a in document["assets"]}
+    assert (
+        kinds.get("media/play") == "video" and kinds.get("docs/tour.mp4") == "video" and kinds["poster.jpg"] == "image"
+    )
+    faces = [f for f in document["findings"] if f["check"] == "identifiable_face"]
+    assert len(faces) == 1 and faces[0]["evidence"]["time_codes"] == ["0:00", "0:02"]  # the same file twice: once
+    assert {faces[0]["asset"], *faces[0]["evidence"]["also_at"]} == {base + "/media/play", base + "/docs/tour.mp4"}
+
+
+def _frame_hashes(path: Path) -> list[str]:
+    import hashlib
+
+    import av
+
+    with av.open(str(path)) as container:
+        return [hashlib.sha256(f.to_ndarray(format="rgb24").tobytes()).hexdigest() for f in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("name", ["relay.mp4", "relay.webm"])
+def test_fix_strips_the_location_losslessly(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tags = {"location": "+51.5007-000.1246/", "artist": "Jo Teacher", "title": "Year 4 relay"}
+    source = videos.make(folder / name, seconds=4, tags=tags)
+    before = read_metadata(source, 10**8)
+    assert before.location and before.names and before.captions  # the probe: the original carries them
+    result = CliRunner().invoke(main, ["fix", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "out" / name
+    meta = read_metadata(copy, 10**8)
+    assert meta.location is None and meta.names == {} and not meta.captions
+    assert _frame_hashes(copy) == _frame_hashes(source)  # every decoded frame identical: nothing re-encoded
+    entry = json.loads((tmp_path / "out-manifest.json").read_text())["files"][0]
+    assert entry["lossless"] and entry["remaining"] == [] and "location" in " ".join(entry["removed"]).lower()

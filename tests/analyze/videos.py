@@ -1,0 +1,43 @@
+"""Real video files for the video tests, encoded here with PyAV (FFmpeg in its wheel): frames of a generated
+scene, and scikit-image's public-domain "astronaut" portrait for a few seconds (no photo of a child)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import skimage.data
+from PIL import Image
+
+from tests.analyze import images
+
+
+def make(
+    path: Path,
+    seconds: int = 8,
+    fps: int = 5,
+    face_from: float | None = 2.0,
+    face_to: float = 4.0,
+    tags: dict[str, str] | None = None,
+    size: int = 640,
+) -> Path:
+    """An H.264 MP4 (or whatever ``path``'s extension says) of ``seconds`` at ``fps``; the portrait fills the
+    frames from ``face_from`` to ``face_to`` seconds; ``tags``: container metadata (``location`` as ISO 6709)."""
+    face = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((size, size)))
+    scene = np.asarray(images.scene(size, size, seed=3))
+    codec = "libvpx-vp9" if path.suffix == ".webm" else "libx264"
+    with av.open(str(path), "w") as out:
+        for key, value in (tags or {}).items():
+            out.metadata[key] = value
+        stream = out.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
+        for i in range(seconds * fps):
+            t = i / fps
+            show = face if face_from is not None and face_from <= t < face_to else scene
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(show), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
