@@ -31,7 +31,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             super().do_GET()
             return
         self.send_response(200)
-        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Type", "video/mp4" if self.path.endswith(".mp4") else "image/jpeg")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -89,7 +89,39 @@ def _space_week(number: int) -> bytes | None:
     return buf.getvalue()
 
 
+@functools.cache
+def _relay_video() -> bytes | None:
+    """The sports-day video: six seconds of a generated field with the public-domain portrait in the middle two,
+    and the place a phone would write (ISO 6709, near the demo school), so the demo shows a video's findings."""
+    try:
+        import av
+        import numpy as np
+        import skimage.data
+        from PIL import Image
+    except ImportError:
+        return None
+    face = np.asarray(Image.fromarray(skimage.data.astronaut()).crop((100, 0, 420, 320)).resize((360, 360)))
+    field = np.zeros((360, 640, 3), np.uint8)
+    field[:] = (60, 130, 60)
+    visitor = field.copy()
+    visitor[:, 140:500] = face
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        out.metadata["location"] = "+51.5014-000.1419/"
+        stream = out.add_stream("libx264", rate=5)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        for i in range(30):
+            frame = visitor if 10 <= i < 20 else field
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
 GENERATED: dict[str, Callable[[], bytes | None]] = {
+    "/media/relay.mp4": _relay_video,
     "/images/staff/office-team.jpg": _office_team,
     **{f"/uploads/2024/03/space-week-{n}.jpg": functools.partial(_space_week, n) for n in range(1, 5)},
 }

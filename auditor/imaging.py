@@ -109,6 +109,29 @@ def redact_unknown(img: Image.Image) -> Image.Image:
 THUMB_SIDE = 240  # the report's thumbnails: enough to recognise the scene, never a face (faces are covered)
 
 
+def contact_sheet(frames: list[tuple[Image.Image, list[Box]]], redact: bool = True) -> bytes:
+    """Up to four video frames side by side in two rows, as one JPEG of at most :data:`THUMB_SIDE` px per frame,
+    every face covered (``boxes`` in each frame's own coordinates): what the report shows of a video."""
+    tiles = []
+    for img, boxes in frames[:4]:
+        small = rgb(img).copy()
+        small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+        if redact and boxes:
+            small = redact_faces(small, boxes, small.width / max(img.width, 1))
+        tiles.append(small)
+    if not tiles:
+        raise ValueError("no frames")
+    across = 1 if len(tiles) == 1 else 2
+    width, height = max(t.width for t in tiles), max(t.height for t in tiles)
+    rows = (len(tiles) + across - 1) // across
+    sheet = Image.new("RGB", (width * across + 4 * (across - 1), height * rows + 4 * (rows - 1)), (255, 255, 255))
+    for k, tile in enumerate(tiles):
+        sheet.paste(tile, ((k % across) * (width + 4), (k // across) * (height + 4)))
+    buf = io.BytesIO()
+    sheet.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
 def thumbnail_jpeg(img: Image.Image, boxes: list[Box] | None, full_width: int, redact: bool = True) -> bytes:
     """A JPEG at most :data:`THUMB_SIDE` px of an upright picture, every face covered (``boxes``, in the
     coordinates of the picture ``full_width`` wide), or pixelated whole when its faces are unknown (``None``).

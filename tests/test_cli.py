@@ -104,7 +104,7 @@ def test_demo_writes_a_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"report: {tmp_path / 'demo' / 'report.html'}" in result.output
     document = json.loads((tmp_path / "demo" / "findings.json").read_text())
-    assert document["scan"]["assets"] == 31 and document["findings"]
+    assert document["scan"]["assets"] == 32 and document["findings"]
     # The demo's visitor is recognisable in the four space-week photos and the office-team photo: one person.
     (person,) = [f for f in document["findings"] if f["check"] == "person_exposure"]
     assert person["evidence"]["photos"] == 5 and person["evidence"]["class"] == "adult"

@@ -46,10 +46,11 @@ from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
-from auditor.imaging import thumbnail_jpeg
+from auditor.imaging import Box, contact_sheet
 from auditor.models import Finding, Person, PersonPhoto, TriageClass
 from auditor.store import AnalysisResults, Store
 
+SHEET_SIDE = 480  # each video frame kept for the report is this small: four of them cost under 3 MB
 VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces are measured at 1080p)
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
 
@@ -293,6 +294,7 @@ def _video_faces(
         context = _context(store, config, url)
         thresholds = pool.thresholds.for_context(context)
         best: tuple[tuple[int, float], float, list[Face], np.ndarray] | None = None
+        sheet: list[tuple[tuple[int, float], float, Image.Image, list[Box]]] = []  # the report's frames, at most 4
         seen_at: list[float] = []
         sampled = 0
         try:
@@ -311,15 +313,21 @@ def _video_faces(
                 rank = (sum(f.triage in ("likely_child", "possible_minor") for f in faces), max(f.iod for f in faces))
                 if best is None or rank > best[0]:
                     best = (rank, at, faces, pixels)
+                small = Image.fromarray(pixels)
+                small.thumbnail((SHEET_SIDE, SHEET_SIDE))
+                scale = small.width / pixels.shape[1]
+                boxes: list[Box] = [
+                    (x * scale, y * scale, w * scale, h * scale) for x, y, w, h in (f.box for f in faces)
+                ]
+                sheet = sorted([*sheet, (rank, at, small, boxes)], key=lambda s: s[0], reverse=True)[:4]
         except UnreadableVideo as exc:
             results.errors.append((url, f"{exc}; its faces were not checked"))
             continue
         faces = best[2] if best else []
         results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
-        if best is not None:
-            results.redacted[sha256] = thumbnail_jpeg(
-                Image.fromarray(best[3]), [f.box for f in faces], best[3].shape[1]
-            )
+        if sheet:  # in time order, faces covered
+            frames_shown = [(img, boxes) for _, _, img, boxes in sorted(sheet, key=lambda s: s[1])]
+            results.redacted[sha256] = contact_sheet(frames_shown)
         extra = {
             "frame_time": None if best is None else timecode(best[1]),
             "time_codes": [timecode(t) for t in seen_at],

@@ -23,10 +23,17 @@ def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[st
     """Thumbnails for the images the report shows a card for (those with findings or faces): the redacted ones
     the face stage made, else made here from the stored file (``--no-redact``, or faces not analysed)."""
     wanted = {f["asset"] for f in document["findings"] if f["asset"]}
-    made = store.thumbnails() if redact else {}
+    stored = store.thumbnails()
+    made = stored if redact else {}
     out = {}
     for asset in document["assets"]:
-        if asset["type"] != "image" or not asset["sha256"] or not (asset["url"] in wanted or asset.get("faces")):
+        if not asset["sha256"] or not (asset["url"] in wanted or asset.get("faces")):
+            continue
+        if asset["type"] == "video":  # the contact sheet of its frames, always with faces covered
+            if asset["sha256"] in stored:
+                out[asset["url"]] = data_uri(stored[asset["sha256"]])
+            continue
+        if asset["type"] != "image":
             continue
         if asset["sha256"] in made and asset.get("faces") is not None:
             out[asset["url"]] = data_uri(made[asset["sha256"]])

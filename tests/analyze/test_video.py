@@ -3,13 +3,18 @@ faces in sampled frames with their time codes, damaged files as not checked, fou
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
+from auditor.analyze.faces import Thresholds, analyse
 from auditor.analyze.video import UnreadableVideo, frames, iso6709, read_metadata
 from auditor.cli import main
 from tests.analyze import videos
@@ -66,6 +71,12 @@ def test_check_reports_place_names_and_faces_with_time_codes(tmp_path: Path) -> 
     kinds = {a["url"].rsplit("/", 1)[-1]: a["type"] for a in document["assets"]}
     assert kinds["relay.mp4"] == "video" and kinds["empty-field.webm"] == "video"
     assert result.exit_code in (0, 1, 3)
+    # The report shows the video as a contact sheet of its face frames (two here, side by side), faces covered.
+    report = (tmp_path / "o" / "report.html").read_text()
+    card = report[report.index('data-url="' + (folder / "relay.mp4").as_uri()) :]
+    sheet = Image.open(io.BytesIO(base64.b64decode(card.split('src="data:image/jpeg;base64,', 1)[1].split('"', 1)[0])))
+    assert sheet.width > 1.8 * sheet.height
+    assert analyse(np.asarray(sheet.convert("RGB")), Thresholds()) == []  # no face survives in the report
 
 
 def test_a_scan_finds_videos_in_markup(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ DEMO_ASSETS: dict[str, set[str]] = {
     "images/staff/head-teacher.jpg": {"html"},
     "images/staff/office-team.jpg": {"html"},
     "images/video-poster.jpg": {"html"},
+    "media/relay.mp4": {"html"},
     "news/newsletter-summer.pdf": {"html"},
     "uploads/2019/prize-giving.jpg": {"html", "listing"},
     "uploads/2023/summer-fair.jpg": {"sitemap", "listing"},

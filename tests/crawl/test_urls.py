@@ -45,7 +45,7 @@ def test_classify_by_extension() -> None:
     assert classify("https://s.example/a.JPG?x=1") == "image"
     assert classify("https://s.example/letter.pdf") == "document"
     assert classify("https://s.example/app.js") == "resource"
-    assert classify("https://s.example/film.mp4") == "other"
+    assert classify("https://s.example/film.mp4") == "video"
     assert classify("https://s.example/news/") == "page"
     assert extension("https://s.example/a.tar.GZ") == "gz"
 
