@@ -178,6 +178,9 @@ class Face:
         return data
 
 
+VIDEO_VIEWS_CAP = 5
+
+
 @dataclass(frozen=True, slots=True)
 class PersonPhoto:
     """One public photo in which a person's face is recognisable (the largest copy of it on the site)."""
@@ -189,6 +192,15 @@ class PersonPhoto:
     age: float | None  # this photo's own reading
     pose: str
     named: bool  # a name_near_photo finding exists for this photo
+    views: int = 1  # a video: how many of its sampled frames show the person
+    time_codes: tuple[str, ...] = ()  # a video: when (m:ss) the person is seen in it
+
+    @property
+    def exposures(self) -> int:
+        """What this picture gives a face generator, in photos: a photo is one; a video's distinct views of the
+        face count as photos, up to :data:`VIDEO_VIEWS_CAP` (dozens of frames of one scene are not dozens of
+        photos, but a few seconds of footage is several)."""
+        return min(self.views, VIDEO_VIEWS_CAP)
 
 
 @dataclass(frozen=True, slots=True)

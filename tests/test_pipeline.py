@@ -51,8 +51,10 @@ def test_findings_json_is_valid_and_carries_the_crawl_checks(demo_url: str, make
     for photo in ("uploads/2024/05/sports-day-1.jpg", "uploads/2024/05/sports-day-3.jpg"):
         for check in ("gps_location", "device_serial", "person_name_metadata"):
             assert (check, photo) in checks, (check, photo)
-    gps = next(f for f in document["findings"] if f["check"] == "gps_location")
+    gps = next(f for f in document["findings"] if f["check"] == "gps_location" and f["asset"].endswith(".jpg"))
     assert gps["severity"] == "critical" and gps["evidence"]["field"] == "EXIF:GPS"
+    filmed = next(f for f in document["findings"] if f["check"] == "gps_location" and f["asset"].endswith(".mp4"))
+    assert filmed["evidence"]["field"] == "QuickTime:location"  # the sports-day video's place, as a phone writes it
     hero = next(a for a in document["assets"] if a["url"].endswith("hero-1600.jpg"))
     assert hero["metadata"]["width"] == 1600 and hero["metadata"]["format"] == "JPEG"
     assert (outcome.report_path.stat().st_mode & 0o777) == 0o600

@@ -115,6 +115,82 @@ def _prints_of(job: tuple[str, str, int, list[Face], Thresholds, FaceModelChoice
         return ()
 
 
+@dataclass(frozen=True, slots=True)
+class VideoFrame:
+    """One sampled frame of a video in which faces were found: when, the faces, and (in memory only) the
+    recogniser's vectors of its recognisable faces, for grouping people across frames, videos and photos."""
+
+    at: float
+    faces: list[Face]
+    prints: tuple[np.ndarray | None, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFaces:
+    """What the sampled frames of one video showed. ``sheet``: the report's contact sheet (faces covered);
+    ``stopped``: why sampling ended before the end (the time budget), said in the report, never silent."""
+
+    frames: list[VideoFrame]
+    sampled: int
+    sheet: bytes | None = None
+    stopped: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoJob:
+    sha256: str
+    path: str
+    every_s: float
+    max_frames: int
+    max_seconds: float
+    max_side: int
+    budget_s: float  # seconds of work this video may take; sampling stops there and says so
+    thresholds: Thresholds
+    choice: FaceModelChoice
+
+
+SHEET_SIDE = 480  # each frame kept for the contact sheet is this small: four of them cost under 3 MB
+
+
+def _video_of(job: VideoJob) -> tuple[str, VideoFaces | str]:
+    """Faces in the frames sampled through one video, on a worker: decoding is bounded by the sampling, the pixel
+    cap and the time budget; a damaged file is this video's error, never the scan's end."""
+    from auditor.analyze.video import UnreadableVideo, frames
+    from auditor.imaging import contact_sheet
+
+    started = time.monotonic()
+    found: list[VideoFrame] = []
+    sheet: list[tuple[tuple[int, float], float, Image.Image, list[tuple[float, float, float, float]]]] = []
+    sampled, stopped = 0, None
+    try:
+        for at, pixels in frames(Path(job.path), job.every_s, job.max_frames, job.max_seconds, job.max_side):
+            if time.monotonic() - started > job.budget_s:
+                stopped = f"sampling stopped at {at:.0f} s: the video took over its {job.budget_s:.0f} s budget"
+                break
+            sampled += 1
+            seen = analyse_picture(pixels, job.thresholds, job.choice).faces
+            if not seen:
+                continue
+            found.append(VideoFrame(at, seen, tuple(persons.describe(pixels, seen))))
+            rank = (sum(f.triage in ("likely_child", "possible_minor") for f in seen), max(f.iod for f in seen))
+            small = Image.fromarray(pixels)
+            small.thumbnail((SHEET_SIDE, SHEET_SIDE))
+            scale = small.width / pixels.shape[1]
+            boxes = [(x * scale, y * scale, w * scale, h * scale) for x, y, w, h in (f.box for f in seen)]
+            sheet = sorted([*sheet, (rank, at, small, boxes)], key=lambda s: s[0], reverse=True)[:4]
+    except UnreadableVideo as exc:
+        return job.sha256, VideoFaces([], sampled, error=f"{exc}; its faces were not checked")
+    except FaceModelUnavailable as exc:
+        return job.sha256, str(exc)
+    except Exception as exc:  # one video that breaks a model is that video's error, never the scan's end
+        return job.sha256, VideoFaces(
+            [], sampled, error=f"the face models failed on this video ({plain(str(exc))[:200]})"
+        )
+    shown = [(img, boxes) for _, _, img, boxes in sorted(sheet, key=lambda s: s[1])]
+    return job.sha256, VideoFaces(found, sampled, contact_sheet(shown) if shown else None, stopped)
+
+
 def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:
     data, max_pixels, thresholds, choice = job
     pixels = load_image(data, max_pixels)
@@ -355,6 +431,13 @@ class FacePool:
         if self.cache is not None and not missing:  # a picture that could not be described is tried again next time
             self.cache.put_groups(key, sorted((sha, index, group) for (sha, index), group in groups.items()))
         return groups, missing
+
+    def videos(self, jobs: list[VideoJob]) -> dict[str, VideoFaces | str]:
+        """Faces in the sampled frames of each video, one video per worker (each is seconds of work, so the pool
+        starts for a single one when there are two cores or more)."""
+        pool = self._pool(POOL_MIN_IMAGES) if jobs else None
+        results = pool.map(_video_of, jobs) if pool else map(_video_of, jobs)
+        return dict(results)
 
     def faces_in(self, data: bytes) -> list[Face]:
         """Faces in a picture held in memory (an EXIF thumbnail), on a worker when there are workers, so this

@@ -14,23 +14,19 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
-
-import numpy as np
-from PIL import Image
 
 from auditor.analyze import provenance, xmp
 from auditor.analyze.documents import DocumentContent, UnreadableDocument, read_document
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
-from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces
+from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces, VideoFaces, VideoJob
 from auditor.analyze.faces import (
     PUPIL_WORDS,
     SCHOOL_WORDS,
     STAFF_WORDS,
     Face,
     Thresholds,
-    analyse_picture,
     reclassify,
     rescaled,
     triage,
@@ -40,18 +36,17 @@ from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
 from auditor.analyze.video import UnreadableVideo, VideoMetadata, timecode
-from auditor.analyze.video import frames as video_frames
 from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
-from auditor.imaging import Box, contact_sheet
 from auditor.models import Finding, Person, PersonPhoto, TriageClass
 from auditor.store import AnalysisResults, Store
 
-SHEET_SIDE = 480  # each video frame kept for the report is this small: four of them cost under 3 MB
 VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces are measured at 1080p)
+VIDEO_BUDGET_S = 300.0  # seconds of work one video may take on a worker; sampling stops there and says so
+MINOR_CLASSES = ("likely_child", "possible_minor")
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
 
 
@@ -137,11 +132,11 @@ def analyze(
     clock.lap("video_metadata_s")
     try:
         with contextlib.nullcontext(face_pool) if face_pool else face_pool_for(config, face_cache) as pool:
-            _faces(store, config, results, pool)
-            results.findings = combine(results.findings, results.with_faces, results.thumbnails, pool.faces_in)
             started = time.monotonic()
-            _video_faces(store, config, results, pool, videos)
+            watched = _watch(store, config, pool, videos)
             results.video_s = time.monotonic() - started
+            _faces(store, config, results, pool, watched)
+            results.findings = combine(results.findings, results.with_faces, results.thumbnails, pool.faces_in)
     except FaceModelUnavailable as exc:
         results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.faces is not None})
     clock.lap("faces_s")
@@ -282,64 +277,89 @@ def _video_metadata(store: Store, config: ScanConfig, results: _Results) -> list
     return readable
 
 
-def _video_faces(
-    store: Store, config: ScanConfig, results: _Results, pool: FacePool, videos: list[tuple[str, str, VideoMetadata]]
+@dataclass(slots=True)
+class _Watched:
+    """The videos of the scan after their frames were sampled: the URLs of each (by content hash), its metadata,
+    its triage context, and what the frames showed (or why nobody looked)."""
+
+    urls: dict[str, list[str]]
+    meta: dict[str, VideoMetadata]
+    context: dict[str, str]
+    found: dict[str, VideoFaces | str]
+
+
+def _watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[str, str, VideoMetadata]]) -> _Watched:
+    """Sample every readable video's frames on the face pool's workers, once per content hash."""
+    urls: dict[str, list[str]] = {}
+    meta: dict[str, VideoMetadata] = {}
+    for url, sha256, read_meta in videos:
+        urls.setdefault(sha256, []).append(url)
+        meta[sha256] = read_meta
+    context = {sha: _group_context([_context(store, config, u) for u in group]) for sha, group in urls.items()}
+    jobs = [
+        VideoJob(
+            sha,
+            str(store.asset_path(group[0], sha)),
+            config.video_every_s,
+            config.video_max_frames,
+            config.video_max_seconds,
+            VIDEO_MAX_SIDE,
+            VIDEO_BUDGET_S,
+            pool.thresholds.for_context(context[sha]),
+            pool.choice,
+        )
+        for sha, group in sorted(urls.items())
+    ]
+    return _Watched(urls, meta, context, pool.videos(jobs))
+
+
+def _frame_key(sha256: str, at: float) -> str:
+    """A sampled frame's key among the pictures grouped into people: the video's content hash and the time."""
+    return f"{sha256}@{at:.2f}"
+
+
+def _asset_of(key: str) -> str:
+    """The content hash of the photo or video a picture key belongs to."""
+    return key.split("@", 1)[0]
+
+
+def _video_findings(
+    results: _Results, store: Store, watched: _Watched, triaged: dict[str, list[Face]], named: set[str | None]
 ) -> None:
-    """Faces in frames sampled through each video (one every ``video_every_s`` seconds, at most
-    ``video_max_frames``): the face checks see the frame with the most telling faces (possible minors first, then
-    the largest), and their evidence lists every time code where a face was seen. The report's thumbnail is that
-    frame, faces covered."""
-    named = {f.asset for f in results.findings if f.check == "name_near_photo"}
-    for url, sha256, meta in videos:
-        context = _context(store, config, url)
-        thresholds = pool.thresholds.for_context(context)
-        best: tuple[tuple[int, float], float, list[Face], np.ndarray] | None = None
-        sheet: list[tuple[tuple[int, float], float, Image.Image, list[Box]]] = []  # the report's frames, at most 4
-        seen_at: list[float] = []
-        sampled = 0
-        try:
-            for at, pixels in video_frames(
-                store.asset_path(url, sha256),
-                config.video_every_s,
-                config.video_max_frames,
-                config.video_max_seconds,
-                VIDEO_MAX_SIDE,
-            ):
-                sampled += 1
-                faces = analyse_picture(pixels, thresholds, pool.choice).faces
-                if not faces:
-                    continue
-                seen_at.append(at)
-                rank = (sum(f.triage in ("likely_child", "possible_minor") for f in faces), max(f.iod for f in faces))
-                if best is None or rank > best[0]:
-                    best = (rank, at, faces, pixels)
-                small = Image.fromarray(pixels)
-                small.thumbnail((SHEET_SIDE, SHEET_SIDE))
-                scale = small.width / pixels.shape[1]
-                boxes: list[Box] = [
-                    (x * scale, y * scale, w * scale, h * scale) for x, y, w, h in (f.box for f in faces)
-                ]
-                sheet = sorted([*sheet, (rank, at, small, boxes)], key=lambda s: s[0], reverse=True)[:4]
-        except UnreadableVideo as exc:
-            results.errors.append((url, f"{exc}; its faces were not checked"))
+    """The face findings of each video, from its most telling frame (possible minors first, then the largest face,
+    with the people and ages the grouping gave them); their evidence lists every time code a face was seen at."""
+    for sha256, result in watched.found.items():
+        if isinstance(result, str):
+            continue  # the models could not run: reported with the other face checks
+        if result.error is not None:
+            results.errors.extend((url, result.error) for url in watched.urls[sha256])
             continue
-        faces = best[2] if best else []
-        results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
-        if sheet:  # in time order, faces covered
-            frames_shown = [(img, boxes) for _, _, img, boxes in sorted(sheet, key=lambda s: s[1])]
-            results.redacted[sha256] = contact_sheet(frames_shown)
+        if result.stopped is not None:
+            results.errors.extend((url, result.stopped) for url in watched.urls[sha256])
+        frames = [(f.at, triaged.get(_frame_key(sha256, f.at), f.faces)) for f in result.frames]
+        best = max(
+            frames,
+            key=lambda af: (sum(f.triage in MINOR_CLASSES for f in af[1]), max(f.iod for f in af[1])),
+            default=None,
+        )
+        faces = best[1] if best else []
+        if result.sheet is not None:
+            results.redacted[sha256] = result.sheet
+        duration = watched.meta[sha256].duration_s or 0.0
         extra = {
-            "frame_time": None if best is None else timecode(best[1]),
-            "time_codes": [timecode(t) for t in seen_at],
-            "frames_sampled": sampled,
-            "frames_with_faces": len(seen_at),
-            "sampled_seconds": round(min(meta.duration_s or 0.0, config.video_max_seconds), 1),
+            "frame_time": None if best is None else timecode(best[0]),
+            "time_codes": [timecode(at) for at, _ in frames],
+            "frames_sampled": result.sampled,
+            "frames_with_faces": len(frames),
+            "sampled_seconds": round(min(duration, frames[-1][0] if result.stopped and frames else duration), 1),
         }
-        subject = Subject(url, store.first_page(url), sha256)
-        seen = FaceContext(named=url in named, context=context)
-        for check in REGISTRY.values():
-            for finding in check.faces(subject, faces, seen) if check.faces is not None else []:
-                results.findings.append(replace(finding, evidence={**finding.evidence, **extra}))
+        for url in watched.urls[sha256]:
+            results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
+            subject = Subject(url, store.first_page(url), sha256)
+            seen = FaceContext(named=url in named, context=watched.context[sha256])
+            for check in REGISTRY.values():
+                for finding in check.faces(subject, faces, seen) if check.faces is not None else []:
+                    results.findings.append(replace(finding, evidence={**finding.evidence, **extra}))
 
 
 def _document_facts(data: bytes, suffix: str, content: DocumentContent) -> dict[str, Any]:
@@ -391,15 +411,15 @@ def _group_context(contexts: list[str]) -> str:
     return next((c for c in ("school", "general", "staff") if c in contexts), "general")
 
 
-def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) -> None:
-    """Faces in every readable image (once per content hash), the people they belong to, then the face findings
-    (per photo) and the person findings (per person)."""
+def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool, watched: _Watched) -> None:
+    """Faces in every readable image (once per content hash), the people they belong to (across photos and the
+    sampled frames of videos), then the face findings (per photo and per video) and the person findings."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
     thresholds = pool.thresholds
     rows = [(url, sha) for url, sha in store.fetched("image") if url in results.sizes]  # unreadable: already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
     found = pool.faces_for(jobs)
-    failure = next((v for v in found.values() if isinstance(v, str)), None)
+    failure = next((v for v in [*found.values(), *watched.found.values()] if isinstance(v, str)), None)
     if failure is not None:
         results.skipped.update({c.id: failure for c in REGISTRY.values() if c.faces or c.people})
         return
@@ -422,9 +442,20 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
     first_url = {sha: min(u for u, _ in groups[sha]) for sha in photos}
     photo_named = {sha: any(u in named for u, _ in groups[sha]) for sha in photos}
     triaged = {sha: reclassify(p.faces, thresholds.for_context(context_of[sha])) for sha, p in photos.items()}
+    frames: dict[str, PictureFaces] = {}  # every sampled video frame with faces, as a picture of its own
+    for sha, result in watched.found.items():
+        if isinstance(result, str) or result.error is not None:
+            continue
+        for frame in result.frames:
+            key = _frame_key(sha, frame.at)
+            frames[key] = PictureFaces(frame.faces, prints=frame.prints)
+            triaged[key] = list(frame.faces)
+            context_of[key] = watched.context[sha]
+            first_url[key] = min(watched.urls[sha])
+            photo_named[key] = any(u in named for u in watched.urls[sha])
     grouping_started = time.monotonic()
     try:
-        grouping, missing = pool.persons(photos)
+        grouping, missing = pool.persons({**photos, **frames})
     except FaceModelUnavailable as exc:
         grouping, missing = {}, []
         results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.people is not None})
@@ -474,6 +505,7 @@ def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool) 
             results.findings.append(
                 replace(finding, evidence={**finding.evidence, "smaller_copies": smaller}) if smaller else finding
             )
+    _video_findings(results, store, watched, triaged, named)
     results.findings.extend(f for c in REGISTRY.values() if c.people is not None for f in c.people(people))
     results.with_faces = with_faces
 
@@ -490,7 +522,11 @@ def _people(
             members.setdefault(group, []).append(key)
     ranked = sorted(
         members.values(),
-        key=lambda keys: (-len({sha for sha, _ in keys}), -max(triaged[sha][i].iod for sha, i in keys), min(keys)),
+        key=lambda keys: (
+            -len({_asset_of(sha) for sha, _ in keys}),
+            -max(triaged[sha][i].iod for sha, i in keys),
+            min(keys),
+        ),
     )
     out = []
     for number, keys in enumerate(ranked, start=1):
@@ -517,11 +553,29 @@ def _described(
     classes = {f.triage for _, f in faces}
     order: tuple[TriageClass, ...] = ("likely_child", "possible_minor", "uncertain")
     worst: TriageClass = next((c for c in order if c in classes), "adult")
-    photos = tuple(
-        PersonPhoto(first_url[sha], store.first_page(first_url[sha]), sha, f.iod, f.age, f.pose, photo_named[sha])
-        for sha, f in faces
-    )
-    return Person(number, photos, age, worst, _group_context([context_of[sha] for sha, _ in faces]))
+    # One entry per photo or video: a video's frames (largest face first) become one entry with its views.
+    by_asset: dict[str, list[tuple[str, Face]]] = {}
+    for key, face in faces:
+        by_asset.setdefault(_asset_of(key), []).append((key, face))
+    photos = []
+    for asset, seen in by_asset.items():
+        key, face = seen[0]
+        url = first_url[key]
+        times = sorted(float(k.split("@", 1)[1]) for k, _ in seen if "@" in k)
+        photos.append(
+            PersonPhoto(
+                url,
+                store.first_page(url),
+                asset,
+                face.iod,
+                face.age,
+                face.pose,
+                photo_named[key],
+                views=len(seen),
+                time_codes=tuple(timecode(t) for t in times),
+            )
+        )
+    return Person(number, tuple(photos), age, worst, _group_context([context_of[sha] for sha, _ in faces]))
 
 
 def _as_copy(faces: list[Face], original: list[Face], thresholds: Thresholds) -> list[Face]:

@@ -67,7 +67,8 @@ def _open(path: Path) -> Any:
     import av
 
     try:
-        return av.open(str(path), metadata_errors="replace")
+        # Only local files: a playlist or a QuickTime reference inside a hostile file must not reach the network.
+        return av.open(str(path), metadata_errors="replace", options={"protocol_whitelist": "file"})
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise UnreadableVideo(f"not a readable video ({str(exc).splitlines()[0][:200]})") from exc
 

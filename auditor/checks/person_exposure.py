@@ -18,8 +18,9 @@ MIN_PHOTOS = 2
 def severity(person: Person) -> Severity:
     """From the number of photos (2-4 medium, 5-9 high: enough to fine-tune a generator, 10 or more critical),
     one level up for a possible minor or a name beside any of the photos (at most one level for both), one level
-    down for a person whose reliable views all read as an adult."""
-    count = len(person.photos)
+    down for a person whose reliable views all read as an adult. A video counts as its views of the person, up to
+    five (:attr:`PersonPhoto.exposures`)."""
+    count = exposures(person)
     level = 3 if count >= 10 else 2 if count >= 5 else 1
     if person.triage in MINOR_CLASSES or person.named:
         level += 1
@@ -28,10 +29,25 @@ def severity(person: Person) -> Severity:
     return LEVELS[max(0, min(level, 3))]
 
 
+def exposures(person: Person) -> int:
+    """Photos, and video views (up to five a video), in which the person is recognisable."""
+    return sum(p.exposures for p in person.photos)
+
+
+def _where(person: Person) -> str:
+    videos = sum(bool(p.time_codes) for p in person.photos)
+    photos = len(person.photos) - videos
+    parts = [f"{photos} public photo{'' if photos == 1 else 's'}"] if photos else []
+    if videos:
+        views = sum(p.views for p in person.photos if p.time_codes)
+        parts.append(f"{videos} video{'' if videos == 1 else 's'} ({views} sampled views)")
+    return " and ".join(parts)
+
+
 def find(people: list[Person]) -> list[Finding]:
     out = []
     for person in people:
-        if len(person.photos) < MIN_PHOTOS:
+        if exposures(person) < MIN_PHOTOS:
             continue
         best = person.photos[0]
         minor = person.triage in MINOR_CLASSES
@@ -42,12 +58,13 @@ def find(people: list[Person]) -> list[Finding]:
                 Finding.make_id("person_exposure", best.sha256, str(round(best.iod))),
                 "person_exposure",
                 severity(person),
-                f"Person {person.number}, {who}, is recognisable in {len(person.photos)} public photos",
+                f"Person {person.number}, {who}, is recognisable in {_where(person)}",
                 best.url,
                 best.page,
                 {
                     "person": person.number,
                     "photos": len(person.photos),
+                    "exposures": exposures(person),
                     "class": person.triage,
                     "age_estimate": None if person.age is None else round(person.age, 1),
                     "largest_iod_px": round(person.largest_iod, 1),
@@ -61,6 +78,7 @@ def find(people: list[Person]) -> list[Finding]:
                             "iod_px": round(p.iod, 1),
                             "age_estimate": None if p.age is None else round(p.age, 1),
                             "pose": p.pose,
+                            **({"views": p.views, "time_codes": list(p.time_codes)} if p.time_codes else {}),
                         }
                         for p in person.photos
                     ],
@@ -85,8 +103,8 @@ CHECK = Check(
     stage="analysis",
     severities=LEVELS,
     severity_rule=(
-        "2-4 photos medium, 5-9 high, 10 or more critical; one level up for a possible minor or a name beside a "
-        "photo, one level down for an adult"
+        "2-4 photos medium, 5-9 high, 10 or more critical (a video counts as its views of the person, up to 5); "
+        "one level up for a possible minor or a name beside a photo, one level down for an adult"
     ),
     means=(
         "The same face (matched automatically, within this scan only) is recognisable (eyes 30 px or more apart) "
@@ -105,7 +123,10 @@ CHECK = Check(
     fix="Keep at most one or two recognisable photos of any pupil; publish the rest small or replace them.",
     evidence={
         "person": integer(description="the person's number in this scan (1 = the most exposed)"),
-        "photos": integer(description="public photos in which this person is recognisable"),
+        "photos": integer(description="public photos (and videos) in which this person is recognisable"),
+        "exposures": integer(
+            description="photos, plus each video's views of the person up to 5: what the severity counts"
+        ),
         "class": string(description="the most child-like triage of any of the person's faces"),
         "age_estimate": number(nullable=True, description="the youngest reliable age reading across the photos"),
         "largest_iod_px": number(),
@@ -121,6 +142,8 @@ CHECK = Check(
                     "iod_px": number(),
                     "age_estimate": number(nullable=True),
                     "pose": string(),
+                    "views": integer(description="a video: sampled frames showing the person"),
+                    "time_codes": array(string(), "a video: when (m:ss) the person is seen"),
                 },
             },
             "each photo, largest face first",

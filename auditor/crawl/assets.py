@@ -8,9 +8,12 @@ import asyncio
 
 from auditor.crawl.base import CrawlBase, origin_of
 from auditor.crawl.fetch import Response
+from auditor.crawl.hls import MAX_PLAYLIST_BYTES, Joined, NotPlayable, best_rendition, is_playlist, media_playlist
 from auditor.crawl.urls import try_normalize
 from auditor.errors import FetchError
 from auditor.models import Discovery, FetchedAsset, PreviousCopy
+
+HLS_MAX_SECONDS = 120.0  # footage read from a stream: its first two minutes (a file is read whole, up to its cap)
 
 
 class AssetFetching(CrawlBase):
@@ -66,12 +69,72 @@ class AssetFetching(CrawlBase):
                     self.store.add_error(url, "fetch", exc.reason)
             self._tick(errors=1)
             return
+        if video and response.status == 200 and response.path is not None and is_playlist(response.read(64)):
+            try:
+                response = await self._stream(url, response)
+            except (FetchError, NotPlayable) as exc:
+                reason = exc.reason if isinstance(exc, FetchError) else f"an HLS stream that was not read: {exc}"
+                with self.store.transaction():
+                    self.store.set_asset_state(url, "error")
+                    self.store.add_error(url, "fetch", reason)
+                self._tick(errors=1)
+                return
         try:
             with self.store.transaction():
                 self._store_asset_response(url, response, previous)
         finally:
             response.discard()
         self._tick(assets=1)
+
+    async def _stream(self, url: str, playlist: Response) -> Response:
+        """An HLS playlist's best rendition's first segments, joined into one file (see :mod:`auditor.crawl.hls`);
+        kept under the playlist's URL, as what a visitor's player shows."""
+        assert playlist.path is not None
+        folder = playlist.path.parent
+        text = playlist.read(MAX_PLAYLIST_BYTES).decode("utf-8", "replace")
+        base = playlist.final_url
+        playlist.discard()
+        variant = best_rendition(text, base)
+        if variant is not None:
+            text, base = await self._playlist_text(variant), variant
+        media = media_playlist(text, base, min(self.config.video_max_seconds, HLS_MAX_SECONDS))
+        joined = Joined(folder)
+        try:
+            for part in [*([media.init] if media.init else []), *(u for u, _ in media.segments)]:
+                room = self.config.max_video_bytes - joined.size
+                if room <= 0:
+                    break
+                if not await self._allowed(part):
+                    raise NotPlayable(f"robots.txt disallows its segment {part}")
+                try:
+                    segment = await self.fetcher.get(part, max_bytes=room, allow_redirect=lambda _: True)
+                except FetchError:
+                    if joined.size and part != media.init:
+                        break  # the first segments are what is read; one over the size limit ends the reading
+                    raise
+                try:
+                    if segment.status != 200:
+                        raise NotPlayable(f"its segment {part} answered HTTP {segment.status}")
+                    joined.add(segment.read(room))
+                finally:
+                    segment.discard()
+            sha256 = joined.close()
+        except BaseException:
+            joined.discard()
+            raise
+        kind = "video/mp4" if media.init else "video/mp2t"
+        return Response(url, playlist.final_url, 200, {"content-type": kind}, joined.size, sha256, joined.path)
+
+    async def _playlist_text(self, url: str) -> str:
+        if not await self._allowed(url):
+            raise NotPlayable(f"robots.txt disallows its rendition {url}")
+        response = await self.fetcher.get(url, max_bytes=MAX_PLAYLIST_BYTES, allow_redirect=lambda _: True)
+        try:
+            if response.status != 200:
+                raise NotPlayable(f"its rendition {url} answered HTTP {response.status}")
+            return response.read(MAX_PLAYLIST_BYTES).decode("utf-8", "replace")
+        finally:
+            response.discard()
 
     async def _probe_guesses(self) -> None:
         """One HEAD per guessed original; those that exist become assets found ``via: guessed``."""

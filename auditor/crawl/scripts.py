@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, STREAM_EXTENSIONS, VIDEO_EXTENSIONS
 
 _JS_STRING = re.compile(
     r""""((?:[^"\\\n]|\\.){1,2048})"|'((?:[^'\\\n]|\\.){1,2048})'|`((?:[^`\\$]|\\.|\$(?!\{)){1,2048})`""",
@@ -22,7 +22,11 @@ _JS_STRING = re.compile(
 _ESCAPES = re.compile(r"\\u([0-9a-fA-F]{4})|\\u\{([0-9a-fA-F]{1,6})\}|\\x([0-9a-fA-F]{2})|\\(.)")
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']([^"']+)["']""", re.IGNORECASE)
-_EXTS = "|".join(sorted(IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS | {"json"}, key=len, reverse=True))
+_EXTS = "|".join(
+    sorted(
+        IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS | STREAM_EXTENSIONS | {"json"}, key=len, reverse=True
+    )
+)
 _PATHLIKE = re.compile(rf"^(?:https?:)?(?://)?[^\s<>\"'{{}}|\\^`*]*?\.(?:{_EXTS})(?:[?#][^\s<>\"']*)?$", re.IGNORECASE)
 MAX_SCRIPT_CHARS = 20 * 1024 * 1024
 

@@ -18,6 +18,7 @@ DOCUMENT_EXTENSIONS = frozenset("pdf doc docx xls xlsx ppt pptx odt ods odp rtf 
 RESOURCE_EXTENSIONS = frozenset("js mjs cjs css json".split())
 # Videos are fetched (up to --max-video-bytes) and analysed: container metadata and sampled frames.
 VIDEO_EXTENSIONS = frozenset("mp4 m4v mov webm mkv avi 3gp".split())
+STREAM_EXTENSIONS = frozenset(["m3u8"])  # HLS playlists: the crawl fetches their first segments (crawl/hls.py)
 # Never fetched: audio, archives, fonts, executables. They cannot be analysed and can be huge.
 OTHER_EXTENSIONS = frozenset(
     "wmv mp3 m4a wav ogg oga flac zip rar 7z gz tgz bz2 xz tar exe msi dmg iso apk "
@@ -49,7 +50,7 @@ def classify(url: str) -> UrlKind:
         return "image"
     if ext in DOCUMENT_EXTENSIONS:
         return "document"
-    if ext in VIDEO_EXTENSIONS:
+    if ext in VIDEO_EXTENSIONS or ext in STREAM_EXTENSIONS:
         return "video"
     if ext in RESOURCE_EXTENSIONS:
         return "resource"

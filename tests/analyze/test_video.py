@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import skimage.data
 from click.testing import CliRunner
 from PIL import Image
 
@@ -132,3 +133,85 @@ def test_fix_strips_the_location_losslessly(tmp_path: Path, name: str) -> None:
     assert _frame_hashes(copy) == _frame_hashes(source)  # every decoded frame identical: nothing re-encoded
     entry = json.loads((tmp_path / "out-manifest.json").read_text())["files"][0]
     assert entry["lossless"] and entry["remaining"] == [] and "location" in " ".join(entry["removed"]).lower()
+
+
+def test_one_person_across_frames_videos_and_photos(tmp_path: Path) -> None:
+    """The same face in a photo and in a video's frames is one person: the video counts once among the pictures,
+    with its views and time codes, and its views weigh in the severity (up to five)."""
+    from tests.analyze import images
+
+    folder = tmp_path / "visit"
+    folder.mkdir()
+    portrait = Image.fromarray(skimage.data.astronaut())
+    (folder / "portrait.jpg").write_bytes(images.save(portrait, "JPEG", quality=90))
+    videos.make(folder / "tour.mp4", seconds=10, face_from=2.0, face_to=8.0)
+    CliRunner().invoke(main, ["check", str(folder), "--out", str(tmp_path / "o"), "--no-state"])
+    people = _findings(tmp_path / "o")["person_exposure"]
+    assert len(people) == 1
+    evidence = people[0]["evidence"]
+    assert evidence["photos"] == 2 and evidence["exposures"] == 1 + 3  # the photo, and three views in the video
+    by_name = {p["url"].rsplit("/", 1)[-1]: p for p in evidence["pictures"]}
+    assert by_name["tour.mp4"]["time_codes"] == ["0:02", "0:04", "0:06"] and "views" not in by_name["portrait.jpg"]
+    assert "1 public photo and 1 video (3 sampled views)" in people[0]["title"]
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    numbers = {a["url"].rsplit("/", 1)[-1]: {f["person"] for f in a["faces"]} for a in document["assets"]}
+    assert numbers["portrait.jpg"] == numbers["tour.mp4"] == {1}
+
+
+def test_a_video_alone_can_expose_a_person(tmp_path: Path) -> None:
+    folder = tmp_path / "film"
+    folder.mkdir()
+    videos.make(folder / "documentary.mp4", seconds=12, face_from=0.0, face_to=12.0)
+    CliRunner().invoke(main, ["check", str(folder), "--out", str(tmp_path / "o"), "--no-state"])
+    people = _findings(tmp_path / "o")["person_exposure"]
+    assert len(people) == 1 and people[0]["evidence"]["exposures"] == 5  # six views, capped at five
+    assert people[0]["evidence"]["photos"] == 1
+
+
+def test_an_hls_stream_and_a_script_only_video_are_read(tmp_path: Path) -> None:
+    """A player's HLS master playlist: the largest rendition's first segments are fetched and joined (the small
+    rendition is never fetched), and its frames read; a video named only in a script is found too; an encrypted
+    stream is an error, not a clean result."""
+    rendition = videos.hls(tmp_path / "high").parent
+    media = (rendition / "index.m3u8").read_text()
+    segments = {
+        f"/stream/high/{p.name}": Route(p.read_bytes(), content_type="video/mp2t") for p in rendition.glob("seg*.ts")
+    }
+    assert len(segments) == 3
+    master = (
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180\nlow/index.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=480x480\nhigh/index.m3u8\n"
+    )
+    locked = '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key"\n#EXTINF:2.0,\nseg0.ts\n'
+    clip = videos.make(tmp_path / "secret.mp4", seconds=2, face_from=0.0).read_bytes()
+    page = (
+        "<html><body><video src='/stream/master.m3u8'></video><video src='/locked/index.m3u8'></video>"
+        "<script src='/app.js'></script></body></html>"
+    )
+    routes = {
+        "/": Route(page),
+        "/app.js": Route("const film = '/media/secret.mp4';", content_type="text/javascript"),
+        "/media/secret.mp4": Route(clip, content_type="video/mp4"),
+        "/stream/master.m3u8": Route(master, content_type="application/vnd.apple.mpegurl"),
+        "/stream/low/index.m3u8": Route(
+            "#EXTM3U\n#EXTINF:2.0,\nseg0.ts\n", content_type="application/vnd.apple.mpegurl"
+        ),
+        "/stream/high/index.m3u8": Route(media, content_type="application/vnd.apple.mpegurl"),
+        "/locked/index.m3u8": Route(locked, content_type="application/vnd.apple.mpegurl"),
+        "/robots.txt": Route("", status=404),
+        **segments,
+    }
+    site = Site(routes)
+    with site.serve() as base:
+        args = ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state", "--render", "never", "--rate", "200"]
+        CliRunner().invoke(main, args)
+    assert site.hits["/stream/low/index.m3u8"] == 0 and all(site.hits[p] == 1 for p in segments)
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    assets = {a["url"].split("/", 3)[-1]: a for a in document["assets"]}
+    stream = assets["stream/master.m3u8"]
+    assert stream["type"] == "video" and stream["metadata"]["duration_s"] == pytest.approx(6.0, abs=0.2)
+    faces = {f["asset"].split("/", 3)[-1]: f for f in document["findings"] if f["check"] == "identifiable_face"}
+    assert faces["stream/master.m3u8"]["evidence"]["time_codes"] == ["0:02"]
+    assert "media/secret.mp4" in faces  # found only in the script
+    locked_errors = [e for e in document["errors"] if e["url"].endswith("/locked/index.m3u8")]
+    assert locked_errors and "encrypted" in locked_errors[0]["message"]

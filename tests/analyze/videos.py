@@ -41,3 +41,23 @@ def make(
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def hls(folder: Path, seconds: int = 6, fps: int = 5, face_from: float = 2.0, face_to: float = 4.0) -> Path:
+    """A real HLS rendition written by FFmpeg's own segmenter: ``index.m3u8`` and 2-second ``segN.ts`` files with
+    continuous timestamps, the portrait from ``face_from`` to ``face_to`` seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    face = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((480, 480)))
+    scene = np.asarray(images.scene(480, 480, seed=5))
+    options = {"hls_time": "2", "hls_list_size": "0", "hls_segment_filename": str(folder / "seg%d.ts")}
+    with av.open(str(folder / "index.m3u8"), "w", format="hls", options=options) as out:
+        stream = out.add_stream("libx264", rate=fps, options={"g": str(2 * fps), "sc_threshold": "0"})
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 480, 480, "yuv420p"
+        for i in range(seconds * fps):
+            show = face if face_from <= i / fps < face_to else scene
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(show), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return folder / "index.m3u8"
