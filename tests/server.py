@@ -7,6 +7,7 @@ and records request headers so tests can assert politeness (one request per URL,
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections import Counter
@@ -29,6 +30,7 @@ class Route:
     dynamic: Callable[[int], Route] | None = None
     # Misbehaviour: "drip" (one byte every `delay` seconds), "stall" (headers, then silence), "reset" (RST).
     mode: str | None = None
+    ranges: bool = False  # answer "Range: bytes=0-N" with 206 and the first N+1 bytes
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -75,7 +77,11 @@ class _Handler(SimpleHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             return
-        self.send_response(route.status)
+        status = route.status
+        wanted = re.fullmatch(r"bytes=0-(\d+)", self.headers.get("Range", "")) if route.ranges else None
+        if status == 200 and wanted is not None:  # a server that honours a range request for the first part
+            body, status = body[: int(wanted.group(1)) + 1], 206
+        self.send_response(status)
         self.send_header("Content-Type", route.content_type)
         self.send_header("Content-Length", str(len(body)))
         for key, value in route.headers.items():

@@ -180,7 +180,9 @@ def _video_of(job: VideoJob) -> tuple[str, VideoFaces | str]:
             boxes = [(x * scale, y * scale, w * scale, h * scale) for x, y, w, h in (f.box for f in seen)]
             sheet = sorted([*sheet, (rank, at, small, boxes)], key=lambda s: s[0], reverse=True)[:4]
     except UnreadableVideo as exc:
-        return job.sha256, VideoFaces([], sampled, error=f"{exc}; its faces were not checked")
+        if not sampled:
+            return job.sha256, VideoFaces([], sampled, error=f"{exc}; its faces were not checked")
+        stopped = f"{exc}: the frames before it were checked, the rest of the video was not"  # a truncated file
     except FaceModelUnavailable as exc:
         return job.sha256, str(exc)
     except Exception as exc:  # one video that breaks a model is that video's error, never the scan's end

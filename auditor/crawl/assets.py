@@ -10,7 +10,7 @@ from auditor.crawl.base import CrawlBase, origin_of
 from auditor.crawl.fetch import Response
 from auditor.crawl.hls import MAX_PLAYLIST_BYTES, Joined, NotPlayable, best_rendition, is_playlist, media_playlist
 from auditor.crawl.urls import try_normalize
-from auditor.errors import FetchError
+from auditor.errors import FetchError, TooLargeError
 from auditor.models import Discovery, FetchedAsset, PreviousCopy
 
 HLS_MAX_SECONDS = 120.0  # footage read from a stream: its first two minutes (a file is read whole, up to its cap)
@@ -53,14 +53,28 @@ class AssetFetching(CrawlBase):
             validators["If-None-Match"] = previous.etag
         if previous is not None and previous.last_modified:
             validators["If-Modified-Since"] = previous.last_modified
+        video = self.store.asset_type(url) == "video"
+        partial = None
         try:
-            video = self.store.asset_type(url) == "video"
-            response = await self.fetcher.get(
-                url,
-                max_bytes=self.config.max_video_bytes if video else self.config.max_bytes,
-                allow_redirect=lambda _: True,
-                validators=validators,
-            )
+            try:
+                response = await self.fetcher.get(
+                    url,
+                    max_bytes=self.config.max_video_bytes if video else self.config.max_bytes,
+                    allow_redirect=lambda _: True,
+                    validators=validators,
+                )
+            except TooLargeError:
+                if not video:
+                    raise
+                # A video over the cap: its first part (where a web-ready MP4 keeps its index) is read, and the
+                # rest is said to be unread.
+                cap = self.config.max_video_bytes
+                response = await self.fetcher.get(
+                    url, max_bytes=cap, allow_redirect=lambda _: True, validators={"Range": f"bytes=0-{cap - 1}"}
+                )
+                partial = (
+                    f"only the first {cap:,} bytes were read (--max-video-bytes); the rest of the video was not checked"
+                )
         except FetchError as exc:
             speculative = self.store.is_speculative(url)
             with self.store.transaction():
@@ -82,6 +96,10 @@ class AssetFetching(CrawlBase):
         try:
             with self.store.transaction():
                 self._store_asset_response(url, response, previous)
+                if partial is not None and response.status == 206:
+                    self.store.add_error(url, "read", partial)
+                else:
+                    self.store.clear_error(url, "read")
         finally:
             response.discard()
         self._tick(assets=1)

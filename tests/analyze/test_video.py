@@ -215,3 +215,34 @@ def test_an_hls_stream_and_a_script_only_video_are_read(tmp_path: Path) -> None:
     assert "media/secret.mp4" in faces  # found only in the script
     locked_errors = [e for e in document["errors"] if e["url"].endswith("/locked/index.m3u8")]
     assert locked_errors and "encrypted" in locked_errors[0]["message"]
+
+
+def test_a_video_over_the_cap_is_read_in_part_and_says_so(tmp_path: Path) -> None:
+    """A web-ready MP4 (index first) larger than --max-video-bytes: its first part is fetched with a range request
+    and read (the faces at its start are found), and the rest is reported as not checked."""
+    import av
+
+    long = videos.make(tmp_path / "long.mp4", seconds=20, face_from=0.0, face_to=4.0, gop=5)  # a keyframe a second
+    ready = tmp_path / "ready.mp4"
+    with av.open(str(long)) as source, av.open(str(ready), "w", options={"movflags": "faststart"}) as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    data = ready.read_bytes()
+    cap = len(data) * 3 // 4
+    routes = {
+        "/": Route("<video src='/film.mp4'></video>"),
+        "/film.mp4": Route(data, content_type="video/mp4", ranges=True),
+        "/robots.txt": Route("", status=404),
+    }
+    with Site(routes).serve() as base:
+        args = ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state", "--render", "never"]
+        CliRunner().invoke(main, [*args, "--rate", "200", "--max-video-bytes", str(cap)])
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    film = next(a for a in document["assets"] if a["url"].endswith("/film.mp4"))
+    assert film["bytes"] == cap and film["status"] == 206
+    checks = {f["check"]: f for f in document["findings"] if f["asset"] and f["asset"].endswith("/film.mp4")}
+    assert checks["identifiable_face"]["evidence"]["time_codes"][0] == "0:00"
+    assert "the rest of the video was not checked" in checks["not_checked"]["evidence"]["reason"]

@@ -21,6 +21,7 @@ def make(
     face_to: float = 4.0,
     tags: dict[str, str] | None = None,
     size: int = 640,
+    gop: int | None = None,
 ) -> Path:
     """An H.264 MP4 (or whatever ``path``'s extension says) of ``seconds`` at ``fps``; the portrait fills the
     frames from ``face_from`` to ``face_to`` seconds; ``tags``: container metadata (``location`` as ISO 6709)."""
@@ -30,7 +31,7 @@ def make(
     with av.open(str(path), "w") as out:
         for key, value in (tags or {}).items():
             out.metadata[key] = value
-        stream = out.add_stream(codec, rate=fps)
+        stream = out.add_stream(codec, rate=fps, options={"g": str(gop)} if gop else None)
         assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
         for i in range(seconds * fps):
