@@ -105,13 +105,13 @@ def test_demo_writes_a_report(tmp_path: Path) -> None:
     assert f"report: {tmp_path / 'demo' / 'report.html'}" in result.output
     document = json.loads((tmp_path / "demo" / "findings.json").read_text())
     assert document["scan"]["assets"] == 32 and document["findings"]
-    # The demo's visitor is recognisable in the four space-week photos and the office-team photo: one person.
+    # The demo's visitor is recognisable in the four space-week photos, the office-team photo and the sports-day
+    # video (one sampled view, at 0:02): one person.
     (person,) = [f for f in document["findings"] if f["check"] == "person_exposure"]
-    assert person["evidence"]["photos"] == 5 and person["evidence"]["class"] == "adult"
-    assert {p["url"].rsplit("/", 1)[-1] for p in person["evidence"]["pictures"]} == {
-        *(f"space-week-{n}.jpg" for n in range(1, 5)),
-        "office-team.jpg",
-    }
+    assert person["evidence"]["photos"] == 6 and person["evidence"]["class"] == "adult"
+    pictures = {p["url"].rsplit("/", 1)[-1]: p for p in person["evidence"]["pictures"]}
+    assert set(pictures) == {*(f"space-week-{n}.jpg" for n in range(1, 5)), "office-team.jpg", "relay.mp4"}
+    assert pictures["relay.mp4"]["time_codes"] == ["0:02"]
 
 
 def test_second_run_on_the_same_out_is_refused(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from auditor.fix.reserve import Reservation, add_xmp
 from auditor.fix.sign import C2paSigner, CannotSign
 from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
 from auditor.fix.transform import Policy, transform
-from auditor.fix.video import strip_video
+from auditor.fix.video import blur_video, strip_video
 from auditor.imaging import NOT_READABLE
 from auditor.store import Store
 
@@ -236,17 +236,25 @@ def reservation(policy: Policy) -> Reservation:
     return Reservation(policy.rights_holder, policy.rights_url)
 
 
-def fix_video(label: str, data: bytes, extension: str) -> tuple[FixedFile, bytes | None]:
-    """A video's safe copy: its metadata removed by rewriting the container, the streams copied packet for packet.
-    Faces in a video are not covered or shrunk (that would re-encode it): the manifest says so."""
+def fix_video(label: str, data: bytes, extension: str, policy: Policy) -> tuple[FixedFile, bytes | None]:
+    """A video's safe copy: its metadata removed by rewriting the container, the streams copied packet for packet;
+    with ``--blur``, re-encoded with faces covered in every frame (slow). ``--max-side`` and ``--max-face-iod``
+    do not shrink videos: the manifest says so."""
     entry = FixedFile(label, None, "failed", bytes_before=len(data), sha256_before=_sha(data))
     try:
-        out, entry.removed = strip_video(data, extension)
+        if policy.blur != "none":
+            out, entry.changes, entry.faces_blurred = blur_video(data, extension, policy, label)
+            entry.removed = ["all metadata (new file written without any)"]
+        else:
+            out, entry.removed = strip_video(data, extension)
+            entry.lossless = True
+            entry.changes.append("container rewritten without metadata; picture and sound copied, not re-encoded")
     except CannotStrip as exc:
         entry.error = plain(str(exc))
         return entry, None
-    entry.lossless, entry.format_after = True, extension.lstrip(".").upper()
-    entry.changes.append("container rewritten without metadata; picture and sound copied, not re-encoded")
+    entry.format_after = extension.lstrip(".").upper()
+    if policy.max_side or policy.max_face_iod:
+        entry.changes.append("not shrunk: --max-side and --max-face-iod apply to photos only")
     entry.status, entry.bytes_after, entry.sha256_after = "fixed", len(out), _sha(out)
     return entry, out
 
@@ -373,7 +381,7 @@ def fix(
             files.append(FixedFile(label, None, "failed", error=f"cannot read it ({exc.strerror})"))
             continue
         if source.kind == "video":
-            entry, result = fix_video(label, data, Path(source.rel).suffix)
+            entry, result = fix_video(label, data, Path(source.rel).suffix, policy)
         else:
             entry, result = fix_one(label, data, policy, signer)
         rel = source.rel

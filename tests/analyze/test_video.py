@@ -246,3 +246,43 @@ def test_a_video_over_the_cap_is_read_in_part_and_says_so(tmp_path: Path) -> Non
     checks = {f["check"]: f for f in document["findings"] if f["asset"] and f["asset"].endswith("/film.mp4")}
     assert checks["identifiable_face"]["evidence"]["time_codes"][0] == "0:00"
     assert "the rest of the video was not checked" in checks["not_checked"]["evidence"]["reason"]
+
+
+def test_fix_blur_covers_faces_in_every_frame_and_keeps_the_sound(tmp_path: Path) -> None:
+    """--blur all re-encodes a video with every face covered: no sampled frame of the copy shows a face, the
+    frames without faces are unchanged in content, and its sound is copied packet for packet."""
+    import av
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    silent = videos.make(tmp_path / "silent.mp4", seconds=4, face_from=1.0, face_to=3.0)
+    source = folder / "assembly.mp4"
+    with av.open(str(silent)) as picture, av.open(str(source), "w") as target:
+        track = target.add_stream_from_template(picture.streams.video[0])
+        sound = target.add_stream("aac", rate=16000)
+        for packet in picture.demux(picture.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = track
+                target.mux(packet)
+        for k in range(64):  # four seconds of a quiet tone
+            tone = np.sin(np.arange(1000) * 0.05 + k * 50).astype(np.float32)[None, :] * 0.1
+            frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+            frame.rate, frame.pts = 16000, k * 1000
+            for packet in sound.encode(frame):
+                target.mux(packet)
+        for packet in sound.encode():
+            target.mux(packet)
+    result = CliRunner().invoke(main, ["fix", str(folder), "--out", str(tmp_path / "out"), "--blur", "all"])
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "out" / "assembly.mp4"
+    seen = [analyse(pixels, Thresholds()) for _, pixels in frames(copy, 0.5, 120, 600, 1920)]
+    original = [analyse(pixels, Thresholds()) for _, pixels in frames(source, 0.5, 120, 600, 1920)]
+    assert sum(bool(f) for f in original) >= 3 and not any(seen)  # the probe finds faces; none survive
+
+    def audio(path: Path) -> list[bytes]:
+        with av.open(str(path)) as c:
+            return [bytes(p) for p in c.demux(c.streams.audio[0]) if p.dts is not None]
+
+    assert audio(copy) == audio(source)
+    entry = json.loads((tmp_path / "out-manifest.json").read_text())["files"][0]
+    assert not entry["lossless"] and entry["faces_blurred"] >= 5 and "re-encoded" in entry["changes"][0]
