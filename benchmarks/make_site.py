@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--videos", type=int, default=0, help="videos on the first page (benchmarks/video.py's)")
+    parser.add_argument("--video-minutes", type=float, default=10.0)
     args = parser.parse_args()
     rng = random.Random(args.pages * 100_003 + args.images)
     out: Path = args.out
@@ -121,8 +123,18 @@ def main() -> None:
                 body += f'<a href="/pages/p{p:04d}.pdf">newsletter</a>'
         (out / page).write_text(f"<!doctype html><title>School page {p}</title><main>{body}</main>")
         links.append(f'<a href="/{page}">{p}</a>')
+    if args.videos:
+        from benchmarks.video import make as make_video
+
+        (out / "media").mkdir(exist_ok=True)
+        tags = []
+        for v in range(args.videos):
+            make_video(out / "media" / f"film-{v}.mp4", args.video_minutes, 720)
+            tags.append(f'<video src="/media/film-{v}.mp4" controls></video>')
+        (out / "pages/videos.html").write_text(f"<!doctype html><title>Films</title><main>{''.join(tags)}</main>")
+        links.append('<a href="/pages/videos.html">films</a>')
     (out / "index.html").write_text(f"<!doctype html><title>Big school</title>{''.join(links)}")
-    print(f"{out}: {args.pages} pages, {files} image files ({len(names)} photos)")
+    print(f"{out}: {args.pages} pages, {files} image files ({len(names)} photos), {args.videos} videos")
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ from auditor.demo import serve_directory
 HERE = Path(__file__).resolve().parent
 
 
-def make(size: int, cache: Path) -> Path:
-    site = cache / f"site-{size}"
+def make(size: int, cache: Path, videos: int = 0, minutes: float = 10.0) -> Path:
+    site = cache / (f"site-{size}" + (f"-v{videos}x{minutes:g}" if videos else ""))
     if not (site / "index.html").exists():
         subprocess.run(
             [
@@ -47,6 +47,10 @@ def make(size: int, cache: Path) -> Path:
                 str(max(10, size // 5)),
                 "--images",
                 str(size),
+                "--videos",
+                str(videos),
+                "--video-minutes",
+                str(minutes),
             ],
             check=True,
         )
@@ -201,12 +205,14 @@ def main() -> None:
         default=30.0,
         help="also audit the smallest site at this many requests/s (0: skip)",
     )
+    parser.add_argument("--videos", type=int, default=0, help="720p videos on each generated site")
+    parser.add_argument("--video-minutes", type=float, default=10.0)
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = []
     sizes = [int(s) for s in args.sizes.split(",")]
     for size in sizes:
-        site = make(size, args.cache)
+        site = make(size, args.cache, args.videos, args.video_minutes)
         with (
             serve_directory(site) as base,
             tempfile.TemporaryDirectory() as state,
@@ -233,7 +239,14 @@ def main() -> None:
                 "rescan_same_findings": again["finding_ids"] == row["finding_ids"],
                 "rescan_timings": {
                     k: again.get(k)
-                    for k in ("crawl_s", "analysis_s", "persons_s", "startup_and_report_s", "models_check_s")
+                    for k in (
+                        "crawl_s",
+                        "analysis_s",
+                        "persons_s",
+                        "startup_and_report_s",
+                        "models_check_s",
+                        "video_frames_s",
+                    )
                 },
             }
             del row["finding_ids"]
@@ -303,6 +316,17 @@ def main() -> None:
                 f"\nat {n['rate']:g} requests/s ({r['images']} images): {n['wall_s']} s in all, "
                 f"crawl {n['crawl_s']} s with faces read meanwhile, {n['analysis_after_crawl_s']} s of analysis "
                 f"after it; one stage after the other would take about {n['one_after_the_other_s']} s"
+            )
+    for r in rows:
+        if args.videos:
+            footage = args.videos * args.video_minutes * 60
+            frames_s = r.get("video_frames_s") or 0.0
+            again = r["rescan_timings"].get("video_frames_s")
+            print(
+                f"\nvideos ({r['images']} images): {args.videos} x {args.video_minutes:g} min at 720p; video stage "
+                f"{frames_s} s of {r['wall_s']} s ({frames_s / max(r['wall_s'], 0.1):.0%}), "
+                f"{footage / max(frames_s, 0.1):.0f} s of footage per second (sampled, not every frame); "
+                f"re-scan video stage {again} s"
             )
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]

@@ -136,6 +136,20 @@ class VideoFaces:
     stopped: str | None = None
     error: str | None = None
 
+    def to_cache(self) -> dict[str, Any]:
+        """Times and faces (boxes, landmarks, ages) and the redacted contact sheet: never the vectors."""
+        sheet = None if self.sheet is None else base64.b64encode(self.sheet).decode("ascii")
+        frames = [{"at": f.at, "faces": [face.to_cache() for face in f.faces]} for f in self.frames]
+        return {"video": frames, "sampled": self.sampled, "sheet": sheet}
+
+    @staticmethod
+    def from_cache(data: dict[str, Any], thresholds: Thresholds) -> VideoFaces:
+        frames = [
+            VideoFrame(f["at"], reclassify([Face.from_cache(x) for x in f["faces"]], thresholds)) for f in data["video"]
+        ]
+        sheet = data.get("sheet")
+        return VideoFaces(frames, data["sampled"], None if sheet is None else base64.b64decode(sheet))
+
 
 @dataclass(frozen=True, slots=True)
 class VideoJob:
@@ -151,6 +165,12 @@ class VideoJob:
 
 
 SHEET_SIDE = 480  # each frame kept for the contact sheet is this small: four of them cost under 3 MB
+VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces are measured at 1080p)
+
+
+def _video_key(key: str, job: VideoJob) -> str:
+    """The cache key of a video's frames: the models, and how it was sampled."""
+    return f"{key}|video|{job.every_s:g}|{job.max_frames}|{job.max_seconds:g}|{job.max_side}"
 
 
 def _video_of(job: VideoJob) -> tuple[str, VideoFaces | str]:
@@ -312,6 +332,7 @@ class FacePool:
         self._running = 0
         self.fed = 0
         self._job_paths: dict[str, Path] = {}
+        self._video_paths: dict[str, Path] = {}  # content hash -> the stored video, for frames described again
 
     def __enter__(self) -> FacePool:
         return self
@@ -417,12 +438,16 @@ class FacePool:
             return {(sha, index): group for sha, index, group in known}, []
         vectors: dict[persons.FaceKey, np.ndarray] = {}
         again = [sha for sha in pictures if len(found[sha].prints) != len(found[sha].faces)]  # from the cache
+        photos_again = [sha for sha in again if "@" not in sha]
         tasks = [
             (sha, str(self._job_paths[sha]), self.max_pixels, found[sha].faces, self.thresholds, self.choice)
-            for sha in again
+            for sha in photos_again
         ]
         pool = self._pool(len(tasks))
-        described = dict(zip(again, pool.map(_prints_of, tasks) if pool else map(_prints_of, tasks), strict=True))
+        described = dict(
+            zip(photos_again, pool.map(_prints_of, tasks) if pool else map(_prints_of, tasks), strict=True)
+        )
+        described.update(self._frame_prints([sha for sha in again if "@" in sha], found))
         for sha in pictures:
             prints = described.get(sha, found[sha].prints)
             for index, vector in enumerate(prints):
@@ -436,10 +461,43 @@ class FacePool:
 
     def videos(self, jobs: list[VideoJob]) -> dict[str, VideoFaces | str]:
         """Faces in the sampled frames of each video, one video per worker (each is seconds of work, so the pool
-        starts for a single one when there are two cores or more)."""
-        pool = self._pool(POOL_MIN_IMAGES) if jobs else None
-        results = pool.map(_video_of, jobs) if pool else map(_video_of, jobs)
-        return dict(results)
+        starts for a single one when there are two cores or more). An unchanged video's frames come from the
+        cache (their vectors, when the grouping needs them, are read again from those frames only)."""
+        found: dict[str, VideoFaces | str] = {}
+        todo = []
+        for job in jobs:
+            self._video_paths[job.sha256] = Path(job.path)
+            data = self.cache.get(job.sha256, _video_key(self.key, job)) if self.cache is not None else None
+            if data is not None and "video" in data:
+                found[job.sha256] = VideoFaces.from_cache(data, job.thresholds)
+            else:
+                todo.append(job)
+        pool = self._pool(POOL_MIN_IMAGES) if todo else None
+        computed = dict(pool.map(_video_of, todo) if pool else map(_video_of, todo))
+        if self.cache is not None:
+            for job in todo:
+                result = computed[job.sha256]
+                if not isinstance(result, str) and result.error is None and result.stopped is None:
+                    self.cache.put_all(_video_key(self.key, job), {job.sha256: result.to_cache()})
+        return {**found, **computed}
+
+    def _frame_prints(
+        self, keys: list[str], found: dict[str, PictureFaces]
+    ) -> dict[str, tuple[np.ndarray | None, ...]]:
+        """Vectors for video frames whose faces came from the cache: each video decoded again at those times only
+        (``video-sha@seconds`` keys); a frame that cannot be read again gets none (its faces stay ungrouped)."""
+        from auditor.analyze.video import UnreadableVideo, frame_at
+
+        out: dict[str, tuple[np.ndarray | None, ...]] = {}
+        for key in keys:
+            sha, at = key.split("@", 1)
+            path = self._video_paths.get(sha)
+            try:
+                pixels = frame_at(path, float(at), VIDEO_MAX_SIDE) if path is not None else None
+                out[key] = tuple(persons.describe(pixels, found[key].faces)) if pixels is not None else ()
+            except (UnreadableVideo, ValueError):
+                out[key] = ()
+        return out
 
     def faces_in(self, data: bytes) -> list[Face]:
         """Faces in a picture held in memory (an EXIF thumbnail), on a worker when there are workers, so this

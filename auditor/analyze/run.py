@@ -20,7 +20,7 @@ from typing import Any
 from auditor.analyze import provenance, xmp
 from auditor.analyze.documents import DocumentContent, UnreadableDocument, read_document
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
-from auditor.analyze.face_pool import FaceCache, FacePool, PictureFaces, VideoFaces, VideoJob
+from auditor.analyze.face_pool import VIDEO_MAX_SIDE, FaceCache, FacePool, PictureFaces, VideoFaces, VideoJob
 from auditor.analyze.faces import (
     PUPIL_WORDS,
     SCHOOL_WORDS,
@@ -44,7 +44,6 @@ from auditor.errors import CheckUnavailable
 from auditor.models import Finding, Person, PersonPhoto, TriageClass
 from auditor.store import AnalysisResults, Store
 
-VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces are measured at 1080p)
 VIDEO_BUDGET_S = 300.0  # seconds of work one video may take on a worker; sampling stops there and says so
 MINOR_CLASSES = ("likely_child", "possible_minor")
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs

@@ -105,7 +105,7 @@ def read_metadata(path: Path, max_pixels: int) -> VideoMetadata:
 
 
 def frames(
-    path: Path, every_s: float, max_frames: int, max_seconds: float, max_side: int
+    path: Path, every_s: float, max_frames: int, max_seconds: float, max_side: int, start: float = 0.0
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(time in seconds, RGB frame) every ``every_s`` seconds from the start, at most ``max_frames`` and only the
     first ``max_seconds``; a frame whose longer side exceeds ``max_side`` is scaled down to it. Each sample is
@@ -117,7 +117,7 @@ def frames(
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         base = float(stream.time_base) if stream.time_base else 1 / 90000
-        target, taken, last = 0.0, 0, -1.0
+        target, taken, last = start, 0, -1.0
         try:
             while taken < max_frames and target <= max_seconds:
                 if target > 0:
@@ -139,6 +139,13 @@ def frames(
                 target = max(target + every_s, at + every_s / 2)
         except (av.FFmpegError, ValueError) as exc:
             raise UnreadableVideo(f"damaged after {target:.0f} s ({str(exc).splitlines()[0][:200]})") from exc
+
+
+def frame_at(path: Path, at: float, max_side: int) -> np.ndarray | None:
+    """The frame :func:`frames` gave at ``at`` seconds (the first frame at or after it, at the same size)."""
+    for when, pixels in frames(path, 1.0, 1, at + 1.0, max_side, start=at):
+        return pixels if abs(when - at) < 0.01 else None
+    return None
 
 
 def timecode(seconds: float) -> str:

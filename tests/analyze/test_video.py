@@ -286,3 +286,31 @@ def test_fix_blur_covers_faces_in_every_frame_and_keeps_the_sound(tmp_path: Path
     assert audio(copy) == audio(source)
     entry = json.loads((tmp_path / "out-manifest.json").read_text())["files"][0]
     assert not entry["lossless"] and entry["faces_blurred"] >= 5 and "re-encoded" in entry["changes"][0]
+
+
+def test_a_rescan_reuses_a_videos_frames_and_still_groups_people(tmp_path: Path) -> None:
+    """The second scan of an unchanged video takes its frames from the history (no vectors are kept there); the set
+    of photos changed, so those frames are read again at their time codes to group people, and the video's person
+    is the new photo's person too."""
+    from tests.analyze import images
+
+    folder = tmp_path / "visit"
+    folder.mkdir()
+    (folder / "portrait.jpg").write_bytes(images.save(Image.fromarray(skimage.data.astronaut()), "JPEG", quality=90))
+    videos.make(folder / "tour.mp4", seconds=10, face_from=2.0, face_to=8.0)
+    args = ["check", str(folder), "--state", str(tmp_path / "state")]
+    CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o1")])
+    closer = Image.fromarray(skimage.data.astronaut()).crop((100, 0, 420, 320))  # a new recognisable photo
+    (folder / "closer.jpg").write_bytes(images.save(closer, "JPEG", quality=90))
+    CliRunner().invoke(main, [*args, "--out", str(tmp_path / "o2")])
+    first, second = (_findings(tmp_path / o) for o in ("o1", "o2"))
+    for found, names in ((first, {"portrait.jpg", "tour.mp4"}), (second, {"portrait.jpg", "closer.jpg", "tour.mp4"})):
+        (person,) = found["person_exposure"]
+        assert {p["url"].rsplit("/", 1)[-1] for p in person["evidence"]["pictures"]} == names
+    tour = [next(f for f in found["identifiable_face"] if f["asset"].endswith("tour.mp4")) for found in (first, second)]
+    assert tour[0]["evidence"]["time_codes"] == tour[1]["evidence"]["time_codes"] == ["0:02", "0:04", "0:06"]
+    import sqlite3
+
+    rows = sqlite3.connect(tmp_path / "state" / "history.sqlite3").execute("SELECT * FROM face_cache").fetchall()
+    cached = [json.loads(r[-1]) for r in rows if "|video|" in str(r)]
+    assert len(cached) == 1 and "prints" not in json.dumps(cached)  # frames and faces, never face vectors
