@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
+import skimage.data
 
 from auditor.crawl.robots import ai_crawler_tokens
 from auditor.pipeline import run_scan
@@ -76,6 +78,74 @@ def test_a_fully_reserved_site_has_no_ai_finding(make_config) -> None:  # type: 
     with site.serve() as base:
         document = run_scan(make_config(base + "/")).document
     assert [f for f in document["findings"] if f["check"] == "ai_training_not_reserved"] == []
+
+
+class _ProviderHosts(httpx.AsyncBaseTransport):
+    """The school on its loopback server as itself; the video providers' image hosts routed to the provider's
+    loopback server (the real hosts cannot be reached from a test)."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider, self.inner = httpx.URL(provider), httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        logical = request.url
+        if request.url.host in ("i.ytimg.com", "i.vimeocdn.com"):
+            request.url = request.url.copy_with(scheme="http", host=self.provider.host, port=self.provider.port)
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            request.url = logical
+
+
+@pytest.mark.parametrize("link_check", [True, False])
+def test_public_youtube_and_vimeo_videos_get_their_poster_read(make_config, link_check: bool) -> None:  # type: ignore[no-untyped-def]
+    """An embedded YouTube player and a Vimeo link: each is classified with one request, and a public one's poster
+    frame (the page's og:image, or YouTube's public thumbnail) is fetched once and read like any photo of the page.
+    With --no-link-check, nothing is requested from the providers at all."""
+    from PIL import Image
+
+    from auditor.crawl.netguard import NetGuard
+    from tests.analyze import images
+
+    face = images.save(Image.fromarray(skimage.data.astronaut()), "JPEG", quality=90)
+    provider = Site(
+        {
+            "/embed/abcdefghijk": Route("<html>player</html>"),
+            "/123456": Route(
+                '<html><meta property="og:image" content="https://i.vimeocdn.com/video/999-d_640"></html>'
+            ),
+            "/vi/abcdefghijk/hqdefault.jpg": Route(face, content_type="image/jpeg"),
+            "/video/999-d_640": Route(images.jpeg(), content_type="image/jpeg"),
+        }
+    )
+    page = (
+        "<iframe src='https://www.youtube.com/embed/abcdefghijk'></iframe><a href='https://vimeo.com/123456'>film</a>"
+    )
+    school = Site({"/": Route(page), "/robots.txt": Route("", status=404)})
+
+    async def resolve(host: str) -> list[str]:
+        public = {"i.ytimg.com": "142.250.1.1", "www.youtube.com": "142.250.1.2", "vimeo.com": "151.101.1.2"}
+        return [public.get(host, "151.101.1.1" if "vimeo" in host else host)]
+
+    with provider.serve() as provider_base, school.serve() as base:
+        document = run_scan(
+            make_config(base + "/", link_check=link_check, probe_directories=False),
+            share_transport=RouteTo(provider_base),
+            fetch_transport=_ProviderHosts(provider_base),
+            guard=NetGuard(resolve),
+        ).document
+    posters = {a["url"]: a for a in document["assets"] if "share_link" in a["found_via"]}
+    if not link_check:
+        assert posters == {} and sum(provider.hits.values()) == 0
+        return
+    assert set(posters) == {
+        "https://i.ytimg.com/vi/abcdefghijk/hqdefault.jpg",
+        "https://i.vimeocdn.com/video/999-d_640",
+    }
+    assert all(a["found_on"] == [base + "/"] and a["fetched"] for a in posters.values())
+    assert dict(provider.hits) == {path: 1 for path in provider.routes}  # one request each, never a stream
+    faces = [f for f in document["findings"] if f["check"] == "identifiable_face"]
+    assert [f["asset"] for f in faces] == ["https://i.ytimg.com/vi/abcdefghijk/hqdefault.jpg"]
 
 
 def test_share_links_are_classified_once_each_without_cookies(make_config) -> None:  # type: ignore[no-untyped-def]

@@ -70,7 +70,14 @@ class Crawler(Seeding, AssetFetching, Resources):
             self._stop_for_time()
             return
         await self._fetch_assets_and_originals()
-        await check_all(self.store, self.config, self.fetcher.guard, self.share_transport)
+        posters = await check_all(self.store, self.config, self.fetcher.guard, self.share_transport)
+        if posters:  # a public YouTube or Vimeo video's poster frame: one more image of the pages that embed it
+            found_on = {url: pages for url, *_, pages in self.store.share_links()}
+            with self.store.transaction():
+                for link, poster in posters:
+                    for page in found_on.get(link, []):
+                        self._add_asset(Discovery(poster, "image", "share_link"), page)
+            await self._fetch_pending_assets()
 
     def _stop_for_time(self) -> None:
         """The time budget is spent: what is left is recorded as skipped (the report says so; exit status 3)."""

@@ -8,7 +8,7 @@ status, the redirect target and a few provider-specific phrases; a folder's cont
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -46,6 +46,26 @@ class Classification:
     status: int | None
     redirect: str | None
     detail: str
+    poster: str | None = None  # a public video's poster frame (YouTube, Vimeo): read as an image of the site
+
+
+VIDEO_PROVIDERS = ("YouTube", "Vimeo")
+_OG_IMAGE = re.compile(
+    r"""<meta[^>]+(?:property|name)=["'](?:og:image|twitter:image)["'][^>]*content=["']([^"']+)["']""", re.I
+)
+_YOUTUBE_ID = re.compile(r"(?:youtu\.be/|/embed/|/shorts/|/live/|[?&]v=)([A-Za-z0-9_-]{11})")
+
+
+def poster_of(provider: Provider, url: str, body: str) -> str | None:
+    """The poster frame of a public YouTube or Vimeo video: the page's ``og:image`` when the one answer had it,
+    else (YouTube) the public thumbnail address its video id gives. Never the stream."""
+    if provider.name not in VIDEO_PROVIDERS:
+        return None
+    found = _OG_IMAGE.search(body)
+    if found is not None:
+        return try_normalize(urljoin(url, found.group(1)))
+    video = _YOUTUBE_ID.search(url) if provider.name == "YouTube" else None
+    return f"https://i.ytimg.com/vi/{video.group(1)}/hqdefault.jpg" if video else None
 
 
 @cache
@@ -125,7 +145,11 @@ async def classify(client: httpx.AsyncClient, url: str) -> Classification:
                         break
             location = response.headers.get("location") if response.is_redirect else None
             location = try_normalize(urljoin(url, location)) if location else None
-            return judge(provider, response.status_code, location, body[:MAX_BODY].decode("utf-8", "replace"))
+            text = body[:MAX_BODY].decode("utf-8", "replace")
+            verdict = judge(provider, response.status_code, location, text)
+            if verdict.access == "public":
+                verdict = replace(verdict, poster=poster_of(provider, url, text))
+            return verdict
         finally:
             await response.aclose()
     except HTTPX_ERRORS as exc:
@@ -134,15 +158,17 @@ async def classify(client: httpx.AsyncClient, url: str) -> Classification:
 
 async def check_all(
     store: Store, config: ScanConfig, guard: NetGuard, transport: httpx.AsyncBaseTransport | None = None
-) -> None:
+) -> list[tuple[str, str]]:
     """Classify every share link found and not checked yet (``--no-link-check``: all are ``unchecked``), one
-    anonymous request each, in URL order. ``transport`` routes the requests (tests only)."""
+    anonymous request each, in URL order. ``transport`` routes the requests (tests only). Returns the public
+    videos' posters as (share link, poster URL), for the crawl to fetch as images."""
     unchecked = store.unchecked_share_links()
+    posters: list[tuple[str, str]] = []
     if not unchecked:
-        return
+        return posters
     if not config.link_check:
         store.set_share_access(None, "unchecked", detail="not checked: --no-link-check")
-        return
+        return posters
     async with httpx.AsyncClient(
         headers={"User-Agent": config.user_agent},
         timeout=config.timeout,
@@ -153,3 +179,6 @@ async def check_all(
             refusal = await guard.refusal(url)
             result = Classification("unknown", None, None, refusal) if refusal else await classify(client, url)
             store.set_share_access(url, result.access, result.status, result.redirect, result.detail)
+            if result.poster is not None:
+                posters.append((url, result.poster))
+    return posters
