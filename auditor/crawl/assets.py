@@ -8,12 +8,21 @@ import asyncio
 
 from auditor.crawl.base import CrawlBase, origin_of
 from auditor.crawl.fetch import Response
-from auditor.crawl.hls import MAX_PLAYLIST_BYTES, Joined, NotPlayable, best_rendition, is_playlist, media_playlist
+from auditor.crawl.hls import (
+    MAX_PLAYLIST_BYTES,
+    Joined,
+    NotPlayable,
+    best_rendition,
+    dash_segments,
+    is_manifest,
+    is_playlist,
+    media_playlist,
+)
 from auditor.crawl.urls import try_normalize
 from auditor.errors import FetchError, TooLargeError
 from auditor.models import Discovery, FetchedAsset, PreviousCopy
 
-HLS_MAX_SECONDS = 120.0  # footage read from a stream: its first two minutes (a file is read whole, up to its cap)
+STREAM_MAX_SECONDS = 120.0  # footage read from a stream: its first two minutes (a file is read whole, up to its cap)
 
 
 class AssetFetching(CrawlBase):
@@ -83,11 +92,12 @@ class AssetFetching(CrawlBase):
                     self.store.add_error(url, "fetch", exc.reason)
             self._tick(errors=1)
             return
-        if video and response.status == 200 and response.path is not None and is_playlist(response.read(64)):
+        head = response.read(4096) if video and response.status == 200 and response.path is not None else b""
+        if is_playlist(head) or is_manifest(head):
             try:
                 response = await self._stream(url, response)
             except (FetchError, NotPlayable) as exc:
-                reason = exc.reason if isinstance(exc, FetchError) else f"an HLS stream that was not read: {exc}"
+                reason = exc.reason if isinstance(exc, FetchError) else f"a video stream that was not read: {exc}"
                 with self.store.transaction():
                     self.store.set_asset_state(url, "error")
                     self.store.add_error(url, "fetch", reason)
@@ -105,17 +115,23 @@ class AssetFetching(CrawlBase):
         self._tick(assets=1)
 
     async def _stream(self, url: str, playlist: Response) -> Response:
-        """An HLS playlist's best rendition's first segments, joined into one file (see :mod:`auditor.crawl.hls`);
+        """An HLS playlist's or DASH manifest's best rendition's first segments, joined into one file (see
+        :mod:`auditor.crawl.hls`);
         kept under the playlist's URL, as what a visitor's player shows."""
         assert playlist.path is not None
         folder = playlist.path.parent
-        text = playlist.read(MAX_PLAYLIST_BYTES).decode("utf-8", "replace")
+        body = playlist.read(MAX_PLAYLIST_BYTES)
         base = playlist.final_url
         playlist.discard()
-        variant = best_rendition(text, base)
-        if variant is not None:
-            text, base = await self._playlist_text(variant), variant
-        media = media_playlist(text, base, min(self.config.video_max_seconds, HLS_MAX_SECONDS))
+        seconds = min(self.config.video_max_seconds, STREAM_MAX_SECONDS)
+        if is_manifest(body[:4096]):
+            media = dash_segments(body, base, seconds)
+        else:
+            text = body.decode("utf-8", "replace")
+            variant = best_rendition(text, base)
+            if variant is not None:
+                text, base = await self._playlist_text(variant), variant
+            media = media_playlist(text, base, seconds)
         joined = Joined(folder)
         try:
             for part in [*([media.init] if media.init else []), *(u for u, _ in media.segments)]:

@@ -1,11 +1,12 @@
-"""HLS playlists (``.m3u8``): the video a streaming player would show, as one file the analysis can read.
+"""Streams (HLS ``.m3u8`` playlists, DASH ``.mpd`` manifests): the video a streaming player would show, as one file
+the analysis can read.
 
 A master playlist lists renditions; the one with the most pixels (then the highest bandwidth) is taken, because the
 exposure is the best picture anyone can download. Its media playlist's first segments, up to ``max_seconds`` of
 footage and ``max_bytes``, are fetched (each through the same robots and scope rules as any asset) and joined after
 its initialisation segment (``EXT-X-MAP``) into one MPEG-TS or fragmented-MP4 file. An encrypted stream
-(``EXT-X-KEY`` other than ``NONE``) is not read: it is reported, never taken as clean. DASH manifests (``.mpd``) are
-not read yet (the note of issue 16 says so).
+(``EXT-X-KEY`` other than ``NONE``) is not read: it is reported, never taken as clean. DASH is read the same way
+(:func:`dash_segments`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 MAX_PLAYLIST_BYTES = 1024 * 1024
@@ -109,3 +111,135 @@ class Joined:
     def discard(self) -> None:
         self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+# DASH (``.mpd``): the same idea for an MPEG-DASH manifest. Only the first period's video representations are
+# read; SegmentTemplate ($Number$ with a duration, or a SegmentTimeline), SegmentList and a single-file BaseURL
+# are understood. Protected content (ContentProtection) is reported, not read.
+_TEMPLATE_FIELD = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time)(%0(\d+)d)?\$")
+
+
+def is_manifest(head: bytes) -> bool:
+    return b"<MPD" in head[:4096]
+
+
+def _local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1]
+
+
+def _children(element: Any, name: str) -> list[Any]:
+    return [c for c in element if isinstance(c.tag, str) and _local(c.tag) == name]
+
+
+def _expand(template: str, representation: str, bandwidth: str, number: int | None, time: int | None) -> str:
+    def field(match: re.Match[str]) -> str:
+        kind, width = match.group(1), int(match.group(3) or 0)
+        value: str | int = {"RepresentationID": representation, "Bandwidth": bandwidth}.get(kind, "")
+        if kind == "Number":
+            value = number or 0
+        elif kind == "Time":
+            value = time or 0
+        return f"{value:0{width}d}" if isinstance(value, int) else str(value)
+
+    return _TEMPLATE_FIELD.sub(field, template).replace("$$", "$")
+
+
+def _seconds(text: str | None) -> float:
+    """``PT1H2M3.5S`` → seconds (0 when absent or unreadable)."""
+    match = re.fullmatch(r"P(?:\d+D)?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", text or "")
+    if match is None:
+        return 0.0
+    hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + secs
+
+
+def dash_segments(data: bytes, base: str, max_seconds: float) -> MediaPlaylist:
+    """The largest video representation's initialisation segment and first segments covering ``max_seconds``."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data[:MAX_PLAYLIST_BYTES], parser)
+    except etree.XMLSyntaxError as exc:
+        raise NotPlayable(f"not a readable DASH manifest ({exc})") from exc
+    if root is None or _local(root.tag) != "MPD":
+        raise NotPlayable("not a DASH manifest")
+    period = next(iter(_children(root, "Period")), None)
+    if period is None:
+        raise NotPlayable("a DASH manifest with no period")
+    url = base
+    for holder in (root, period):
+        for element in _children(holder, "BaseURL"):
+            url = urljoin(url, (element.text or "").strip())
+    total = _seconds(root.get("mediaPresentationDuration"))
+    best: tuple[int, int, Any, Any, str] | None = None
+    for adaptation in _children(period, "AdaptationSet"):
+        kind = (adaptation.get("contentType") or adaptation.get("mimeType") or "").lower()
+        for representation in _children(adaptation, "Representation"):
+            mime = (representation.get("mimeType") or kind).lower()
+            if "video" not in mime and "video" not in kind:
+                continue
+            if _children(adaptation, "ContentProtection") or _children(representation, "ContentProtection"):
+                raise NotPlayable("a protected (DRM) stream: its pictures cannot be read here")
+            width, height = int(representation.get("width") or 0), int(representation.get("height") or 0)
+            bandwidth = int(representation.get("bandwidth") or 0)
+            where = url
+            for holder in (adaptation, representation):
+                for element in _children(holder, "BaseURL"):
+                    where = urljoin(where, (element.text or "").strip())
+            candidate = (width * height, bandwidth, adaptation, representation, where)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+    if best is None:
+        raise NotPlayable("a DASH manifest with no video representation")
+    _, bandwidth, adaptation, representation, where = best
+    rep_id, rate = representation.get("id") or "", str(bandwidth)
+    found = MediaPlaylist()
+    template = next(
+        iter(_children(representation, "SegmentTemplate") or _children(adaptation, "SegmentTemplate")), None
+    )
+    listing = next(iter(_children(representation, "SegmentList") or _children(adaptation, "SegmentList")), None)
+    if template is not None:
+        init = template.get("initialization")
+        found.init = urljoin(where, _expand(init, rep_id, rate, None, None)) if init else None
+        media = template.get("media") or ""
+        timescale = int(template.get("timescale") or 1)
+        number = int(template.get("startNumber") or 1)
+        timeline = next(iter(_children(template, "SegmentTimeline")), None)
+        spans: list[tuple[int, int]] = []  # (start time, duration) in timescale units
+        if timeline is not None:
+            clock = 0
+            for s in _children(timeline, "S"):
+                clock = int(s.get("t") or clock)
+                for _ in range(int(s.get("r") or 0) + 1):
+                    spans.append((clock, int(s.get("d") or 0)))
+                    clock += int(s.get("d") or 0)
+                    if len(spans) >= MAX_SEGMENTS:
+                        break
+        else:
+            step = int(template.get("duration") or 0)
+            if step <= 0:
+                raise NotPlayable("a SegmentTemplate with neither a duration nor a timeline")
+            count = int(min(MAX_SEGMENTS, max(1, (total * timescale) // step + 1 if total else MAX_SEGMENTS)))
+            spans = [(k * step, step) for k in range(count)]
+        seconds = 0.0
+        for k, (start, length) in enumerate(spans):
+            if seconds >= max_seconds or (total and start / timescale >= total):
+                break
+            found.segments.append((urljoin(where, _expand(media, rep_id, rate, number + k, start)), length / timescale))
+            seconds += length / timescale
+    elif listing is not None:
+        init = next(iter(_children(listing, "Initialization")), None)
+        found.init = urljoin(where, init.get("sourceURL")) if init is not None and init.get("sourceURL") else None
+        each = int(listing.get("duration") or 0) / int(listing.get("timescale") or 1)
+        seconds = 0.0
+        for segment in _children(listing, "SegmentURL"):
+            if seconds >= max_seconds or len(found.segments) >= MAX_SEGMENTS:
+                break
+            found.segments.append((urljoin(where, segment.get("media") or ""), each))
+            seconds += each or max_seconds  # no duration given: one segment at a time, all that is read
+    else:
+        found.segments.append((where, total))  # one file (SegmentBase): read up to the size limit
+    if not found.segments:
+        raise NotPlayable("a DASH manifest with no segments")
+    return found

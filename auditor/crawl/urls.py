@@ -18,7 +18,7 @@ DOCUMENT_EXTENSIONS = frozenset("pdf doc docx xls xlsx ppt pptx odt ods odp rtf 
 RESOURCE_EXTENSIONS = frozenset("js mjs cjs css json".split())
 # Videos are fetched (up to --max-video-bytes) and analysed: container metadata and sampled frames.
 VIDEO_EXTENSIONS = frozenset("mp4 m4v mov webm mkv avi 3gp".split())
-STREAM_EXTENSIONS = frozenset(["m3u8"])  # HLS playlists: the crawl fetches their first segments (crawl/hls.py)
+STREAM_EXTENSIONS = frozenset(["m3u8", "mpd"])  # HLS/DASH: the crawl fetches their first segments (crawl/hls.py)
 # Never fetched: audio, archives, fonts, executables. They cannot be analysed and can be huge.
 OTHER_EXTENSIONS = frozenset(
     "wmv mp3 m4a wav ogg oga flac zip rar 7z gz tgz bz2 xz tar exe msi dmg iso apk "

@@ -314,3 +314,35 @@ def test_a_rescan_reuses_a_videos_frames_and_still_groups_people(tmp_path: Path)
     rows = sqlite3.connect(tmp_path / "state" / "history.sqlite3").execute("SELECT * FROM face_cache").fetchall()
     cached = [json.loads(r[-1]) for r in rows if "|video|" in str(r)]
     assert len(cached) == 1 and "prints" not in json.dumps(cached)  # frames and faces, never face vectors
+
+
+def test_a_dash_manifest_is_read_like_an_hls_stream(tmp_path: Path) -> None:
+    """FFmpeg's own DASH output (SegmentTemplate, init segment, fMP4 chunks): the chunks are fetched and joined
+    after the init segment and read; a protected manifest is reported, not read."""
+    folder = videos.dash(tmp_path / "dash").parent
+    routes = {
+        f"/dash/{p.name}": Route(
+            p.read_bytes(), content_type="application/dash+xml" if p.suffix == ".mpd" else "video/mp4"
+        )
+        for p in folder.iterdir()
+    }
+    protected = (
+        (folder / "manifest.mpd")
+        .read_text()
+        .replace(
+            "<Representation", '<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011"/><Representation', 1
+        )
+    )
+    routes["/locked/manifest.mpd"] = Route(protected, content_type="application/dash+xml")
+    page = "<video src='/dash/manifest.mpd'></video><video src='/locked/manifest.mpd'></video>"
+    routes |= {"/": Route(page), "/robots.txt": Route("", status=404)}
+    site = Site(routes)
+    with site.serve() as base:
+        args = ["scan", base + "/", "--out", str(tmp_path / "o"), "--no-state", "--render", "never", "--rate", "200"]
+        CliRunner().invoke(main, args)
+    assert all(site.hits[p] == 1 for p in routes if p.startswith("/dash/"))
+    document = json.loads((tmp_path / "o" / "findings.json").read_text())
+    faces = {f["asset"].split("/", 3)[-1]: f for f in document["findings"] if f["check"] == "identifiable_face"}
+    assert faces["dash/manifest.mpd"]["evidence"]["time_codes"] == ["0:02"]
+    locked = [e for e in document["errors"] if e["url"].endswith("/locked/manifest.mpd")]
+    assert locked and "protected" in locked[0]["message"]
