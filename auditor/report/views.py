@@ -324,6 +324,7 @@ def build(
             "pages": len(document["pages"]),
             "images": sum(a["type"] == "image" for a in document["assets"]),
             "documents": sum(a["type"] == "document" for a in document["assets"]),
+            "videos": sum(a["type"] == "video" for a in document["assets"]),
             "images_with_faces": sum(bool(a.get("faces")) for a in document["assets"]),
             "faces": len(faces),
             "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
