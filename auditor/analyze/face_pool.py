@@ -162,6 +162,14 @@ class VideoJob:
     budget_s: float  # seconds of work this video may take; sampling stops there and says so
     thresholds: Thresholds
     choice: FaceModelChoice
+    duration_s: float | None = None  # what the container says: the samples are spread over all of it
+
+    @property
+    def interval(self) -> float:
+        """Seconds between samples: ``every_s``, or wider so that ``max_frames`` samples cover the whole video (up
+        to ``max_seconds``): a long film is looked at from start to end, never only in its first minutes."""
+        span = min(self.duration_s or 0.0, self.max_seconds)
+        return max(self.every_s, span / self.max_frames if self.max_frames else self.every_s)
 
 
 SHEET_SIDE = 480  # each frame kept for the contact sheet is this small: four of them cost under 3 MB
@@ -170,7 +178,7 @@ VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces a
 
 def _video_key(key: str, job: VideoJob) -> str:
     """The cache key of a video's frames: the models, and how it was sampled."""
-    return f"{key}|video|{job.every_s:g}|{job.max_frames}|{job.max_seconds:g}|{job.max_side}"
+    return f"{key}|video|{job.interval:g}|{job.max_frames}|{job.max_seconds:g}|{job.max_side}"
 
 
 def _video_of(job: VideoJob) -> tuple[str, VideoFaces | str]:
@@ -184,7 +192,7 @@ def _video_of(job: VideoJob) -> tuple[str, VideoFaces | str]:
     sheet: list[tuple[tuple[int, float], float, Image.Image, list[tuple[float, float, float, float]]]] = []
     sampled, stopped = 0, None
     try:
-        for at, pixels in frames(Path(job.path), job.every_s, job.max_frames, job.max_seconds, job.max_side):
+        for at, pixels in frames(Path(job.path), job.interval, job.max_frames, job.max_seconds, job.max_side):
             if time.monotonic() - started > job.budget_s:
                 stopped = f"sampling stopped at {at:.0f} s: the video took over its {job.budget_s:.0f} s budget"
                 break

@@ -285,6 +285,7 @@ class _Watched:
     meta: dict[str, VideoMetadata]
     context: dict[str, str]
     found: dict[str, VideoFaces | str]
+    jobs: dict[str, VideoJob]
 
 
 def _watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[str, str, VideoMetadata]]) -> _Watched:
@@ -295,8 +296,8 @@ def _watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[
         urls.setdefault(sha256, []).append(url)
         meta[sha256] = read_meta
     context = {sha: _group_context([_context(store, config, u) for u in group]) for sha, group in urls.items()}
-    jobs = [
-        VideoJob(
+    jobs = {
+        sha: VideoJob(
             sha,
             str(store.asset_path(group[0], sha)),
             config.video_every_s,
@@ -306,10 +307,11 @@ def _watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[
             VIDEO_BUDGET_S,
             pool.thresholds.for_context(context[sha]),
             pool.choice,
+            meta[sha].duration_s,
         )
         for sha, group in sorted(urls.items())
-    ]
-    return _Watched(urls, meta, context, pool.videos(jobs))
+    }
+    return _Watched(urls, meta, context, pool.videos(list(jobs.values())), jobs)
 
 
 def _frame_key(sha256: str, at: float) -> str:
@@ -344,13 +346,15 @@ def _video_findings(
         faces = best[1] if best else []
         if result.sheet is not None:
             results.redacted[sha256] = result.sheet
-        duration = watched.meta[sha256].duration_s or 0.0
+        job = watched.jobs[sha256]
+        covered = min(watched.meta[sha256].duration_s or 0.0, job.max_seconds)
         extra = {
             "frame_time": None if best is None else timecode(best[0]),
             "time_codes": [timecode(at) for at, _ in frames],
             "frames_sampled": result.sampled,
             "frames_with_faces": len(frames),
-            "sampled_seconds": round(min(duration, frames[-1][0] if result.stopped and frames else duration), 1),
+            "sampled_seconds": round(min(covered, frames[-1][0]) if result.stopped and frames else covered, 1),
+            "sample_interval_s": round(job.interval, 2),
         }
         for url in watched.urls[sha256]:
             results.faces.append((url, json.dumps([f.as_dict() for f in faces])))

@@ -74,7 +74,8 @@ COMMON_EVIDENCE: dict[str, dict[str, Any]] = {
     # A face finding about a video: the frame whose faces are reported, and every sampled frame showing a face.
     "frame_time": string(nullable=True, description="video: the time code (m:ss) of the frame the faces are from"),
     "time_codes": array(string(), "video: the time codes of every sampled frame with a face"),
-    "frames_sampled": integer(description="video: frames looked at (one every 2 s by default, at most 120)"),
+    "frames_sampled": integer(description="video: frames looked at (every 2 s, or wider so 120 cover the video)"),
+    "sample_interval_s": number(description="video: seconds between sampled frames"),
     "frames_with_faces": integer(description="video: sampled frames showing at least one face"),
     "sampled_seconds": number(description="video: how many seconds of the video the samples cover"),
 }
