@@ -65,6 +65,7 @@ class ScanConfig:
     minor_below: float = 29.0
     allow_private: bool = False
     state_dir: Path | None = None  # scan history (None: no history kept)
+    decisions_file: Path | None = None  # auditor accept's decisions (default: decisions.json in the state folder)
     redact: bool = True
     show_names: bool = False  # flag faces whose age estimate is below this (see benchmarks/faces.py)
     models_dir: Path | None = None
@@ -79,4 +80,5 @@ class ScanConfig:
         data["allow_hosts"] = list(self.allow_hosts)
         data["models_dir"] = str(self.models_dir) if self.models_dir else None
         data["state_dir"] = str(self.state_dir) if self.state_dir else None
+        data["decisions_file"] = str(self.decisions_file) if self.decisions_file else None
         return data

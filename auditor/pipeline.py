@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from auditor.crawl.netguard import NetGuard
 from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
 from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from auditor.decisions import load as load_decisions
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError
 from auditor.history import History, scan_key
 from auditor.progress import NullProgress, Progress
@@ -241,7 +242,8 @@ def _finish(store: Store, config: ScanConfig, resumed: bool, history: History | 
     with itself (which would report nothing as new)."""
     store.set_meta("finished_at", _now())
     store.remove_unused_blobs()
-    options = ReportOptions(redact=config.redact, show_names=config.show_names)
+    decided = tuple(load_decisions(config.decisions_file))
+    options = ReportOptions(redact=config.redact, show_names=config.show_names, decisions=decided)
     key = scan_key(store.get_meta("seeds") or [])
     if store.get_meta("finishing"):
         previous = store.get_meta("history_previous")
@@ -264,6 +266,9 @@ def rerender(out: Path, options: ReportOptions) -> ScanOutcome:
     try:
         if not store.get_meta("complete"):
             raise ConfigError(f"{out}: the scan there is unfinished; run the same scan command to resume it")
+        recorded = (store.get_meta("config") or {}).get("decisions_file")
+        if not options.decisions and recorded:  # the decisions the scan used, as they stand now
+            options = replace(options, decisions=tuple(load_decisions(Path(recorded))))
         document, report = write_all(store, out, options, store.get_meta("history_previous"))
         return ScanOutcome(document, out / "findings.json", report, False)
     finally:

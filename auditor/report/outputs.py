@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.decisions import Decision
+from auditor.decisions import apply as apply_decisions
 from auditor.errors import ContractError
 from auditor.report import exports, findings_json, html
 from auditor.report.thumbnails import data_uri, thumbnail_uri
@@ -17,6 +19,7 @@ from auditor.store import Store
 class ReportOptions:
     redact: bool = True
     show_names: bool = False
+    decisions: tuple[Decision, ...] = ()  # auditor accept's records, applied to the findings before anything is written
 
 
 def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[str, str]:
@@ -53,6 +56,7 @@ def write_all(
     document = findings_json.build(store)
     if history is not None:
         document = history_annotate(document, history)
+    document = apply_decisions(document, list(options.decisions))
     broken: ContractError | None = None
     try:
         findings_json.write_document(document, out)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.checks import REGISTRY
+from auditor.decisions import counted
 from auditor.models import SEVERITIES
 from auditor.report.masking import Masker, mask_name, masker_for
 
@@ -90,6 +91,8 @@ def _finding_view(finding: dict[str, Any]) -> dict[str, Any]:
         "evidence_rows": _evidence_rows(finding["evidence"]),
         "check_name": _name(finding["check"]),
         "status": finding.get("status", ""),
+        "accepted": finding.get("accepted"),
+        "acceptance_lapsed": finding.get("acceptance_lapsed"),
     }
 
 
@@ -285,7 +288,8 @@ def build(
         "show_names": show_names,
         "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
         "check_counts": [(_name(c), c, len(by_check[c])) for c in REGISTRY if by_check.get(c)],
-        "top_fixes": top_fixes(document["findings"]),
+        "top_fixes": top_fixes(counted(document["findings"])),  # an accepted finding needs no fixing
+        "accepted_count": sum(bool(f.get("accepted")) for f in document["findings"]),
         "trend": history,
         "complete": document["scan"]["complete"],
         "incomplete_reasons": document["scan"].get("incomplete_reasons", []),
