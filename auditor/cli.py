@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
@@ -181,6 +182,17 @@ def analysis_options(func: F) -> F:
         ),
         click.option("--show-names", is_flag=True, help="Show names found in full in the report (masked by default)."),
         click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["json", "sarif", "junit"]),
+            help="Also print the findings on standard output: findings.json, SARIF 2.1.0 (code-scanning "
+            "dashboards) or JUnit XML (CI test reports). The report: line then goes to standard error.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="No progress lines; only warnings, errors and the result."),
+        click.option(
+            "--verbose", "-v", is_flag=True, help="A timestamped progress line every second, even on a terminal."
+        ),
+        click.option(
             "--max-video-bytes",
             default=500 * 1024 * 1024,
             show_default=True,
@@ -210,10 +222,15 @@ def analysis_options(func: F) -> F:
 
 @dataclass(frozen=True, slots=True)
 class Gate:
-    """What makes the exit status non-zero for cron/CI (see the README's exit codes)."""
+    """What makes the exit status non-zero for cron/CI (see the README's exit codes), and what the run prints:
+    ``output_format`` puts the findings on standard output (json, sarif, junit); ``quiet`` prints no progress;
+    ``verbose`` prints a timestamped log line every second, on a terminal too."""
 
     fail_on: str | None = None
     fail_on_new: str | None = None
+    output_format: str | None = None
+    quiet: bool = False
+    verbose: bool = False
 
 
 def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
@@ -225,7 +242,13 @@ def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
         options["redact"] = True
     chosen, no_state = options.pop("state_dir", None), options.pop("no_state")
     state = None if no_state else chosen or default_state_dir()
-    gate = Gate(options.pop("fail_on"), options.pop("fail_on_new"))
+    gate = Gate(
+        options.pop("fail_on"),
+        options.pop("fail_on_new"),
+        options.pop("output_format", None),
+        options.pop("quiet", False),
+        options.pop("verbose", False),
+    )
     options["site_location"] = _site_location(options["site_location"])
     decided = decisions.path_for(state, options.pop("decisions", None))
     try:
@@ -264,7 +287,8 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
 def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[Path] | None = None) -> None:
     from auditor.pipeline import run_check, run_scan
 
-    progress = for_terminal()
+    site = ", ".join(urlsplit(s).netloc or s for s in config.seeds) or "local files"
+    progress = for_terminal(site, quiet=gate.quiet, verbose=gate.verbose)
     try:
         if check_paths is not None:
             outcome = run_check(check_paths, config, progress)
@@ -281,9 +305,14 @@ def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[
     finally:
         if isinstance(progress, RichProgress):
             progress.stop()
-    _summary(outcome.document)
+    if not gate.quiet:
+        _summary(outcome.document)
     click.echo(f"findings: {outcome.findings_path}", err=True)
-    click.echo(f"report: {outcome.report_path}")
+    click.echo(f"report: {outcome.report_path}", err=gate.output_format is not None)
+    if gate.output_format is not None:
+        from auditor.report.formats import render
+
+        click.echo(render(outcome.document, gate.output_format))
     status = _exit_status(outcome.document, gate)
     if status:
         sys.exit(status)
@@ -462,7 +491,15 @@ def demo(out: Path, **options: Any) -> None:
 @click.option("--browser", metavar="PATH", help="Chromium executable for --pdf.")
 @click.option("--no-redact", is_flag=True, help="Do not blur faces in the thumbnails (warns).")
 @click.option("--show-names", is_flag=True, help="Show names in full.")
-def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_names: bool) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "sarif", "junit"]),
+    help="Also print the findings on standard output (see scan --format).",
+)
+def report(
+    out: Path, pdf: bool, browser: str | None, no_redact: bool, show_names: bool, output_format: str | None
+) -> None:
     """Re-render findings.json, the CSV exports and report.html from a finished scan's store (no network).
 
     Edit templates/ and run this again to see the change.
@@ -484,7 +521,11 @@ def report(out: Path, pdf: bool, browser: str | None, no_redact: bool, show_name
         click.echo(f"internal error: {exc}", err=True)
         sys.exit(4)
     _summary(outcome.document)
-    click.echo(f"report: {outcome.report_path}")
+    click.echo(f"report: {outcome.report_path}", err=output_format is not None)
+    if output_format is not None:
+        from auditor.report.formats import render
+
+        click.echo(render(outcome.document, output_format))
 
 
 @main.command()

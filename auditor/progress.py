@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import click
@@ -37,18 +38,36 @@ class NullProgress:
         pass
 
 
-def for_terminal() -> Progress:
-    """A live status line on a terminal, plain log lines elsewhere (cron mail, CI logs)."""
-    return RichProgress() if sys.stderr.isatty() else LogProgress()
+def for_terminal(site: str = "", quiet: bool = False, verbose: bool = False) -> Progress:
+    """A live status line on a terminal, plain timestamped log lines elsewhere (cron mail, CI logs); ``quiet``:
+    nothing but warnings; ``verbose``: log lines every second, on a terminal too."""
+    if quiet:
+        return QuietProgress()
+    if verbose:
+        return LogProgress(every=1.0, site=site)
+    return RichProgress() if sys.stderr.isatty() else LogProgress(site=site)
+
+
+class QuietProgress(NullProgress):
+    """No progress; a message worth showing (a warning) still goes to stderr."""
+
+    def log(self, message: str) -> None:
+        click.echo(message, err=True)
 
 
 class LogProgress:
     """Plain lines on stderr, at most one every few seconds: suits cron mail and CI logs."""
 
-    def __init__(self, every: float = 5.0) -> None:
+    def __init__(self, every: float = 5.0, site: str = "") -> None:
         self.every = every
+        self.site = site
         self._last = 0.0
         self._start = time.monotonic()
+
+    def _prefix(self) -> str:
+        """When and which site: a cron mail or CI log that holds several scans can be read line by line."""
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{stamp} {self.site} " if self.site else f"{stamp} "
 
     def update(self, counters: Counters) -> None:
         now = time.monotonic()
@@ -56,12 +75,13 @@ class LogProgress:
             self._last = now
             rate = counters.requests / max(now - self._start, 1e-6)
             click.echo(
-                f"pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  {rate:.1f} req/s",
+                f"{self._prefix()}pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  "
+                f"{rate:.1f} req/s",
                 err=True,
             )
 
     def log(self, message: str) -> None:
-        click.echo(message, err=True)
+        click.echo(self._prefix() + message, err=True)
 
 
 class RichProgress:
