@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -86,6 +86,19 @@ def crawl_options(func: F) -> F:
             "--contact",
             metavar="URL",
             help="A URL or e-mail address put in the User-Agent so the sites' admins can reach you.",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="PATTERN",
+            help="Do not crawl pages whose URL matches this pattern (shell-style, e.g. '*/calendar/*'; "
+            "repeatable). Recorded in the report's settings.",
+        ),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="PATTERN",
+            help="Crawl only pages whose URL matches one of these patterns (the starting pages always).",
         ),
         click.option(
             "--user-agent",
@@ -231,6 +244,7 @@ class Gate:
     output_format: str | None = None
     quiet: bool = False
     verbose: bool = False
+    ungated: tuple[str, ...] = ()  # checks whose findings never fail a gate ([checks.ID] gate = false)
 
 
 def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
@@ -250,6 +264,12 @@ def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
         options.pop("verbose", False),
     )
     options["site_location"] = _site_location(options["site_location"])
+    policy = click.get_current_context().find_root().obj or {}
+    checks = policy.get("checks")
+    if checks is not None:
+        options["check_severity"] = dict(checks.severity)
+        options["ungated_checks"] = tuple(sorted(checks.ungated))
+        gate = replace(gate, ungated=tuple(sorted(checks.ungated)))
     decided = decisions.path_for(state, options.pop("decisions", None))
     try:
         decisions.load(decided)  # a broken decisions file stops the run before the crawl, not after it
@@ -269,7 +289,9 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
     reasons = scan.get("incomplete_reasons", [])
     for reason in reasons:
         click.echo(f"incomplete: {reason['message']}", err=True)
-    findings = decisions.counted(document["findings"])  # an accepted finding no longer fails the gate
+    findings = [  # an accepted finding, or one of a check the settings keep out of the gates, does not fail it
+        f for f in decisions.counted(document["findings"]) if f["check"] not in gate.ungated
+    ]
     if gate.fail_on and any(_worse_or_equal(f["severity"], gate.fail_on) for f in findings):
         click.echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
         return 1
@@ -338,15 +360,34 @@ def _summary(document: dict[str, Any]) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="exposure-auditor")
-def main() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Settings file [default: ./auditor.toml, or [tool.auditor] in ./pyproject.toml]; flags override it.",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
     """Exposure Auditor: which of our public photos could be harvested, and what do we fix first?
 
     Runs on your own machine against your own organization's sites. Nothing from a scan leaves the machine.
     """
+    from auditor import config_file
+
+    path = config_path or config_file.find(Path.cwd())
+    ctx.obj = {"checks": config_file.ChecksPolicy(), "settings": None}
+    if path is None:
+        return
+    try:
+        data = config_file.read(path)
+        ctx.default_map = config_file.default_map(path, data, main)
+        ctx.obj = {"checks": config_file.checks_policy(path, data), "settings": path}
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
 
 
 @main.command()
-@click.argument("urls", nargs=-1, required=True)
+@click.argument("urls", nargs=-1)
 @click.option(
     "--out",
     "out",
@@ -407,6 +448,8 @@ def scan(
     Pages are crawled only on the hosts of URLS and --allow-host; images and documents those pages use are
     fetched wherever they are hosted. Writes OUT/findings.json, OUT/findings.csv and OUT/report.html.
     """
+    if not urls:
+        raise UserError("give the URLs of your sites, or list them as seeds in auditor.toml")
     fields, gate = _analysis(_identity(options))
     seeds = tuple(dict.fromkeys(_seed(u, fields["timeout"], fields["user_agent"]) for u in urls))
     config = ScanConfig(

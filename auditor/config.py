@@ -66,6 +66,10 @@ class ScanConfig:
     allow_private: bool = False
     state_dir: Path | None = None  # scan history (None: no history kept)
     decisions_file: Path | None = None  # auditor accept's decisions (default: decisions.json in the state folder)
+    check_severity: dict[str, str] = field(default_factory=dict)  # [checks.ID] severity in auditor.toml
+    ungated_checks: tuple[str, ...] = ()  # [checks.ID] gate = false in auditor.toml
+    include: tuple[str, ...] = ()  # page URL patterns: only these are crawled (seeds always)
+    exclude: tuple[str, ...] = ()  # page URL patterns never crawled
     redact: bool = True
     show_names: bool = False  # flag faces whose age estimate is below this (see benchmarks/faces.py)
     models_dir: Path | None = None

@@ -80,7 +80,12 @@ def make_renderer(config: ScanConfig) -> Renderer | None:
     executable = find_browser(config.browser)
     if config.browser and executable is None:
         raise ConfigError(f"--browser {config.browser}: not a browser (no executable file at that path)")
-    return Renderer(Scope(config.seeds, config.allow_hosts), executable, config.render_timeout, config.user_agent)
+    return Renderer(
+        Scope(config.seeds, config.allow_hosts, config.include, config.exclude),
+        executable,
+        config.render_timeout,
+        config.user_agent,
+    )
 
 
 async def _crawl(
@@ -243,7 +248,12 @@ def _finish(store: Store, config: ScanConfig, resumed: bool, history: History | 
     store.set_meta("finished_at", _now())
     store.remove_unused_blobs()
     decided = tuple(load_decisions(config.decisions_file))
-    options = ReportOptions(redact=config.redact, show_names=config.show_names, decisions=decided)
+    options = ReportOptions(
+        redact=config.redact,
+        show_names=config.show_names,
+        decisions=decided,
+        severity=tuple(sorted(config.check_severity.items())),
+    )
     key = scan_key(store.get_meta("seeds") or [])
     if store.get_meta("finishing"):
         previous = store.get_meta("history_previous")
@@ -266,9 +276,12 @@ def rerender(out: Path, options: ReportOptions) -> ScanOutcome:
     try:
         if not store.get_meta("complete"):
             raise ConfigError(f"{out}: the scan there is unfinished; run the same scan command to resume it")
-        recorded = (store.get_meta("config") or {}).get("decisions_file")
+        settings = store.get_meta("config") or {}
+        recorded = settings.get("decisions_file")
         if not options.decisions and recorded:  # the decisions the scan used, as they stand now
             options = replace(options, decisions=tuple(load_decisions(Path(recorded))))
+        if not options.severity and settings.get("check_severity"):  # the severities the scan was run with
+            options = replace(options, severity=tuple(sorted(settings["check_severity"].items())))
         document, report = write_all(store, out, options, store.get_meta("history_previous"))
         return ScanOutcome(document, out / "findings.json", report, False)
     finally:

@@ -46,7 +46,7 @@ class CrawlBase:
         self.renderer = renderer
         self.progress = progress or NullProgress()
         self.share_transport = share_transport
-        self.scope = Scope(config.seeds, config.allow_hosts)
+        self.scope = Scope(config.seeds, config.allow_hosts, config.include, config.exclude)
         for host in store.get_meta("adopted_hosts") or []:
             self.scope.adopt(host)
         self.hosts = HostFacts(store, fetcher)
@@ -74,7 +74,7 @@ class CrawlBase:
             self.store.set_meta(key, int(self.store.get_meta(key) or 0) + count)
 
     async def _allowed(self, url: str) -> bool:
-        if self.config.ignore_robots or not self.scope.page_in_scope(url):
+        if self.config.ignore_robots or not self.scope.on_site(url):
             return True
         return (await self.hosts.robots(origin_of(url))).allows(url)
 

@@ -7,6 +7,7 @@ since that is where the site actually lives; the crawler calls :meth:`Scope.adop
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
 
@@ -22,9 +23,17 @@ def _hostname(url_or_host: str) -> str:
 class Scope:
     """The set of hosts whose pages are crawled; everything else is only ever fetched as an asset."""
 
-    def __init__(self, seeds: tuple[str, ...] | list[str], allow_hosts: tuple[str, ...] | list[str] = ()):
+    def __init__(
+        self,
+        seeds: tuple[str, ...] | list[str],
+        allow_hosts: tuple[str, ...] | list[str] = (),
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+    ):
         self._hosts = {_hostname(s) for s in [*seeds, *allow_hosts]}
         self._bases = {h.removeprefix("www.") for h in self._hosts}
+        self._seeds = set(seeds)
+        self._include, self._exclude = include, exclude
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -36,9 +45,20 @@ class Scope:
         self._hosts.add(host)
         self._bases.add(host.removeprefix("www."))
 
-    def page_in_scope(self, url: str) -> bool:
-        """May this URL be crawled as a page (fetched, parsed, its links followed)?"""
+    def on_site(self, url: str) -> bool:
+        """On one of the site's own hosts (whatever ``--include``/``--exclude`` say about crawling it)."""
         return _hostname(url) in self._hosts
+
+    def page_in_scope(self, url: str) -> bool:
+        """May this URL be crawled as a page (fetched, parsed, its links followed)? On a scoped host, and, unless
+        it is a starting page, matching ``--include`` (when given) and no ``--exclude`` pattern."""
+        if _hostname(url) not in self._hosts:
+            return False
+        if url in self._seeds:
+            return True
+        if self._include and not any(fnmatchcase(url, p) for p in self._include):
+            return False
+        return not any(fnmatchcase(url, p) for p in self._exclude)
 
     def same_site(self, url: str) -> bool:
         """In scope, or a subdomain of a scoped site (``cdn.school.org``): trusted for URLs found in scripts."""

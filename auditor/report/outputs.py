@@ -10,6 +10,7 @@ from typing import Any
 from auditor.decisions import Decision
 from auditor.decisions import apply as apply_decisions
 from auditor.errors import ContractError
+from auditor.models import SEVERITIES
 from auditor.report import exports, findings_json, html
 from auditor.report.thumbnails import data_uri, thumbnail_uri
 from auditor.store import Store
@@ -20,6 +21,7 @@ class ReportOptions:
     redact: bool = True
     show_names: bool = False
     decisions: tuple[Decision, ...] = ()  # auditor accept's records, applied to the findings before anything is written
+    severity: tuple[tuple[str, str], ...] = ()  # (check, severity) from the settings file's [checks.ID] tables
 
 
 def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[str, str]:
@@ -47,6 +49,21 @@ def _thumbnails(store: Store, document: dict[str, Any], redact: bool) -> dict[st
     return out
 
 
+def with_severities(document: dict[str, Any], severity: dict[str, str]) -> dict[str, Any]:
+    """The findings of checks the settings file gives another severity, at that severity (the check's own one
+    kept in ``original_severity``), in severity order again."""
+    if not severity:
+        return document
+    findings = [
+        {**f, "severity": severity[f["check"]], "original_severity": f["severity"]}
+        if f["check"] in severity and severity[f["check"]] != f["severity"]
+        else f
+        for f in document["findings"]
+    ]
+    findings.sort(key=lambda f: SEVERITIES.index(f["severity"]))  # stable: the order within a severity is kept
+    return {**document, "findings": findings}
+
+
 def write_all(
     store: Store, out: Path, options: ReportOptions, history: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], Path]:
@@ -56,7 +73,7 @@ def write_all(
     document = findings_json.build(store)
     if history is not None:
         document = history_annotate(document, history)
-    document = apply_decisions(document, list(options.decisions))
+    document = apply_decisions(with_severities(document, dict(options.severity)), list(options.decisions))
     broken: ContractError | None = None
     try:
         findings_json.write_document(document, out)
