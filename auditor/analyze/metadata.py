@@ -79,6 +79,7 @@ class ImageMetadata:
     # Captions, keywords and descriptions: free text in which the name finder looks for people.
     captions: dict[str, list[str]] = field(default_factory=dict)
     software: str | None = None
+    camera: str | None = None  # EXIF Make and Model: the device that wrote the place or serial, for "fix first"
     date_taken: str | None = None
     has_exif: bool = False
     has_xmp: bool = False
@@ -313,6 +314,14 @@ def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian
     _copy_tags(exif, IFD0_NAMES, meta.names, prefix)
     _copy_tags(exif, IFD0_SERIALS, meta.serials, prefix)
     meta.software = meta.software or _text(exif.get(0x0131))
+    make, model = _text(exif.get(0x010F)), _text(exif.get(0x0110))
+    if meta.camera is None and (make or model):
+        # "Canon" + "Canon EOS 80D" is "Canon EOS 80D", not "Canon Canon EOS 80D"
+        meta.camera = (
+            model
+            if make and model and model.lower().startswith(make.lower().split()[0])
+            else " ".join(p for p in (make, model) if p)
+        )
     if (description := _text(exif.get(0x010E))) is not None:
         meta.captions.setdefault(prefix + "EXIF:ImageDescription", [description])
     sub = exif.get_ifd(EXIF_IFD)

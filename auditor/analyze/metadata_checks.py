@@ -199,6 +199,7 @@ def info(meta: ImageMetadata) -> dict[str, Any]:
         "width": meta.width,
         "height": meta.height,
         "software": meta.software,
+        "camera": meta.camera,
         "date_taken": meta.date_taken,
         "has_exif": meta.has_exif,
         "has_xmp": meta.has_xmp,

@@ -118,6 +118,114 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
     return out
 
 
+DEVICE_CHECKS = ("gps_location", "device_serial", "person_name_metadata")
+MIN_GROUP = 2  # a cause shared by two files or more is one action; a single file stays a file
+
+
+def _folder(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/" if parts.netloc else url.rsplit("/", 1)[0]
+
+
+def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
+    """ "Fix first" as root causes, ranked by the risk each removes: a device that writes its position, serial or
+    owner into every photo; a folder serving originals; a page showing many possible minors; a person
+    recognisable in many photos; a public share link. What no shared cause explains stays one file at a time.
+    Accepted findings are left out (they need no fixing)."""
+    findings = counted(document["findings"])
+    assets = {a["url"]: a for a in document["assets"]}
+    out_dir = (document["scan"].get("config") or {}).get("out") or "OUT"
+    used: set[str] = set()
+    causes: list[dict[str, Any]] = []
+
+    def add(key: str, group: list[dict[str, Any]], cause: str, action: str, command: str | None = None) -> None:
+        files = sorted({f.get("asset") or f.get("page") or "" for f in group})
+        causes.append(
+            {
+                "key": key,
+                "cause": cause,
+                "action": action,
+                "command": command,
+                "severity": min((f["severity"] for f in group), key=SEVERITIES.index),
+                "score": sum(WEIGHT[f["severity"]] for f in group),
+                "findings": len(group),
+                "files": files,
+            }
+        )
+        used.update(f["id"] for f in group)
+
+    by_device: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        camera = ((assets.get(f.get("asset") or "") or {}).get("metadata") or {}).get("camera")
+        if f["check"] in DEVICE_CHECKS and camera:
+            by_device[camera].append(f)
+    for camera, group in by_device.items():
+        photos = {f["asset"] for f in group}
+        if len(photos) < MIN_GROUP:
+            continue
+        what = sorted({_name(f["check"]).lower() for f in group})
+        add(
+            f"device:{camera}",
+            group,
+            f"The {camera} writes {', '.join(what)} into every photo it takes ({plural(len(photos), 'photo')})",
+            f"Switch off location (and the owner's name) in the {camera}'s settings, and strip metadata before "
+            "uploading; replace the published copies with safe ones.",
+            f"auditor fix --from-scan {out_dir} --out safe-copies/",
+        )
+    by_folder: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        if f["check"] == "oversized_image" and f["id"] not in used and f.get("asset"):
+            by_folder[_folder(f["asset"])].append(f)
+    for folder, group in by_folder.items():
+        if len(group) >= MIN_GROUP:
+            add(
+                f"folder:{folder}",
+                group,
+                f"{folder} serves {plural(len(group), 'photo')} at full size (originals, or far larger than shown)",
+                f"Resize the {plural(len(group), 'photo')} in {folder} to 1,200 px and replace them; configure the "
+                "site or upload tool to publish only web sizes.",
+                f"auditor fix --from-scan {out_dir} --out safe-copies/ --max-side 1200",
+            )
+    by_page: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        if f["check"] == "minor_face" and f["id"] not in used and f.get("page"):
+            by_page[f["page"]].append(f)
+    for page, group in by_page.items():
+        if len(group) >= MIN_GROUP:
+            add(
+                f"page:{page}",
+                group,
+                f"{page} shows possible minors' faces in {plural(len(group), 'photo')}",
+                "Check consent for each child shown; publish the others small (faces under 30 px between the eyes) "
+                "or choose photos where faces are not the subject.",
+                f"auditor fix --from-scan {out_dir} --out safe-copies/ --max-face-iod 30 --blur minors",
+            )
+    for f in findings:
+        if f["id"] in used:
+            continue
+        if f["check"] == "person_exposure":
+            add(f"person:{f['id']}", [f], f["title"], f["advice"])
+        elif f["check"] == "public_share_link":
+            add(f"share:{f['id']}", [f], f"A public share link: {f.get('asset')}", f["advice"])
+    rest = [f for f in findings if f["id"] not in used]
+    for fix in top_fixes(rest, limit=limit):
+        group = [f for f in rest if (f.get("asset") or f.get("page") or f["id"]) == fix["target"]]
+        causes.append(
+            {
+                "key": f"file:{fix['target']}",
+                "cause": f"{fix['target']} ({', '.join(fix['checks'])})",
+                "action": fix["advice"],
+                "command": None,
+                "severity": fix["severity"],
+                "score": fix["score"],
+                "findings": len(group),
+                "files": [fix["target"]],
+            }
+        )
+    causes.sort(key=lambda c: (-c["score"], c["key"]))
+    return causes[:limit]
+
+
 def capture_histogram(assets: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
     """Images by year, for retention: (year, images whose metadata says they were taken that year, images with no
     capture date whose server says it last changed them that year). A server's Last-Modified is when the file was
@@ -289,6 +397,7 @@ def build(
         "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
         "check_counts": [(_name(c), c, len(by_check[c])) for c in REGISTRY if by_check.get(c)],
         "top_fixes": top_fixes(counted(document["findings"])),  # an accepted finding needs no fixing
+        "causes": root_causes(document),
         "accepted_count": sum(bool(f.get("accepted")) for f in document["findings"]),
         "trend": history,
         "complete": document["scan"]["complete"],
