@@ -114,5 +114,13 @@ def history_annotate(document: dict[str, Any], history: dict[str, Any]) -> dict[
             "resolved": len(resolved),
             "resolved_findings": resolved,
             "not_seen": 0 if complete else len(gone),
+            # every recorded scan of these seeds, then this one: the report's chart
+            "trend": [
+                *history.get("trend", []),
+                {
+                    "finished_at": document["scan"].get("finished_at"),
+                    "counts": {s: sum(f["severity"] == s for f in findings) for s in SEVERITIES},
+                },
+            ],
         },
     }

@@ -86,7 +86,23 @@ class History:
             "previous_finished_at": row[1],
             "previous_ids": [f["id"] for f in findings],
             "previous_findings": findings,
+            "trend": self.trend(key),
         }
+
+    def trend(self, key: str, limit: int = 52) -> list[dict[str, Any]]:
+        """Findings by severity of each of the last ``limit`` recorded scans of these seeds, oldest first."""
+        scans = self.db.execute(
+            "SELECT id, finished_at FROM scans WHERE key = ? ORDER BY id DESC LIMIT ?", (key, limit)
+        ).fetchall()
+        out = []
+        for scan_id, finished_at in reversed(scans):
+            counts: dict[str, int] = {}
+            for (severity,) in self.db.execute(
+                "SELECT json_extract(body, '$.severity') FROM findings WHERE scan_id = ?", (scan_id,)
+            ):
+                counts[severity] = counts.get(severity, 0) + 1
+            out.append({"finished_at": finished_at, "counts": counts})
+        return out
 
     def record(self, key: str, document: dict[str, Any]) -> None:
         with self.db:
