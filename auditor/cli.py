@@ -557,7 +557,10 @@ def report(
         if pdf:
             from auditor.report.pdf import print_pdf
 
-            click.echo(f"pdf: {print_pdf(outcome.report_path, out / 'report.pdf', browser)}", err=True)
+            scan = outcome.document["scan"]
+            site = ", ".join(urlsplit(s).netloc or s for s in scan.get("seeds", [])) or "local files"
+            printed = print_pdf(outcome.report_path, out / "report.pdf", browser, site, scan.get("finished_at") or "")
+            click.echo(f"pdf: {printed}", err=True)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     except ContractError as exc:

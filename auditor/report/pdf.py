@@ -8,7 +8,21 @@ from auditor.crawl.render import LAUNCH_ARGS, find_browser
 from auditor.errors import ConfigError, plain
 
 
-def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
+def footer(site: str, finished: str) -> str:
+    """Chromium's footer template: what was audited, when, and the page number, on every page."""
+    from html import escape
+
+    return (
+        '<div style="font-size:8px;width:100%;padding:0 10mm;display:flex;justify-content:space-between;">'
+        f"<span>Exposure audit of {escape(site)}, {escape(finished[:10])}</span>"
+        '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>'
+    )
+
+
+def print_pdf(html: Path, pdf: Path, browser: str | None = None, site: str = "", finished: str = "") -> Path:
+    """Print the report: every disclosure opened first (a reader of paper cannot click "evidence"), the print
+    styles applied (no heading left alone at the foot of a page, no table row split), the site, the scan's date
+    and the page number in the footer."""
     import os
 
     from playwright.sync_api import Error as PlaywrightError
@@ -29,11 +43,15 @@ def print_pdf(html: Path, pdf: Path, browser: str | None = None) -> Path:
             )
             page = chromium.new_page()
             page.goto(html.resolve().as_uri())
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
             page.pdf(
                 path=str(pdf),
                 format="A4",
                 print_background=True,
-                margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+                display_header_footer=True,
+                header_template="<div></div>",
+                footer_template=footer(site, finished),
+                margin={"top": "12mm", "bottom": "16mm", "left": "10mm", "right": "10mm"},
             )
             chromium.close()
     except PlaywrightError as exc:

@@ -108,10 +108,20 @@ def test_exports_and_rerender(demo_scan: tuple[Path, dict[str, Any]]) -> None:
 
 @pytest.mark.browser
 def test_pdf_export(demo_scan: tuple[Path, dict[str, Any]], browser: str) -> None:
-    out, _ = demo_scan
+    """report --pdf: evidence printed open, and a footer with the site, the scan's date and page numbers."""
+    out, document = demo_scan
     result = CliRunner().invoke(main, ["report", "--out", str(out), "--pdf", "--browser", browser])
     assert result.exit_code == 0, result.output
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() for page in PdfReader(out / "report.pdf").pages]
+    host = document["scan"]["seeds"][0].split("/")[2]
+    day = document["scan"]["finished_at"][:10]
+    # Every page's footer says what was audited, when, and which page of how many.
+    assert all(f"page {n} of {len(pages)}" in text and host in text and day in text for n, text in enumerate(pages, 1))
+    # The evidence is printed open (on screen it is behind a click): a GPS finding's field is in the text.
+    assert "EXIF:GPS" in "".join(pages)
 
 
 def _site(photos: dict[str, bytes]) -> Site:
