@@ -160,6 +160,7 @@ def check_models(config: ScanConfig) -> float:
 def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None = None) -> ScanOutcome:
     """``auditor check``: the same analysis and outputs for local files, before anything is published."""
     progress = progress or NullProgress()
+    progress.log("checking that the face models work (the start-up check, a few seconds)")
     models_s = check_models(config)
     files = collect_files(paths)
     store = Store(config.out, fresh=True)  # a check always starts over
@@ -198,7 +199,7 @@ def _check(
     progress.log(f"checking {len(files)} files")
     started = time.monotonic()
     with _history(config) as history:
-        parts = analyze(store, config, history)
+        parts = analyze(store, config, history, progress=progress)
         timings = {"models_check_s": models_s, "analysis_s": round(time.monotonic() - started, 2), **parts}
         store.set_meta("timings", timings)
         return _finish(store, config, False, history)
@@ -299,6 +300,7 @@ def run_scan(
 ) -> ScanOutcome:
     """Crawl (or resume), check, and write the outputs into ``config.out``."""
     progress = progress or NullProgress()
+    progress.log("checking that the face models work (the start-up check, a few seconds)")
     models_s = check_models(config)
     store = Store(config.out, fresh=fresh)
     try:
@@ -330,8 +332,11 @@ def _scan(
             progress.log(f"warning: faces could not be read during the crawl ({feeder.error}); reading them now")
         if pool.fed:
             progress.log(f"{pool.fed} pictures went to the face workers during the crawl")
-        progress.log("analysing documents and images")
-        parts = analyze(store, config, history, pool)
+        known = {kind: len(store.fetched(kind)) for kind in ("image", "document", "video")}
+        progress.log(
+            f"analysing {known['image']:,} images, {known['document']:,} documents and {known['video']:,} videos"
+        )
+        parts = analyze(store, config, history, pool, progress)
         run_site_checks(store)
         store.set_meta(
             "timings",

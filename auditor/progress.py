@@ -18,6 +18,34 @@ class Counters:
     assets: int = 0
     errors: int = 0
     requests: int = 0
+    pages_known: int = 0  # pages found so far (crawled or waiting): the crawl's total as far as it is known
+    assets_known: int = 0
+    stage: str = "crawl"  # crawl, then faces (analysis)
+    done: int = 0  # analysis: pictures whose faces are read ...
+    total: int = 0  # ... of this many
+
+
+def describe(counters: Counters, elapsed: float) -> str:
+    """The progress line: done of known, and the time left at the pace so far (rough, and said to be)."""
+    if counters.stage != "crawl":
+        left = _left(counters.done, counters.total, elapsed)
+        return f"{counters.stage}: {counters.done:,} of {counters.total:,} pictures{left}"
+    rate = counters.requests / max(elapsed, 1e-6)
+    pages = f"{counters.pages:,}" + (f"/{counters.pages_known:,}" if counters.pages_known else "")
+    assets = f"{counters.assets:,}" + (f"/{counters.assets_known:,}" if counters.assets_known else "")
+    waiting = max(0, counters.pages_known - counters.pages) + max(0, counters.assets_known - counters.assets)
+    left = f" · about {_duration(waiting / rate)} left" if rate > 0 and waiting and elapsed > 5 else ""
+    return f"pages {pages} · assets {assets} · errors {counters.errors} · {rate:.1f} req/s{left}"
+
+
+def _left(done: int, total: int, elapsed: float) -> str:
+    if not done or done >= total or elapsed < 3:
+        return ""
+    return f" · about {_duration(elapsed / done * (total - done))} left"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 class Progress(Protocol):
@@ -62,7 +90,9 @@ class LogProgress:
         self.every = every
         self.site = site
         self._last = 0.0
+        self._stage = ""
         self._start = time.monotonic()
+        self._stage_start = self._start
 
     def _prefix(self) -> str:
         """When and which site: a cron mail or CI log that holds several scans can be read line by line."""
@@ -70,15 +100,13 @@ class LogProgress:
         return f"{stamp} {self.site} " if self.site else f"{stamp} "
 
     def update(self, counters: Counters) -> None:
+        """A line every ``every`` seconds, and at once when a new stage starts (its pace counts from there)."""
         now = time.monotonic()
+        if counters.stage != self._stage:
+            self._stage, self._stage_start, self._last = counters.stage, now, 0.0
         if now - self._last >= self.every:
             self._last = now
-            rate = counters.requests / max(now - self._start, 1e-6)
-            click.echo(
-                f"{self._prefix()}pages {counters.pages}  assets {counters.assets}  errors {counters.errors}  "
-                f"{rate:.1f} req/s",
-                err=True,
-            )
+            click.echo(f"{self._prefix()}{describe(counters, now - self._stage_start)}", err=True)
 
     def log(self, message: str) -> None:
         click.echo(self._prefix() + message, err=True)
@@ -94,12 +122,12 @@ class RichProgress:
         self._status = self.console.status("starting…")
         self._status.start()
         self._start = time.monotonic()
+        self._stage, self._stage_start = "crawl", self._start
 
     def update(self, counters: Counters) -> None:
-        rate = counters.requests / max(time.monotonic() - self._start, 1e-6)
-        self._status.update(
-            f"pages {counters.pages} · assets {counters.assets} · errors {counters.errors} · {rate:.1f} req/s"
-        )
+        if counters.stage != self._stage:
+            self._stage, self._stage_start = counters.stage, time.monotonic()
+        self._status.update(describe(counters, time.monotonic() - self._stage_start))
 
     def log(self, message: str) -> None:
         self.console.log(message)

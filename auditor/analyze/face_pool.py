@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -401,8 +402,11 @@ class FacePool:
         self._clock = now
         return workers() if wall > 0 and cpu / wall < 0.33 else max(1, workers() - 1)
 
-    def faces_for(self, jobs: list[tuple[str, Path]]) -> dict[str, PictureFaces | str]:
-        """Faces per content hash (or the reason the models could not run) for every picture of the scan."""
+    def faces_for(
+        self, jobs: list[tuple[str, Path]], on_progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, PictureFaces | str]:
+        """Faces per content hash (or the reason the models could not run) for every picture of the scan;
+        ``on_progress(done, total)`` after each picture (the progress line's "faces: 120 of 800")."""
         with self._lock:
             self._queue, self._limit = [], 0  # the crawl is over: from here on every core, no feeding
         self._job_paths = dict(jobs)
@@ -419,7 +423,9 @@ class FacePool:
             if source not in self._read:
                 self._submit(source, paths[source])
         computed: dict[str, PictureFaces | str] = {}
-        for sha, _ in todo:
+        for done, (sha, _) in enumerate(todo, start=1):
+            if on_progress is not None:
+                on_progress(len(found) + done - 1, len(jobs))
             source = largest.get(sha, sha)
             result = self._read[source].result()[1]
             if isinstance(result, str) or source == sha or result.error is not None:

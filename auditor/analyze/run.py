@@ -42,6 +42,7 @@ from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
 from auditor.models import Finding, Person, PersonPhoto, TriageClass
+from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import AnalysisResults, Store
 
 VIDEO_BUDGET_S = 300.0  # seconds of work one video may take on a worker; sampling stops there and says so
@@ -109,7 +110,11 @@ class FaceFeeder:
 
 
 def analyze(
-    store: Store, config: ScanConfig, face_cache: FaceCache | None = None, face_pool: FacePool | None = None
+    store: Store,
+    config: ScanConfig,
+    face_cache: FaceCache | None = None,
+    face_pool: FacePool | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, float]:
     """Run every document and image check over the store (``face_cache``: faces from earlier scans;
     ``face_pool``: one already fed during the crawl). Returns the seconds each part took, for ``scan.timings``."""
@@ -134,7 +139,7 @@ def analyze(
             started = time.monotonic()
             watched = _watch(store, config, pool, videos)
             results.video_s = time.monotonic() - started
-            _faces(store, config, results, pool, watched)
+            _faces(store, config, results, pool, watched, progress or NullProgress())
             results.findings = combine(results.findings, results.with_faces, results.thumbnails, pool.faces_in)
     except FaceModelUnavailable as exc:
         results.skipped.update({c.id: str(exc) for c in REGISTRY.values() if c.faces is not None})
@@ -414,14 +419,22 @@ def _group_context(contexts: list[str]) -> str:
     return next((c for c in ("school", "general", "staff") if c in contexts), "general")
 
 
-def _faces(store: Store, config: ScanConfig, results: _Results, pool: FacePool, watched: _Watched) -> None:
+def _faces(
+    store: Store, config: ScanConfig, results: _Results, pool: FacePool, watched: _Watched, progress: Progress
+) -> None:
     """Faces in every readable image (once per content hash), the people they belong to (across photos and the
     sampled frames of videos), then the face findings (per photo and per video) and the person findings."""
     named = {f.asset for f in results.findings if f.check == "name_near_photo"}
     thresholds = pool.thresholds
     rows = [(url, sha) for url, sha in store.fetched("image") if url in results.sizes]  # unreadable: already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())
-    found = pool.faces_for(jobs)
+    counters = Counters(stage="faces", total=len(jobs))
+
+    def tick(done: int, total: int) -> None:
+        counters.done, counters.total = done, total
+        progress.update(counters)
+
+    found = pool.faces_for(jobs, tick)
     failure = next((v for v in [*found.values(), *watched.found.values()] if isinstance(v, str)), None)
     if failure is not None:
         results.skipped.update({c.id: failure for c in REGISTRY.values() if c.faces or c.people})

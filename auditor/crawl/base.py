@@ -46,6 +46,7 @@ class CrawlBase:
         self.renderer = renderer
         self.progress = progress or NullProgress()
         self.share_transport = share_transport
+        self._known_at = 0.0
         self.scope = Scope(config.seeds, config.allow_hosts, config.include, config.exclude)
         for host in store.get_meta("adopted_hosts") or []:
             self.scope.adopt(host)
@@ -85,11 +86,21 @@ class CrawlBase:
         self.counters.pages = self.store.pages_crawled()
         self.counters.assets = self.store.assets_fetched()
         self.counters.errors = self.store.error_count()
+        self._known()
         self.progress.update(self.counters)
+
+    def _known(self) -> None:
+        """How many pages and assets are known so far (for "done of known" and the time left), at most once a
+        second: two counts over the store."""
+        now = time.monotonic()
+        if now - self._known_at >= 1.0:
+            self._known_at = now
+            self.counters.pages_known, self.counters.assets_known = self.store.known_counts()
 
     def _tick(self, pages: int = 0, assets: int = 0, errors: int = 0) -> None:
         self.counters.pages += pages
         self.counters.assets += assets
         self.counters.errors += errors
         self.counters.requests = self.fetcher.requests
+        self._known()
         self.progress.update(self.counters)

@@ -142,6 +142,13 @@ class AssetStore(StoreBase):
     def assets_fetched(self) -> int:
         return self.count("assets", "state = 'done'")
 
+    def known_counts(self) -> tuple[int, int]:
+        """(pages, assets) found so far, to be fetched or fetched (probes that found nothing are not pages)."""
+        pages = self.count(
+            "pages", "(state = 'pending' AND probe = 0) OR (state = 'done' AND (probe = 0 OR status < 400))"
+        )
+        return pages, self.count("assets", "state IN ('pending', 'done')")
+
     def not_modified_count(self) -> int:
         return self.count("assets", "not_modified = 1")
 
