@@ -394,6 +394,26 @@ def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict
     }
 
 
+SHEET_LIMIT = 12  # thumbnails per page in the Pages section (each is also on its card: the report stays small)
+
+
+def contact_sheets(
+    assets: list[dict[str, Any]], by_asset: dict[str, list[dict[str, Any]]], thumbnails: dict[str, str]
+) -> dict[str, list[dict[str, str]]]:
+    """Per page, the flagged photos shown on it (worst first), as their redacted thumbnails: a page of pupils
+    is seen at a glance. Only pictures with findings; at most :data:`SHEET_LIMIT` a page."""
+    out: dict[str, list[tuple[int, dict[str, str]]]] = defaultdict(list)
+    for asset in assets:
+        flagged = by_asset.get(asset["url"])
+        uri = thumbnails.get(asset["url"])
+        if not flagged or uri is None:
+            continue
+        worst = min(SEVERITIES.index(f["severity"]) for f in flagged)
+        for page in asset.get("found_on") or []:
+            out[page].append((worst, {"url": asset["url"], "src": uri, "severity": SEVERITIES[worst]}))
+    return {page: [t for _, t in sorted(items, key=lambda x: x[0])[:SHEET_LIMIT]] for page, items in out.items()}
+
+
 def build(
     document: dict[str, Any],
     thumbnails: dict[str, str],
@@ -427,6 +447,7 @@ def build(
     cards.sort(key=lambda c: (min((SEVERITIES.index(f["severity"]) for f in c["findings"]), default=9), c["url"]))
     faces = [f for a in document["assets"] for f in (a.get("faces") or [])]
     history = document.get("history") or {}
+    sheets = contact_sheets(document["assets"], by_asset, thumbnails)
     return {
         "tool": document["tool"],
         "scan": document["scan"],
@@ -452,7 +473,10 @@ def build(
             for f in history.get("resolved_findings", [])
         ],
         "sections": sections,
-        "pages": [{**p, "findings": by_page.get(p["final_url"], [])} for p in document["pages"]],
+        "pages": [
+            {**p, "findings": by_page.get(p["final_url"], []), "sheet": sheets.get(p["final_url"], [])}
+            for p in document["pages"]
+        ],
         "page_filter": sorted(by_page),
         "checks_present": [(c, _name(c)) for c in REGISTRY if by_check.get(c)],
         "timing_rows": [

@@ -312,8 +312,21 @@ class AssetStore(StoreBase):
         return out
 
     def first_page(self, asset_url: str) -> str | None:
-        """The first page (in URL order) an asset was found on: where a finding about it points the reader."""
-        row = self.db.execute("SELECT MIN(page_url) FROM sources WHERE asset_url = ?", (asset_url,)).fetchone()
+        """The page a visitor sees the asset on, where a finding about it points the reader: a page the crawl was
+        led to (not a folder it probed: a single-page app answers every folder, ``/_app/immutable/pages/``
+        included, with its own shell), found in its HTML before a script, CSS or a sitemap, the nearest to the
+        home page; then URL order."""
+        row = self.db.execute(
+            """SELECT s.page_url FROM sources s
+               WHERE s.asset_url = ?
+               ORDER BY
+                 COALESCE((SELECT MIN(p.probe) FROM pages p WHERE p.url = s.page_url OR p.final_url = s.page_url), 0),
+                 CASE s.via WHEN 'html' THEN 0 WHEN 'rendered' THEN 1 WHEN 'listing' THEN 3 ELSE 2 END,
+                 COALESCE((SELECT MIN(p.depth) FROM pages p WHERE p.url = s.page_url OR p.final_url = s.page_url), 99),
+                 s.page_url
+               LIMIT 1""",
+            (asset_url,),
+        ).fetchone()
         return row[0] if row else None
 
     def fixable(self) -> list[tuple[str, str, str]]:

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS pages (
   content_type TEXT, title TEXT, rendered INTEGER NOT NULL DEFAULT 0, listing INTEGER NOT NULL DEFAULT 0,
   noai INTEGER NOT NULL DEFAULT 0, noimageai INTEGER NOT NULL DEFAULT 0, tdm INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS pages_frontier ON pages (state, depth, prank, idx);
+CREATE INDEX IF NOT EXISTS pages_final ON pages (final_url);
 CREATE TABLE IF NOT EXISTS resources (url TEXT PRIMARY KEY, status INTEGER, payload TEXT, error TEXT);
 CREATE TABLE IF NOT EXISTS assets (
   url TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', status INTEGER,

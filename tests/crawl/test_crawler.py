@@ -294,3 +294,33 @@ def test_a_private_seed_opens_its_own_address_not_the_whole_private_range(make_c
     assert other.hits["/router.jpg"] == 0 and home.hits["/own.jpg"] == 1
     refused = next(e for e in document["errors"] if e["url"] == f"{other_base}/router.jpg")
     assert "private or reserved address" in refused["message"]
+
+
+def test_a_finding_points_to_the_page_a_visitor_sees_not_a_probed_script_folder(make_config) -> None:  # type: ignore[no-untyped-def]
+    """A single-page app answers every path, /_app/immutable/assets/ included, with its shell, so the folder probe
+    finds the gallery's photo there too. The finding names the gallery page a visitor opens (it named the script
+    folder, which sorts first)."""
+    from auditor.pipeline import run_scan
+    from tests.analyze import images
+    from tests.server import Route, Site
+
+    shell = "<html><body><a href='/gallery'>Gallery</a><img src='/_app/immutable/assets/trip.jpg'></body></html>"
+
+    def fallback(_: int) -> Route:
+        return Route(shell)
+
+    routes = {
+        "/": Route("<a href='/gallery'>Gallery</a>"),
+        "/gallery": Route(shell),
+        "/_app/immutable/assets/trip.jpg": Route(images.jpeg(lat=51.5, lon=-0.12), content_type="image/jpeg"),
+        "/_app/immutable/assets/": Route("", dynamic=fallback),
+        "/_app/immutable/": Route("", dynamic=fallback),
+        "/_app/": Route("", dynamic=fallback),
+        "/robots.txt": Route("", status=404),
+    }
+    with Site(routes).serve() as base:
+        document = run_scan(make_config(base + "/")).document
+    gps = next(f for f in document["findings"] if f["check"] == "gps_location")
+    assert gps["page"] == base + "/gallery"
+    photo = next(a for a in document["assets"] if a["url"].endswith("trip.jpg"))
+    assert base + "/_app/immutable/assets/" in photo["found_on"]  # the probe's page is still listed

@@ -321,3 +321,21 @@ def test_report_has_no_serious_accessibility_violations(demo_scan: tuple[Path, d
                 context.close()
         chromium.close()
     assert found == [], found
+
+
+def test_pages_show_a_contact_sheet_of_their_flagged_photos(demo_scan: tuple[Path, dict[str, Any]]) -> None:
+    """Each page lists the flagged photos it shows as small redacted thumbnails (the same covered ones as the
+    cards: nothing unredacted is added), worst first."""
+    import re
+
+    out, _ = demo_scan
+    html = (out / "report.html").read_text()
+    pages = html[html.index('<section id="pages">') : html.index("</section>", html.index('<section id="pages">'))]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>([^<]+)<br>.*?</tr>", pages, re.S)}
+    gallery = next(
+        row for url, row in rows.items() if url.endswith("/uploads/2024/03/space-week.html") or "space-week" in url
+    )
+    minis = re.findall(r'<img src="(data:image/jpeg;base64,[^"]+)" alt="([a-z]+): ([^"]+)"', gallery)
+    assert minis and all(severity in ("critical", "high", "medium", "low", "info") for _, severity, _ in minis)
+    cards = set(re.findall(r'<img src="(data:image/jpeg;base64,[^"]+)" alt="thumbnail', html))
+    assert {src for src, _, _ in minis} <= cards  # the cards' redacted thumbnails, nothing new
