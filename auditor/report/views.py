@@ -119,6 +119,37 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
 
 
 DEVICE_CHECKS = ("gps_location", "device_serial", "person_name_metadata")
+FACE_CHECKS = ("identifiable_face", "minor_face", "oversized_image", "training_allowed")
+# Checks one site-wide action fixes whatever the file: (cause, action, command or "").
+SITE_WIDE = {
+    "directory_listing": (
+        "{n} folders list their files to anyone who opens them",
+        "Turn off directory listings (autoindex / Options -Indexes) on the web server, once for the whole site.",
+        "",
+    ),
+    "public_share_link": (
+        "{n} share links on the site open photos or documents to anyone",
+        "Make each shared folder or file private (or limited to your organisation) and remove the links from the "
+        "pages.",
+        "",
+    ),
+    "document_metadata": (
+        "{n} published documents carry their authors' names, accounts or templates",
+        "Remove the author fields (File > Properties, or 'Inspect document') and export the documents again; "
+        "check them with auditor check before uploading.",
+        "",
+    ),
+    "name_near_photo": (
+        "{n} photos have a person's full name beside them",
+        "Use first names only (or none) beside photos of pupils; never a full name next to a face.",
+        "",
+    ),
+    "oversized_image": (
+        "{n} photos are published far larger than they are shown",
+        "Publish web sizes only (1,200 px is plenty) and replace the large copies.",
+        "auditor fix --from-scan {out} --out safe-copies/ --max-side 1200",
+    ),
+}
 MIN_GROUP = 2  # a cause shared by two files or more is one action; a single file stays a file
 
 
@@ -172,6 +203,14 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
             "uploading; replace the published copies with safe ones.",
             f"auditor fix --from-scan {out_dir} --out safe-copies/",
         )
+    for f in findings:  # a person: fixing their photos also clears the face findings on those photos
+        if f["check"] != "person_exposure" or f["id"] in used:
+            continue
+        pictures = {p.get("url") for p in f["evidence"].get("pictures", [])}
+        faces = [
+            g for g in findings if g["check"] in FACE_CHECKS and g.get("asset") in pictures and g["id"] not in used
+        ]
+        add(f"person:{f['id']}", [f, *faces], f["title"], f["advice"])
     by_folder: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in findings:
         if f["check"] == "oversized_image" and f["id"] not in used and f.get("asset"):
@@ -200,12 +239,12 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
                 "or choose photos where faces are not the subject.",
                 f"auditor fix --from-scan {out_dir} --out safe-copies/ --max-face-iod 30 --blur minors",
             )
+    for check, (cause, action, command) in SITE_WIDE.items():  # one setting or one habit fixes them all
+        group = [f for f in findings if f["check"] == check and f["id"] not in used]
+        if len(group) >= MIN_GROUP:
+            add(f"all:{check}", group, cause.format(n=len(group)), action, command.format(out=out_dir) or None)
     for f in findings:
-        if f["id"] in used:
-            continue
-        if f["check"] == "person_exposure":
-            add(f"person:{f['id']}", [f], f["title"], f["advice"])
-        elif f["check"] == "public_share_link":
+        if f["id"] not in used and f["check"] == "public_share_link":
             add(f"share:{f['id']}", [f], f"A public share link: {f.get('asset')}", f["advice"])
     rest = [f for f in findings if f["id"] not in used]
     for fix in top_fixes(rest, limit=limit):

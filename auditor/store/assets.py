@@ -311,11 +311,11 @@ class AssetStore(StoreBase):
             out.append((page, listed))
         return out
 
-    def first_page(self, asset_url: str) -> str | None:
+    def first_page(self, asset_url: str, depth: int = 0) -> str | None:
         """The page a visitor sees the asset on, where a finding about it points the reader: a page the crawl was
         led to (not a folder it probed: a single-page app answers every folder, ``/_app/immutable/pages/``
         included, with its own shell), found in its HTML before a script, CSS or a sitemap, the nearest to the
-        home page; then URL order."""
+        home page; then URL order. For a photo inside a document, the page that links the document."""
         row = self.db.execute(
             """SELECT s.page_url FROM sources s
                WHERE s.asset_url = ?
@@ -327,7 +327,13 @@ class AssetStore(StoreBase):
                LIMIT 1""",
             (asset_url,),
         ).fetchone()
-        return row[0] if row else None
+        if row is None:
+            return None
+        # A photo inside a document: the visitor sees the document on the page that links it (the asset's own
+        # URL, "newsletter.pdf#page=1&image=0", already says which document).
+        if depth < 2 and self.db.execute("SELECT 1 FROM assets WHERE url = ?", (row[0],)).fetchone():
+            return self.first_page(row[0], depth + 1) or str(row[0])
+        return str(row[0])
 
     def fixable(self) -> list[tuple[str, str, str]]:
         """(url, sha256, type) of every image and document a scan fetched itself, for ``auditor fix --from-scan``."""

@@ -84,6 +84,9 @@ def test_scan_analyses_linked_documents(make_config) -> None:  # type: ignore[no
     checks = {(f["check"], f["asset"].removeprefix(base)) for f in document["findings"] if f["asset"]}
     assert ("gps_location", "/letters/trip.pdf#page=1&image=0") in checks
     assert ("document_metadata", "/letters/trip.pdf") in checks
+    # Where a visitor finds the photo: the page that links the letter (the asset's URL names the letter).
+    inside = next(f for f in document["findings"] if f["check"] == "gps_location")
+    assert inside["page"] == base + "/"
     errors = {e["url"].removeprefix(base): e for e in document["errors"]}
     bomb = errors["/forms/consent.docx"]
     assert bomb["stage"] == "analyze" and "zip bomb" in bomb["message"]
