@@ -122,6 +122,16 @@ def test_pdf_export(demo_scan: tuple[Path, dict[str, Any]], browser: str) -> Non
     assert all(f"page {n} of {len(pages)}" in text and host in text and day in text for n, text in enumerate(pages, 1))
     # The evidence is printed open (on screen it is behind a click): a GPS finding's field is in the text.
     assert "EXIF:GPS" in "".join(pages)
+    # The pages as images: none is blank (a print stylesheet that hid everything would still give text above).
+    import pypdfium2
+
+    printed = pypdfium2.PdfDocument(out / "report.pdf")
+    for n in range(len(printed)):
+        image = printed[n].render(scale=0.5).to_pil().convert("L")
+        ink = np.asarray(image)[: int(image.height * 0.9)] < 200  # above the footer
+        assert ink.mean() > 0.001, f"page {n + 1} is blank"
+    first = np.asarray(printed[0].render(scale=1).to_pil().convert("L"))
+    assert (first < 200).mean() > 0.02  # the first page carries the summary: headings, counts, actions
 
 
 def _site(photos: dict[str, bytes]) -> Site:
@@ -282,8 +292,11 @@ def test_report_on_a_phone(demo_scan: tuple[Path, dict[str, Any]], browser: str)
         top = wide.locator("#check-gps_location h3").bounding_box()
         bottom = wide.evaluate("() => document.querySelector('.filters').getBoundingClientRect().bottom")
         assert top is not None and top["y"] >= bottom - 1, (top, bottom)
+        # No horizontal scrolling on a phone: nothing is wider than the screen.
+        overflow = page.evaluate("() => document.documentElement.scrollWidth")
         chromium.close()
     assert max(widths) <= 8, widths
+    assert overflow <= 390, overflow
 
 
 @pytest.mark.browser
