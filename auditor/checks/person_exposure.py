@@ -40,7 +40,7 @@ def _where(person: Person) -> str:
     parts = [f"{photos} public photo{'' if photos == 1 else 's'}"] if photos else []
     if videos:
         views = sum(p.views for p in person.photos if p.time_codes)
-        parts.append(f"{videos} video{'' if videos == 1 else 's'} ({views} sampled views)")
+        parts.append(f"{videos} video{'' if videos == 1 else 's'} ({views} sampled view{'' if views == 1 else 's'})")
     return " and ".join(parts)
 
 

@@ -119,6 +119,13 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
 
 
 DEVICE_CHECKS = ("gps_location", "device_serial", "person_name_metadata")
+DEVICE_WORDS = {"gps_location": "where it was", "device_serial": "its serial number", "person_name_metadata": "a name"}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 FACE_CHECKS = ("identifiable_face", "minor_face", "oversized_image", "training_allowed")
 # Checks one site-wide action fixes whatever the file: (cause, action, command or "").
 SITE_WIDE = {
@@ -194,11 +201,11 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
         photos = {f["asset"] for f in group}
         if len(photos) < MIN_GROUP:
             continue
-        what = sorted({_name(f["check"]).lower() for f in group})
+        what = [w for check, w in DEVICE_WORDS.items() if any(f["check"] == check for f in group)]
         add(
             f"device:{camera}",
             group,
-            f"The {camera} writes {', '.join(what)} into every photo it takes ({plural(len(photos), 'photo')})",
+            f"The {camera} writes {_and(what)} into every photo it takes ({plural(len(photos), 'photo')})",
             f"Switch off location (and the owner's name) in the {camera}'s settings, and strip metadata before "
             "uploading; replace the published copies with safe ones.",
             f"auditor fix --from-scan {out_dir} --out safe-copies/",

@@ -352,3 +352,22 @@ def test_pages_show_a_contact_sheet_of_their_flagged_photos(demo_scan: tuple[Pat
     assert minis and all(severity in ("critical", "high", "medium", "low", "info") for _, severity, _ in minis)
     cards = set(re.findall(r'<img src="(data:image/jpeg;base64,[^"]+)" alt="thumbnail', html))
     assert {src for src, _, _ in minis} <= cards  # the cards' redacted thumbnails, nothing new
+
+
+@pytest.mark.browser
+def test_the_first_screen_shows_the_state_and_the_actions(demo_scan: tuple[Path, dict[str, Any]], browser: str) -> None:
+    """On a 1280 x 900 screen the overall risk and the first grouped actions are visible without scrolling; the
+    per-check table comes after them."""
+    from playwright.sync_api import sync_playwright
+
+    out, _ = demo_scan
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser, args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((out / "report.html").as_uri())
+        risk = page.locator("#overall-risk").bounding_box()
+        first = page.locator("#top-fixes li").first.bounding_box()
+        table = page.locator("#check-counts").bounding_box()
+        chromium.close()
+    assert risk is not None and first is not None and table is not None
+    assert risk["y"] < 900 and first["y"] + first["height"] < 900 and table["y"] > first["y"]
