@@ -778,6 +778,7 @@ def _decisions_path(scan_dir: Path | None, state_dir: Path | None, given: Path |
 
 
 def _load_document(path: Path) -> dict[str, Any]:
+    """A findings.json, or the one in an --out folder (``diff``, ``accept``, ``decisions``)."""
     import json
 
     file = path / "findings.json" if path.is_dir() else path
@@ -894,15 +895,7 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 
     from auditor.history import diff as compare
 
-    def load(path: Path) -> dict[str, Any]:
-        file = path / "findings.json" if path.is_dir() else path
-        try:
-            data: dict[str, Any] = json.loads(file.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{file}: not a readable findings.json ({exc})") from exc
-        return data
-
-    result = compare(load(old), load(new))
+    result = compare(_load_document(old), _load_document(new))
     if as_json:
         click.echo(json.dumps({k: [f["id"] for f in v] for k, v in result.items()}, indent=2))
         return

@@ -319,6 +319,10 @@ def _watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[
     return _Watched(urls, meta, context, pool.videos(list(jobs.values())), jobs)
 
 
+def _span(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def _frame_key(sha256: str, at: float) -> str:
     """A sampled frame's key among the pictures grouped into people: the video's content hash and the time."""
     return f"{sha256}@{at:.2f}"
@@ -352,7 +356,17 @@ def _video_findings(
         if result.sheet is not None:
             results.redacted[sha256] = result.sheet
         job = watched.jobs[sha256]
-        covered = min(watched.meta[sha256].duration_s or 0.0, job.max_seconds)
+        length = watched.meta[sha256].duration_s or 0.0
+        covered = min(length, job.max_seconds)
+        if length > job.max_seconds:  # a long film: its samples cover the first part only, and that is said
+            results.errors.extend(
+                (
+                    url,
+                    f"only the first {_span(job.max_seconds)} of this {_span(length)} video were sampled; the "
+                    "rest was not checked",
+                )
+                for url in watched.urls[sha256]
+            )
         extra = {
             "frame_time": None if best is None else timecode(best[0]),
             "time_codes": [timecode(at) for at, _ in frames],

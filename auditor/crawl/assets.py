@@ -95,7 +95,7 @@ class AssetFetching(CrawlBase):
         head = response.read(4096) if video and response.status == 200 and response.path is not None else b""
         if is_playlist(head) or is_manifest(head):
             try:
-                response = await self._stream(url, response)
+                response, partial = await self._stream(url, response)
             except (FetchError, NotPlayable) as exc:
                 reason = exc.reason if isinstance(exc, FetchError) else f"a video stream that was not read: {exc}"
                 with self.store.transaction():
@@ -106,7 +106,7 @@ class AssetFetching(CrawlBase):
         try:
             with self.store.transaction():
                 self._store_asset_response(url, response, previous)
-                if partial is not None and response.status == 206:
+                if partial is not None and response.status in (200, 206):  # a range read, or a stream's first part
                     self.store.add_error(url, "read", partial)
                 else:
                     self.store.clear_error(url, "read")
@@ -114,7 +114,7 @@ class AssetFetching(CrawlBase):
             response.discard()
         self._tick(assets=1)
 
-    async def _stream(self, url: str, playlist: Response) -> Response:
+    async def _stream(self, url: str, playlist: Response) -> tuple[Response, str | None]:
         """An HLS playlist's or DASH manifest's best rendition's first segments, joined into one file (see
         :mod:`auditor.crawl.hls`);
         kept under the playlist's URL, as what a visitor's player shows."""
@@ -133,10 +133,12 @@ class AssetFetching(CrawlBase):
                 text, base = await self._playlist_text(variant), variant
             media = media_playlist(text, base, seconds)
         joined = Joined(folder)
+        cut = media.more
         try:
             for part in [*([media.init] if media.init else []), *(u for u, _ in media.segments)]:
                 room = self.config.max_video_bytes - joined.size
                 if room <= 0:
+                    cut = True
                     break
                 if not await self._allowed(part):
                     raise NotPlayable(f"robots.txt disallows its segment {part}")
@@ -144,6 +146,7 @@ class AssetFetching(CrawlBase):
                     segment = await self.fetcher.get(part, max_bytes=room, allow_redirect=lambda _: True)
                 except FetchError:
                     if joined.size and part != media.init:
+                        cut = True
                         break  # the first segments are what is read; one over the size limit ends the reading
                     raise
                 try:
@@ -157,7 +160,14 @@ class AssetFetching(CrawlBase):
             joined.discard()
             raise
         kind = "video/mp4" if media.init else "video/mp2t"
-        return Response(url, playlist.final_url, 200, {"content-type": kind}, joined.size, sha256, joined.path)
+        seconds_read = sum(s for _, s in media.segments)
+        note = (
+            f"only the first {seconds_read:.0f} s of the stream were read (its first segments, up to "
+            f"{STREAM_MAX_SECONDS:.0f} s and --max-video-bytes); the rest of the video was not checked"
+            if cut
+            else None
+        )
+        return Response(url, playlist.final_url, 200, {"content-type": kind}, joined.size, sha256, joined.path), note
 
     async def _playlist_text(self, url: str) -> str:
         if not await self._allowed(url):

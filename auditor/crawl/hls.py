@@ -33,6 +33,7 @@ class NotPlayable(Exception):
 class MediaPlaylist:
     init: str | None = None
     segments: list[tuple[str, float]] = field(default_factory=list)  # (URL, seconds)
+    more: bool = False  # the stream goes on past the segments taken: the rest is not read (and is said not to be)
 
 
 def is_playlist(head: bytes) -> bool:
@@ -81,6 +82,7 @@ def media_playlist(text: str, base: str, max_seconds: float) -> MediaPlaylist:
                 duration = 0.0
         elif line and not line.startswith("#"):
             if total >= max_seconds or len(found.segments) >= MAX_SEGMENTS:
+                found.more = True
                 break
             found.segments.append((urljoin(base, line), duration))
             total += duration
@@ -224,7 +226,10 @@ def dash_segments(data: bytes, base: str, max_seconds: float) -> MediaPlaylist:
             spans = [(k * step, step) for k in range(count)]
         seconds = 0.0
         for k, (start, length) in enumerate(spans):
-            if seconds >= max_seconds or (total and start / timescale >= total):
+            if total and start / timescale >= total:
+                break
+            if seconds >= max_seconds:
+                found.more = True
                 break
             found.segments.append((urljoin(where, _expand(media, rep_id, rate, number + k, start)), length / timescale))
             seconds += length / timescale
@@ -235,6 +240,7 @@ def dash_segments(data: bytes, base: str, max_seconds: float) -> MediaPlaylist:
         seconds = 0.0
         for segment in _children(listing, "SegmentURL"):
             if seconds >= max_seconds or len(found.segments) >= MAX_SEGMENTS:
+                found.more = True
                 break
             found.segments.append((urljoin(where, segment.get("media") or ""), each))
             seconds += each or max_seconds  # no duration given: one segment at a time, all that is read

@@ -358,3 +358,30 @@ def test_samples_spread_over_a_long_video() -> None:
         return VideoJob("x", "v.mp4", 2.0, 120, 1800.0, 1920, 300.0, Thresholds(), DEFAULT_MODELS, duration)
 
     assert [job(d).interval for d in (None, 10.0, 600.0, 7200.0)] == [2.0, 2.0, 5.0, 15.0]
+
+
+def test_what_was_not_read_of_a_long_video_or_stream_is_said(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]
+    """A video longer than the sampled span, and a stream whose later segments were not fetched: each is a
+    not_checked finding saying how much was looked at, never a clean result for the whole."""
+    from auditor.pipeline import run_check, run_scan
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    videos.make(folder / "long.mp4", seconds=10, face_from=None)
+    checked = run_check([folder], make_config(out=tmp_path / "c", video_max_seconds=4.0)).document
+    reasons = [f["evidence"]["reason"] for f in checked["findings"] if f["check"] == "not_checked"]
+    assert any("only the first 4 s of this 10 s video were sampled" in r for r in reasons), reasons
+
+    rendition = videos.hls(tmp_path / "high").parent
+    segments = sorted(rendition.glob("seg*.ts"))
+    routes = {f"/s/{p.name}": Route(p.read_bytes(), content_type="video/mp2t") for p in segments}
+    routes |= {
+        "/": Route("<video src='/s/index.m3u8'></video>"),
+        "/s/index.m3u8": Route((rendition / "index.m3u8").read_text(), content_type="application/vnd.apple.mpegurl"),
+        "/robots.txt": Route("", status=404),
+    }
+    cap = segments[0].stat().st_size + 100  # room for the first segment only
+    with Site(routes).serve() as base:
+        scanned = run_scan(make_config(base + "/", max_video_bytes=cap, probe_directories=False)).document
+    reasons = [f["evidence"]["reason"] for f in scanned["findings"] if f["check"] == "not_checked"]
+    assert any("of the stream were read" in r for r in reasons), reasons

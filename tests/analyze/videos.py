@@ -44,14 +44,14 @@ def make(
     return path
 
 
-def hls(folder: Path, seconds: int = 6, fps: int = 5, face_from: float = 2.0, face_to: float = 4.0) -> Path:
-    """A real HLS rendition written by FFmpeg's own segmenter: ``index.m3u8`` and 2-second ``segN.ts`` files with
-    continuous timestamps, the portrait from ``face_from`` to ``face_to`` seconds."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _segmented(
+    path: Path, muxer: str, options: dict[str, str], seconds: int, fps: int, face_from: float, face_to: float, seed: int
+) -> None:
+    """A 480 px H.264 stream written by one of FFmpeg's segmenting muxers (hls, dash): a keyframe every two
+    seconds, so each segment starts with one; the portrait from ``face_from`` to ``face_to`` seconds."""
     face = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((480, 480)))
-    scene = np.asarray(images.scene(480, 480, seed=5))
-    options = {"hls_time": "2", "hls_list_size": "0", "hls_segment_filename": str(folder / "seg%d.ts")}
-    with av.open(str(folder / "index.m3u8"), "w", format="hls", options=options) as out:
+    scene = np.asarray(images.scene(480, 480, seed=seed))
+    with av.open(str(path), "w", format=muxer, options=options) as out:
         stream = out.add_stream("libx264", rate=fps, options={"g": str(2 * fps), "sc_threshold": "0"})
         assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = 480, 480, "yuv420p"
@@ -61,24 +61,21 @@ def hls(folder: Path, seconds: int = 6, fps: int = 5, face_from: float = 2.0, fa
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+
+
+def hls(folder: Path, seconds: int = 6, fps: int = 5, face_from: float = 2.0, face_to: float = 4.0) -> Path:
+    """A real HLS rendition written by FFmpeg's own segmenter: ``index.m3u8`` and 2-second ``segN.ts`` files with
+    continuous timestamps."""
+    folder.mkdir(parents=True, exist_ok=True)
+    options = {"hls_time": "2", "hls_list_size": "0", "hls_segment_filename": str(folder / "seg%d.ts")}
+    _segmented(folder / "index.m3u8", "hls", options, seconds, fps, face_from, face_to, seed=5)
     return folder / "index.m3u8"
 
 
 def dash(folder: Path, seconds: int = 6, fps: int = 5, face_from: float = 2.0, face_to: float = 4.0) -> Path:
     """A real MPEG-DASH presentation written by FFmpeg's own muxer: ``manifest.mpd`` with a SegmentTemplate, an
-    initialisation segment and 2-second fragmented-MP4 chunks, the portrait from ``face_from`` to ``face_to``."""
+    initialisation segment and 2-second fragmented-MP4 chunks."""
     folder.mkdir(parents=True, exist_ok=True)
-    face = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((480, 480)))
-    scene = np.asarray(images.scene(480, 480, seed=6))
     options = {"seg_duration": "2", "use_template": "1", "use_timeline": "0"}
-    with av.open(str(folder / "manifest.mpd"), "w", format="dash", options=options) as out:
-        stream = out.add_stream("libx264", rate=fps, options={"g": str(2 * fps), "sc_threshold": "0"})
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = 480, 480, "yuv420p"
-        for i in range(seconds * fps):
-            show = face if face_from <= i / fps < face_to else scene
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(show), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    _segmented(folder / "manifest.mpd", "dash", options, seconds, fps, face_from, face_to, seed=6)
     return folder / "manifest.mpd"
