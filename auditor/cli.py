@@ -886,6 +886,46 @@ def list_decisions(
 
 
 @main.command()
+@click.argument("sites_file", metavar="SITES.toml", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Fleet folder.")
+@click.option(
+    "--address",
+    help="An existing Ray cluster (auto, or ray://HOST:10001) [default: a local Ray with this machine's cores].",
+)
+@click.option(
+    "--cpus-per-site",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Cores each site's scan gets (its face workers use this many).",
+)
+def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int) -> None:
+    """Audit every [[site]] of SITES.toml on Ray, each with the same auditor scan into OUT/sites/NAME (its own
+    history), and write OUT/index.html, fleet.json and fleet.csv. Re-running the same command finishes the sites
+    that did not finish and does not redo the others. Exit status: 1 when a site's gate failed, else 3 when a site
+    failed or is incomplete, else 0."""
+    from auditor.fleet import dashboard
+    from auditor.fleet.run import read_sites, run_fleet
+
+    def told(name: str, state: Any) -> None:
+        what = state.status if state.status != "pending" else f"retrying ({state.error})"
+        click.echo(f"{name}: {what} (exit status {state.exit_code})", err=True)
+
+    try:
+        sites = read_sites(sites_file)
+        states = run_fleet(sites, out, address, cpus_per_site, told)
+        document = dashboard.write(sites, states, out)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    except ContractError as exc:
+        click.echo(f"internal error: {exc}", err=True)
+        sys.exit(4)
+    click.echo(f"dashboard: {out / 'index.html'}")
+    if document["exit_status"]:
+        sys.exit(document["exit_status"])
+
+
+@main.command()
 @click.argument("old", type=click.Path(exists=True, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")

@@ -234,6 +234,11 @@ def _fingerprint_of(job: tuple[str, str, int]) -> tuple[str, Fingerprint | None]
 
 
 def workers() -> int:
+    """The cores the face models may use: ``AUDITOR_WORKERS`` when set (a fleet task gets the cores Ray gave it,
+    not the machine's), else every core this process may run on."""
+    given = os.environ.get("AUDITOR_WORKERS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
