@@ -421,6 +421,12 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 )
 @click.option("--fresh", is_flag=True, help="Discard an unfinished scan in --out instead of resuming it.")
 @click.option(
+    "--shared-rate-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder shared by scans run side by side (auditor fleet sets it): --rate then holds per host across "
+    "all of them, not per scan.",
+)
+@click.option(
     "--max-duration",
     default=6 * 3600.0,
     show_default=True,
@@ -441,6 +447,7 @@ def scan(
     fresh: bool,
     allow_private: bool,
     max_duration: float,
+    shared_rate_dir: Path | None,
     **options: Any,
 ) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
@@ -459,9 +466,20 @@ def scan(
         link_check=not no_link_check,
         allow_private=allow_private,
         max_duration=max_duration,
+        shared_rate_dir=_shared_folder(shared_rate_dir),
         **fields,
     )
     _run(config, gate, fresh)
+
+
+def _shared_folder(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise UserError(f"--shared-rate-dir {path}: cannot use it ({exc.strerror})") from exc
+    return path
 
 
 @main.command()

@@ -46,6 +46,7 @@ class _Handler(SimpleHTTPRequestHandler):
         path = self.path
         with self.site.lock:
             self.site.hits[path] += 1
+            self.site.started.append(time.monotonic())
             self.site.request_headers.append((path, dict(self.headers)))
             count = self.site.hits[path]
         route = self.site.routes.get(path) or self.site.routes.get(path.split("?")[0])
@@ -107,6 +108,7 @@ class Site:
         self.routes = routes or {}
         self.static = static
         self.hits: Counter[str] = Counter()
+        self.started: list[float] = []  # when each request arrived (politeness across processes is measured here)
         self.request_headers: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
         self.base = ""

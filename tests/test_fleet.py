@@ -4,6 +4,7 @@ with the same command and finishes without redoing finished sites."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -141,3 +142,33 @@ def test_a_killed_fleet_resumes_without_redoing_finished_sites(tmp_path: Path) -
     assert (tmp_path / "fleet" / "sites" / "a" / "findings.json").stat().st_mtime_ns == finished
     assert dict(first.hits) == hits_before
     assert json.loads((tmp_path / "fleet" / "fleet.json").read_text())["sites"][0]["status"] == "done"
+
+
+def test_two_sites_on_one_host_share_its_rate(tmp_path: Path) -> None:
+    """Two fleet sites served by one host (two sections of one server): --rate 4 holds for the host across both
+    scans (a per-host slot file under OUT/rates), not for each scan alone."""
+    pictures = {
+        f"/{part}/p{n}.jpg": Route(images.jpeg(images.scene(seed=n)), content_type="image/jpeg")
+        for part in ("a", "b")
+        for n in range(3)
+    }
+    pages = {f"/{part}/": Route("".join(f"<img src='/{part}/p{n}.jpg'>" for n in range(3))) for part in ("a", "b")}
+    host = Site({**pictures, **pages, "/robots.txt": Route("", status=404)})
+    with host.serve() as base:
+        tables = "".join(
+            f'[[site]]\nname = "{part}"\nseeds = ["{base}/{part}/"]\nrender = "never"\nrate = 4\n'
+            "no-link-check = true\nmax-depth = 0\n\n"
+            for part in ("a", "b")
+        )
+        (tmp_path / "sites.toml").write_text(tables)
+        result = CliRunner().invoke(
+            main, ["fleet", str(tmp_path / "sites.toml"), "--out", str(tmp_path / "fleet"), "--cpus-per-site", "1"]
+        )
+    assert result.exit_code in (0, 1), result.output
+    starts = sorted(host.started)
+    assert len(starts) >= 8  # both sites' pages and photos
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # Together at most about 4 requests a second (two scans each keeping only its own rate would reach about 8),
+    # and never two at once (slots are reserved a quarter second apart; arrival jitter is a few hundredths).
+    assert (len(starts) - 1) / (starts[-1] - starts[0]) <= 4.6, [round(g, 3) for g in gaps]
+    assert min(gaps) >= 0.1, [round(g, 3) for g in gaps]

@@ -66,14 +66,40 @@ class Response:
             self.path = None
 
 
-class HostLimiter:
-    """At most ``concurrency`` requests at once per host, and request starts at least ``interval`` apart."""
+def shared_slot(folder: Path, host: str, interval: float) -> float:
+    """Reserve this process's next request start to ``host`` among every scan sharing ``folder`` (a fleet's sites,
+    on one machine or on a shared file system): one small file per host holds the last start reserved, under an
+    exclusive ``flock``. Returns the seconds to wait. Wall-clock time, so the machines' clocks must agree (NTP)."""
+    import fcntl
 
-    def __init__(self, concurrency: int, interval: float) -> None:
+    path = folder / (hashlib.sha256(host.encode()).hexdigest()[:24] + ".slot")
+    with path.open("a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.seek(0)
+            raw = fh.read().strip()
+            last = float(raw) if raw else 0.0
+            now = time.time()
+            start = max(now, last + interval)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{start:.6f}".encode())
+            fh.flush()
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    return start - now
+
+
+class HostLimiter:
+    """At most ``concurrency`` requests at once per host, and request starts at least ``interval`` apart; with
+    ``shared`` (a fleet's folder), apart across every scan that shares it too."""
+
+    def __init__(self, concurrency: int, interval: float, shared: Path | None = None, host: str = "") -> None:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._lock = asyncio.Lock()
         self.interval = interval
         self._next = 0.0
+        self._shared, self._host = shared, host
 
     async def __aenter__(self) -> None:
         await self._semaphore.acquire()
@@ -83,6 +109,10 @@ class HostLimiter:
             self._next = max(now, self._next) + self.interval
         if wait > 0:
             await asyncio.sleep(wait)
+        if self._shared is not None and self.interval > 0:
+            later = await asyncio.to_thread(shared_slot, self._shared, self._host, self.interval)
+            if later > 0:
+                await asyncio.sleep(later)
 
     async def __aexit__(self, *exc: object) -> None:
         self._semaphore.release()
@@ -145,7 +175,8 @@ class Fetcher:
     def _limiter(self, host: str) -> HostLimiter:
         if host not in self._limiters:
             interval = max(1.0 / self.config.rate if self.config.rate > 0 else 0.0, self._delays.get(host, 0.0))
-            self._limiters[host] = HostLimiter(self.config.per_host_concurrency, interval)
+            shared = self.config.shared_rate_dir
+            self._limiters[host] = HostLimiter(self.config.per_host_concurrency, interval, shared, host)
         return self._limiters[host]
 
     async def get(

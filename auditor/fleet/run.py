@@ -33,6 +33,7 @@ class SiteSpec:
         """The ``auditor scan`` this site's task runs (the same as a school would type)."""
         args = [sys.executable, "-m", "auditor", "scan", *self.seeds, "--out", str(out / "sites" / self.name)]
         args += ["--state", str(out / "sites" / self.name / "state"), "--quiet"]
+        args += ["--shared-rate-dir", str(out / "rates")]  # one host's rate holds across every site of the fleet
         for key, value in sorted(self.options.items()):
             flag = "--" + key.replace("_", "-")
             values = value if isinstance(value, list) else [value]
