@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--counts", default="1,2,4")
+    parser.add_argument("--cpus-per-site", type=int, default=2, help="as auditor fleet's option (its default: 2)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "auditor-bench")
     args = parser.parse_args()
     site = make(args.images, args.cache)
     counts = [int(c) for c in args.counts.split(",")]
+    print(f"cores: {os.cpu_count()}, --cpus-per-site {args.cpus_per_site}, {args.images} images a site")
     print(f"{'sites':>5} {'sequential s':>12} {'fleet s':>8} {'sites/hour (fleet)':>18} {'fleet vs sequential':>20}")
     for count in counts:
         with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
