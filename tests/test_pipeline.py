@@ -340,3 +340,35 @@ def test_sigkill_while_originals_are_guessed_then_resume_to_the_same_result(tmp_
         a for a in json.loads((interrupted / "findings.json").read_text())["assets"] if "guessed" in a["found_via"]
     ]
     assert len(guessed) == 24 and all(a["found_on"] == [base + "/"] for a in guessed)
+
+
+def test_face_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
+    """kill -9 of a scan leaves no face worker behind (they stayed, idle, holding the models' memory, until the
+    machine was restarted): the workers ask the kernel to end them with their parent."""
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import os, time\n"
+        "from auditor.analyze.face_pool import POOL_MIN_IMAGES, FacePool\n"
+        "from auditor.analyze.faces import DEFAULT_MODELS, Thresholds\n"
+        "def pid(_: int) -> int:\n"
+        "    time.sleep(0.2)\n"
+        "    return os.getpid()\n"
+        "if __name__ == '__main__':\n"
+        "    pool = FacePool(10**8, Thresholds(), DEFAULT_MODELS)\n"
+        "    executor = pool._pool(POOL_MIN_IMAGES)\n"
+        "    print(' '.join(str(p) for p in sorted(set(executor.map(pid, range(8))))), flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "AUDITOR_WORKERS": "2"}
+    )
+    assert process.stdout is not None
+    pids = [int(p) for p in process.stdout.readline().split()]
+    assert pids and all(Path(f"/proc/{p}").exists() for p in pids)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.1)
+    assert not [p for p in pids if Path(f"/proc/{p}").exists()], pids

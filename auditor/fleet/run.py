@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.children import die_with_parent
 from auditor.errors import ConfigError
 from auditor.files import write_atomic
 
@@ -100,19 +101,9 @@ def save_state(out: Path, states: dict[str, SiteState]) -> None:
 def scan_site(command: list[str], workers: int) -> tuple[int, str]:
     """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task."""
     env = {**os.environ, "AUDITOR_WORKERS": str(workers)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, preexec_fn=_die_with_parent)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, preexec_fn=die_with_parent)
     tail = (done.stderr or "").strip().splitlines()[-3:]
     return done.returncode, " / ".join(tail)[-500:]
-
-
-def _die_with_parent() -> None:
-    """Linux: the scan is killed when its Ray worker dies (a killed fleet leaves no orphan scan holding the site's
-    store, so the same command resumes it at once)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def run_fleet(
