@@ -62,7 +62,7 @@ def _comparable(document: dict[str, Any]) -> list[tuple[str, str, str, str | Non
 @pytest.fixture(scope="module", autouse=True)
 def _ray_can_start() -> None:
     try:
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
     except Exception as exc:  # pragma: no cover - a machine where Ray cannot start at all
         pytest.skip(f"Ray could not start here: {exc}")
     ray.shutdown()

@@ -139,7 +139,8 @@ def run_fleet(
         if address:
             ray.init(address=address, **kwargs)
         else:
-            ray.init(num_cpus=os.cpu_count() or 1, **kwargs)
+            # "local": a Ray of its own, even when another one runs on this machine (it would join it otherwise)
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
     task = ray.remote(num_cpus=cpus_per_site, max_retries=0)(scan_site)
     try:
         running: dict[Any, SiteSpec] = {}
