@@ -344,7 +344,7 @@ def test_sigkill_while_originals_are_guessed_then_resume_to_the_same_result(tmp_
 
 def test_face_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
     """kill -9 of a scan leaves no face worker behind (they stayed, idle, holding the models' memory, until the
-    machine was restarted): the workers ask the kernel to end them with their parent."""
+    machine was restarted): each worker ends itself when its parent is gone."""
     script = tmp_path / "pool.py"
     script.write_text(
         "import os, time\n"

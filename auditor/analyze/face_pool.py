@@ -36,7 +36,7 @@ from auditor.analyze.faces import (
     rescaled,
 )
 from auditor.analyze.variants import Fingerprint, fingerprint
-from auditor.children import die_with_parent
+from auditor.children import exit_with_parent
 from auditor.errors import plain
 from auditor.imaging import NOT_READABLE, open_quietly, thumbnail_jpeg
 
@@ -44,7 +44,7 @@ POOL_MIN_IMAGES = 24
 
 
 def _single_threaded() -> None:
-    die_with_parent()  # a scan killed with kill -9 leaves no worker behind
+    exit_with_parent()  # a scan killed with kill -9 leaves no worker behind
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     face_models.THREADS = 1
     try:
