@@ -4,24 +4,12 @@ instead of finding its folder busy or its memory taken."""
 
 from __future__ import annotations
 
-import sys
-
-
-def die_with_parent() -> None:
-    """In a child process started by a thread that waits for it (``subprocess.run``): ask the kernel to kill it
-    when that thread's process dies (``PR_SET_PDEATHSIG``; the kernel ties it to the creating *thread*, so it is
-    only for children whose creating thread outlives them). A no-op off Linux."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-
 
 def exit_with_parent(interval: float = 0.5) -> None:
-    """In a long-lived worker (a process pool's): end it when the process that started it is gone. A watchdog
-    thread compares the parent's pid with the one at start: pool workers are started by whichever thread first
-    submits, so the kernel's per-thread death signal would end them when that thread ends, with the pool in use."""
+    """In a child process (a face worker, a fleet's site scan): end it when the process that started it is gone.
+    A watchdog thread compares the parent's pid with the one at start. The kernel's death signal would not do:
+    it follows the *thread* that started the child, and pool workers are started by whichever thread first
+    submits, so they would end with that thread, the pool still in use."""
     import os
     import threading
     import time

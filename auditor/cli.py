@@ -6,6 +6,7 @@ stderr. On a terminal a live progress line shows pages, assets, errors and reque
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -374,6 +375,10 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     """
     from auditor import config_file
 
+    if os.environ.get("AUDITOR_EXIT_WITH_PARENT"):  # started by auditor fleet: end with the Ray task that waits
+        from auditor.children import exit_with_parent
+
+        exit_with_parent()
     path = config_path or config_file.find(Path.cwd())
     ctx.obj = {"checks": config_file.ChecksPolicy(), "settings": None}
     if path is None:

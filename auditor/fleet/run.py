@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.children import die_with_parent
 from auditor.errors import ConfigError
 from auditor.files import write_atomic
 
@@ -100,8 +99,9 @@ def save_state(out: Path, states: dict[str, SiteState]) -> None:
 
 def scan_site(command: list[str], workers: int) -> tuple[int, str]:
     """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task."""
-    env = {**os.environ, "AUDITOR_WORKERS": str(workers)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, preexec_fn=die_with_parent)
+    # The scan ends itself if this Ray worker dies (a killed fleet leaves no orphan scan holding the site's store).
+    env = {**os.environ, "AUDITOR_WORKERS": str(workers), "AUDITOR_EXIT_WITH_PARENT": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     tail = (done.stderr or "").strip().splitlines()[-3:]
     return done.returncode, " / ".join(tail)[-500:]
 
