@@ -506,18 +506,26 @@ class FacePool:
         self, keys: list[str], found: dict[str, PictureFaces]
     ) -> dict[str, tuple[np.ndarray | None, ...]]:
         """Vectors for video frames whose faces came from the cache: each video decoded again at those times only
-        (``video-sha@seconds`` keys); a frame that cannot be read again gets none (its faces stay ungrouped)."""
-        from auditor.analyze.video import UnreadableVideo, frame_at
+        (``video-sha@seconds`` keys), each video opened once; a frame that cannot be read again gets none (its
+        faces stay ungrouped, and the caller says so)."""
+        from auditor.analyze.video import UnreadableVideo, frames_at
 
-        out: dict[str, tuple[np.ndarray | None, ...]] = {}
+        by_video: dict[str, list[str]] = {}
         for key in keys:
-            sha, at = key.split("@", 1)
+            by_video.setdefault(key.split("@", 1)[0], []).append(key)
+        out: dict[str, tuple[np.ndarray | None, ...]] = {key: () for key in keys}
+        for sha, video_keys in by_video.items():
             path = self._video_paths.get(sha)
+            if path is None:
+                continue
             try:
-                pixels = frame_at(path, float(at), VIDEO_MAX_SIDE) if path is not None else None
-                out[key] = tuple(persons.describe(pixels, found[key].faces)) if pixels is not None else ()
-            except (UnreadableVideo, ValueError):
-                out[key] = ()
+                pixels = frames_at(path, [float(k.split("@", 1)[1]) for k in video_keys], VIDEO_MAX_SIDE)
+            except UnreadableVideo:
+                continue
+            for key in video_keys:
+                seen = pixels.get(float(key.split("@", 1)[1]))
+                if seen is not None:
+                    out[key] = tuple(persons.describe(seen, found[key].faces))
         return out
 
     def faces_in(self, data: bytes) -> list[Face]:

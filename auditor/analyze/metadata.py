@@ -277,7 +277,7 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
     for match in _PICTUREINFO_SERIAL.finditer(raw[: 1 << 20]):
         meta.serials.setdefault("APP12:PictureInfo:SerialNumber", match.group(1).decode("latin-1").strip())
     meta.has_c2pa = provenance.has_manifest(raw)
-    meta.provenance = provenance.read(raw, data, MIME_TYPES.get(meta.format))
+    meta.provenance = provenance.read(raw, data, MIME_TYPES.get(meta.format), meta.has_c2pa)
     return meta
 
 

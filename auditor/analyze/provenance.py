@@ -173,8 +173,9 @@ def _read_c2pa(found: Provenance, raw: bytes, mime: str | None) -> None:
         _read_manifest(found, active)
 
 
-def read(raw: bytes, data: xmp.XmpData, mime: str | None = None) -> Provenance | None:
-    """The provenance facts of one file (``data``: its XMP, already parsed), or ``None`` when it carries none."""
+def read(raw: bytes, data: xmp.XmpData, mime: str | None = None, manifest: bool | None = None) -> Provenance | None:
+    """The provenance facts of one file (``data``: its XMP, already parsed; ``manifest``: :func:`has_manifest`
+    of ``raw`` when the caller knows it), or ``None`` when it carries none."""
     found = Provenance()
     mining = data.first("plus:DataMining")
     if mining:
@@ -186,7 +187,7 @@ def read(raw: bytes, data: xmp.XmpData, mime: str | None = None) -> Provenance |
     if iri:
         found.digital_source_type, found.ai = iri, _source_kind(iri)
     reference = data.first("dcterms:provenance")
-    if has_manifest(raw) or reference:
+    if (has_manifest(raw) if manifest is None else manifest) or reference:
         _read_c2pa(found, raw, mime)
         if found.c2pa is None and reference and _REMOTE.match(reference):
             found.c2pa, found.remote_manifest = "remote", reference

@@ -104,48 +104,69 @@ def read_metadata(path: Path, max_pixels: int) -> VideoMetadata:
     return meta
 
 
+def _frame_after(container: Any, stream: Any, base: float, target: float, last: float) -> Any:
+    """The first frame at or after ``target`` seconds (and after ``last``), reached by seeking to the keyframe
+    before it and decoding forward; ``None`` past the end."""
+    if target > 0:
+        container.seek(int(target / base), stream=stream, backward=True, any_frame=False)
+    for frame in container.decode(stream):
+        if frame.time is not None and float(frame.time) + 1e-6 >= target and float(frame.time) > last:
+            return frame
+    return None
+
+
+def _pixels(frame: Any, max_side: int) -> np.ndarray:
+    scale = min(1.0, max_side / max(frame.width, frame.height))
+    if scale < 1.0:
+        size = max(2, int(frame.width * scale)), max(2, int(frame.height * scale))
+        frame = frame.reformat(width=size[0], height=size[1])
+    pixels: np.ndarray = frame.to_ndarray(format="rgb24")
+    return pixels
+
+
 def frames(
-    path: Path, every_s: float, max_frames: int, max_seconds: float, max_side: int, start: float = 0.0
+    path: Path, every_s: float, max_frames: int, max_seconds: float, max_side: int
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(time in seconds, RGB frame) every ``every_s`` seconds from the start, at most ``max_frames`` and only the
     first ``max_seconds``; a frame whose longer side exceeds ``max_side`` is scaled down to it. Each sample is
-    reached by seeking to the keyframe before it and decoding forward, so a long video costs its samples, not its
-    length."""
+    reached by seeking, so a long video costs its samples, not its length."""
     import av
 
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         base = float(stream.time_base) if stream.time_base else 1 / 90000
-        target, taken, last = start, 0, -1.0
+        target, taken, last = 0.0, 0, -1.0
         try:
             while taken < max_frames and target <= max_seconds:
-                if target > 0:
-                    container.seek(int(target / base), stream=stream, backward=True, any_frame=False)
-                found = None
-                for frame in container.decode(stream):
-                    if frame.time is not None and float(frame.time) + 1e-6 >= target and float(frame.time) > last:
-                        found = frame
-                        break
+                found = _frame_after(container, stream, base, target, last)
                 if found is None:
                     return  # past the end
                 at = float(found.time)
-                scale = min(1.0, max_side / max(found.width, found.height))
-                if scale < 1.0:
-                    size = max(2, int(found.width * scale)), max(2, int(found.height * scale))
-                    found = found.reformat(width=size[0], height=size[1])
-                yield at, found.to_ndarray(format="rgb24")
+                yield at, _pixels(found, max_side)
                 taken, last = taken + 1, at
                 target = max(target + every_s, at + every_s / 2)
         except (av.FFmpegError, ValueError) as exc:
             raise UnreadableVideo(f"damaged after {target:.0f} s ({str(exc).splitlines()[0][:200]})") from exc
 
 
-def frame_at(path: Path, at: float, max_side: int) -> np.ndarray | None:
-    """The frame :func:`frames` gave at ``at`` seconds (the first frame at or after it, at the same size)."""
-    for when, pixels in frames(path, 1.0, 1, at + 1.0, max_side, start=at):
-        return pixels if abs(when - at) < 0.01 else None
-    return None
+def frames_at(path: Path, times: list[float], max_side: int) -> dict[float, np.ndarray]:
+    """The frames :func:`frames` gave at these times (a re-scan's cached samples, read again to describe their
+    faces), the video opened once; a time whose frame is not found again is left out."""
+    import av
+
+    out: dict[float, np.ndarray] = {}
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        base = float(stream.time_base) if stream.time_base else 1 / 90000
+        try:
+            for at in sorted(times):
+                found = _frame_after(container, stream, base, at, -1.0)
+                if found is not None and abs(float(found.time) - at) < 0.01:
+                    out[at] = _pixels(found, max_side)
+        except (av.FFmpegError, ValueError) as exc:
+            raise UnreadableVideo(f"damaged ({str(exc).splitlines()[0][:200]})") from exc
+    return out
 
 
 def timecode(seconds: float) -> str:

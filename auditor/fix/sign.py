@@ -11,7 +11,7 @@ the manifest: the copy is what was meant to be published, and a second picture i
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class C2paSigner:
     chain: bytes
     key: bytes
     alg: str
+    # The library's context and signer, made at the first copy and reused for the rest (one key, many copies).
+    _made: tuple[Any, Any] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, cert: Path, key: Path) -> C2paSigner:
@@ -84,15 +86,18 @@ class C2paSigner:
 
         if fmt not in _MIME:
             raise CannotSign(f"C2PA signing is done for JPEG, PNG and WebP copies only, not {fmt}")
-        settings = {
-            "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
-            "builder": {"thumbnail": {"enabled": False}},
-        }
         try:
-            context = c2pa.Context(c2pa.Settings.from_dict(settings))
-            signer = c2pa.Signer.from_info(
-                c2pa.C2paSignerInfo(self.alg.encode(), self.chain, self.key, None)  # no time-stamp server: offline
-            )
+            if self._made is None:
+                settings = {
+                    "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+                    "builder": {"thumbnail": {"enabled": False}},
+                }
+                self._made = (
+                    c2pa.Context(c2pa.Settings.from_dict(settings)),
+                    # no time-stamp server: signing stays offline
+                    c2pa.Signer.from_info(c2pa.C2paSignerInfo(self.alg.encode(), self.chain, self.key, None)),
+                )
+            context, signer = self._made
             builder = c2pa.Builder(self.manifest(title), context=context)
             builder.set_intent(c2pa.C2paBuilderIntent.EDIT)
             out = io.BytesIO()
