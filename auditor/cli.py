@@ -332,13 +332,18 @@ def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[
         _summary(outcome.document)
     click.echo(f"findings: {outcome.findings_path}", err=True)
     click.echo(f"report: {outcome.report_path}", err=gate.output_format is not None)
-    if gate.output_format is not None:
-        from auditor.report.formats import render
-
-        click.echo(render(outcome.document, gate.output_format))
+    _print_format(outcome.document, gate.output_format)
     status = _exit_status(outcome.document, gate)
     if status:
         sys.exit(status)
+
+
+def _print_format(document: dict[str, Any], output_format: str | None) -> None:
+    """``--format``: the findings on standard output, for CI (the report: line has gone to stderr)."""
+    if output_format is not None:
+        from auditor.report.formats import render
+
+        click.echo(render(document, output_format))
 
 
 def _summary(document: dict[str, Any]) -> None:
@@ -591,10 +596,7 @@ def report(
         sys.exit(4)
     _summary(outcome.document)
     click.echo(f"report: {outcome.report_path}", err=output_format is not None)
-    if output_format is not None:
-        from auditor.report.formats import render
-
-        click.echo(render(outcome.document, output_format))
+    _print_format(outcome.document, output_format)
 
 
 @main.command()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -218,11 +219,16 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
             g for g in findings if g["check"] in FACE_CHECKS and g.get("asset") in pictures and g["id"] not in used
         ]
         add(f"person:{f['id']}", [f, *faces], f["title"], f["advice"])
-    by_folder: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for f in findings:
-        if f["check"] == "oversized_image" and f["id"] not in used and f.get("asset"):
-            by_folder[_folder(f["asset"])].append(f)
-    for folder, group in by_folder.items():
+
+    def grouped(check: str, where: Callable[[dict[str, Any]], str | None]) -> dict[str, list[dict[str, Any]]]:
+        """This check's findings not yet in a cause, by what ``where`` says they share (a folder, a page)."""
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for f in findings:
+            if f["check"] == check and f["id"] not in used and (key := where(f)):
+                groups[key].append(f)
+        return groups
+
+    for folder, group in grouped("oversized_image", lambda f: _folder(f["asset"]) if f.get("asset") else None).items():
         if len(group) >= MIN_GROUP:
             add(
                 f"folder:{folder}",
@@ -232,11 +238,7 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
                 "site or upload tool to publish only web sizes.",
                 f"auditor fix --from-scan {out_dir} --out safe-copies/ --max-side 1200",
             )
-    by_page: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for f in findings:
-        if f["check"] == "minor_face" and f["id"] not in used and f.get("page"):
-            by_page[f["page"]].append(f)
-    for page, group in by_page.items():
+    for page, group in grouped("minor_face", lambda f: f.get("page")).items():
         if len(group) >= MIN_GROUP:
             add(
                 f"page:{page}",
