@@ -924,7 +924,13 @@ def list_decisions(
     type=click.IntRange(1),
     help="Cores each site's scan gets (its face workers use this many).",
 )
-def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int) -> None:
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where each site's scan keeps its store, history and fetched files on the machine that runs it (a "
+    "local disk on each cluster machine) [default: OUT/sites]. Reports come back to OUT/sites/NAME here either way.",
+)
+def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, work_dir: Path | None) -> None:
     """Audit every [[site]] of SITES.toml on Ray, each with the same auditor scan into OUT/sites/NAME (its own
     history), and write OUT/index.html, fleet.json and fleet.csv. Re-running the same command finishes the sites
     that did not finish and does not redo the others. Exit status: 1 when a site's gate failed, else 3 when a site
@@ -938,7 +944,7 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int) 
 
     try:
         sites = read_sites(sites_file)
-        states = run_fleet(sites, out, address, cpus_per_site, told)
+        states = run_fleet(sites, out, address, cpus_per_site, told, work_dir)
         document = dashboard.write(sites, states, out)
     except ConfigError as exc:
         raise UserError(str(exc)) from exc

@@ -8,12 +8,13 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so readers see the old file or the new one, never half of one; owner-only permissions."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes, as they are) so readers see the old file or the new one, never half of one;
+    owner-only permissions."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)

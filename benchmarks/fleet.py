@@ -63,7 +63,7 @@ def main() -> None:
                     "--out",
                     str(Path(tmp) / "f"),
                     "--cpus-per-site",
-                    "1",
+                    str(args.cpus_per_site),
                 ],
                 capture_output=True,
                 check=False,

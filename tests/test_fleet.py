@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from click.testing import CliRunner
 
 from auditor.cli import main
 from auditor.fleet.dashboard import schema
+from auditor.fleet.run import RESULTS
 from tests.analyze import images
 from tests.server import Route, Site
 
@@ -136,12 +138,25 @@ def test_a_killed_fleet_resumes_without_redoing_finished_sites(tmp_path: Path) -
         finished = (tmp_path / "fleet" / "sites" / "a" / "findings.json").stat().st_mtime_ns
         hits_before = dict(first.hits)
         again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        resumed = json.loads(state_file.read_text())
+        hits_resumed = dict(first.hits)
+        resumed_mtime = (tmp_path / "fleet" / "sites" / "a" / "findings.json").stat().st_mtime_ns
+        # The run has ended: the same command is now the next run (the nightly re-scan), every site again.
+        nightly = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode in (0, 1), again.stderr
-    state = json.loads(state_file.read_text())["sites"]
+    state = resumed["sites"]
+    assert resumed["run"] == 1 and resumed["ended"]
     assert state["a"]["attempts"] == 1 and state["b"]["status"] == "done"  # a was not run again
-    assert (tmp_path / "fleet" / "sites" / "a" / "findings.json").stat().st_mtime_ns == finished
-    assert dict(first.hits) == hits_before
+    assert resumed_mtime == finished
+    assert hits_resumed == hits_before
     assert json.loads((tmp_path / "fleet" / "fleet.json").read_text())["sites"][0]["status"] == "done"
+    assert nightly.returncode in (0, 1), nightly.stderr
+    next_run = json.loads(state_file.read_text())
+    assert next_run["run"] == 2 and next_run["ended"]
+    assert all(s["status"] == "done" and s["attempts"] == 1 for s in next_run["sites"].values())
+    assert sum(first.hits.values()) > sum(hits_before.values())  # a was scanned again, this time
+    document = json.loads((tmp_path / "fleet" / "sites" / "a" / "findings.json").read_text())
+    assert document["history"]["first_scan"] is False
 
 
 def test_two_sites_on_one_host_share_its_rate(tmp_path: Path) -> None:
@@ -172,3 +187,92 @@ def test_two_sites_on_one_host_share_its_rate(tmp_path: Path) -> None:
     # and never two at once (slots are reserved a quarter second apart; arrival jitter is a few hundredths).
     assert (len(starts) - 1) / (starts[-1] - starts[0]) <= 4.6, [round(g, 3) for g in gaps]
     assert min(gaps) >= 0.1, [round(g, 3) for g in gaps]
+
+
+def _ray_start(tmp_path: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """One node of a real one-machine Ray cluster, started with ``ray start`` as an operator would."""
+    log_path = tmp_path / f"{name}.log"
+    with log_path.open("wb") as log:  # the node keeps its own copy of the descriptor
+        node = subprocess.Popen(
+            [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", "--disable-usage-stats", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while "Ray runtime started" not in log_path.read_text(errors="replace"):
+        if node.poll() is not None or time.monotonic() > deadline:
+            os.killpg(node.pid, signal.SIGKILL)
+            pytest.skip(f"ray start did not start here: {log_path.read_text()[-800:]}")
+        time.sleep(0.2)
+    return node
+
+
+def _node_ids(address: str, env: dict[str, str]) -> list[str]:
+    code = "import ray, sys; ray.init(sys.argv[1]); print(' '.join(n['NodeID'] for n in ray.nodes() if n['Alive']))"
+    done = subprocess.run([sys.executable, "-c", code, address], capture_output=True, text=True, env=env, timeout=120)
+    return done.stdout.split()
+
+
+def test_a_fleet_runs_on_an_existing_cluster_and_brings_the_results_back(tmp_path: Path) -> None:
+    """``--address HOST:PORT`` and ``--address ray://HOST:PORT`` against a two-node cluster started by ``ray start``
+    (token authentication on, as Ray turns it on). Each site's store stays in ``--work-dir`` (a cluster machine's
+    own disk); its report and findings come back to ``OUT/sites/NAME`` through Ray. The second fleet run is the
+    next run (every site again), sent to the node that holds the site's history, and so is incremental."""
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    port, client = _free_port(), _free_port()
+    head = ["--head", "--port", str(port), "--ray-client-server-port", str(client), "--include-dashboard", "false"]
+    nodes = [_ray_start(tmp_path, "head", [*head, "--num-cpus", "1"], env)]
+    try:
+        nodes.append(_ray_start(tmp_path, "second", ["--address", f"127.0.0.1:{port}", "--num-cpus", "1"], env))
+        site = _site()
+        with site.serve() as base:
+            sites = _sites_file(tmp_path / "sites.toml", {"school": base})
+            command = [sys.executable, "-m", "auditor", "fleet", str(sites), "--out", str(tmp_path / "fleet")]
+            command += ["--work-dir", str(tmp_path / "work"), "--cpus-per-site", "1"]
+            first = subprocess.run(
+                [*command, "--address", f"127.0.0.1:{port}"], capture_output=True, text=True, env=env, timeout=300
+            )
+            assert first.returncode in (0, 1), first.stderr[-2000:]
+            state_file = tmp_path / "fleet" / "fleet-state.json"
+            state = json.loads(state_file.read_text())
+            # Say the site's history is on the other node: the next run must be sent there, not where Ray would
+            # put it by itself (the driver's node, first).
+            other = next(n for n in _node_ids(f"127.0.0.1:{port}", env) if n != state["sites"]["school"]["node"])
+            state_file.write_text(
+                json.dumps({**state, "sites": {"school": {**state["sites"]["school"], "node": other}}})
+            )
+            second = subprocess.run(
+                [*command, "--address", f"ray://127.0.0.1:{client}"],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+            )
+            assert second.returncode in (0, 1), second.stderr[-2000:]
+            refused = subprocess.run(  # the cluster's token is needed: without it, a clear error, nothing run
+                [*command, "--address", f"127.0.0.1:{port}"],
+                capture_output=True,
+                text=True,
+                env={**env, "RAY_AUTH_TOKEN": secrets.token_hex(32)},
+                timeout=300,
+            )
+    finally:
+        for node in nodes:
+            os.killpg(node.pid, signal.SIGKILL)
+            node.wait()
+    results = tmp_path / "fleet" / "sites" / "school"
+    assert sorted(p.name for p in results.iterdir()) == sorted(RESULTS)  # the results, not the store
+    assert (tmp_path / "work" / "school" / "scan.sqlite3").exists()
+    assert state["run"] == 1 and state["ended"] and state["sites"]["school"]["seconds"] > 0
+    again = json.loads(state_file.read_text())
+    assert again["run"] == 2 and again["ended"] and again["sites"]["school"]["attempts"] == 1
+    assert again["sites"]["school"]["node"] == other
+    document = json.loads((results / "findings.json").read_text())
+    assert document["history"]["first_scan"] is False  # the second run found the first run's history
+    assert document == json.loads((tmp_path / "work" / "school" / "findings.json").read_text())
+    fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
+    assert fleet["sites"][0]["findings"] == len(document["findings"]) > 0
+    assert refused.returncode == 2 and "could not join that Ray cluster" in refused.stderr, refused.stderr[-2000:]
+    assert json.loads(state_file.read_text()) == again  # a refused run changes nothing

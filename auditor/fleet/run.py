@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,8 +17,12 @@ from auditor.errors import ConfigError
 from auditor.files import write_atomic
 
 STATE_FILE = "fleet-state.json"
+RATES = ".rates"  # under the work dir: a site's name cannot start with a dot
 MAX_ATTEMPTS = 3
 GATE_EXITS = (0, 1, 3)  # what a finished scan exits with: clean, a gate failed, incomplete (anything else: a crash)
+# What a finished scan's task sends back to the driver, to be written under OUT/sites/NAME on the driver's machine:
+# the report and its exports. The store, the history and the fetched files stay where the scan ran (its work dir).
+RESULTS = ("findings.json", "report.html", "findings.csv", "faces-per-page.csv")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -29,11 +34,13 @@ class SiteSpec:
     seeds: tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
 
-    def command(self, out: Path, workers: int) -> list[str]:
-        """The ``auditor scan`` this site's task runs (the same as a school would type)."""
-        args = [sys.executable, "-m", "auditor", "scan", *self.seeds, "--out", str(out / "sites" / self.name)]
-        args += ["--state", str(out / "sites" / self.name / "state"), "--quiet"]
-        args += ["--shared-rate-dir", str(out / "rates")]  # one host's rate holds across every site of the fleet
+    def command(self, work: Path) -> list[str]:
+        """The ``auditor scan`` this site's task runs (the same as a school would type) in ``work/NAME``, on the
+        machine Ray placed it on."""
+        folder = work / self.name
+        args = [sys.executable, "-m", "auditor", "scan", *self.seeds, "--out", str(folder)]
+        args += ["--state", str(folder / "state"), "--quiet"]
+        args += ["--shared-rate-dir", str(work / RATES)]  # one host's rate holds across every site of the fleet
         for key, value in sorted(self.options.items()):
             flag = "--" + key.replace("_", "-")
             values = value if isinstance(value, list) else [value]
@@ -79,31 +86,106 @@ class SiteState:
     attempts: int = 0
     exit_code: int | None = None
     error: str | None = None
+    node: str | None = None  # the Ray node that last ran it: its history is there, so the next run asks for it
+    seconds: float | None = None  # how long its last try took, the scan's whole command on the worker
 
 
-def load_state(out: Path) -> dict[str, SiteState]:
+@dataclass(slots=True)
+class FleetState:
+    """``OUT/fleet-state.json``: which fleet run this is, whether it ended, and each site's state in it.
+
+    A run ends when every site is done or has failed its tries. Re-running the same command after a killed run
+    resumes it (finished sites are not redone); after an ended run it starts the next run, every site again (each
+    scan incremental against its own history): the nightly re-scan."""
+
+    run: int = 0
+    ended: bool = True
+    sites: dict[str, SiteState] = field(default_factory=dict)
+
+
+def load_state(out: Path) -> FleetState:
     path = out / STATE_FILE
     if not path.exists():
-        return {}
+        return FleetState()
     try:
         data = json.loads(path.read_text("utf-8"))
-        return {name: SiteState(**state) for name, state in data["sites"].items()}
+        sites = {name: SiteState(**state) for name, state in data["sites"].items()}
+        # A state written before runs were counted: it ended when no site was left pending.
+        ended = bool(data.get("ended", all(s.status != "pending" for s in sites.values())))
+        return FleetState(int(data.get("run", 1)), ended, sites)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a readable fleet state ({exc}); remove it to start the fleet over") from exc
 
 
-def save_state(out: Path, states: dict[str, SiteState]) -> None:
-    body = {"schema": "exposure-auditor/fleet-state@1", "sites": {n: asdict(s) for n, s in sorted(states.items())}}
+def save_state(out: Path, fleet: FleetState) -> None:
+    body = {
+        "schema": "exposure-auditor/fleet-state@1",
+        "run": fleet.run,
+        "ended": fleet.ended,
+        "sites": {n: asdict(s) for n, s in sorted(fleet.sites.items())},
+    }
     write_atomic(out / STATE_FILE, json.dumps(body, indent=2) + "\n")
 
 
-def scan_site(command: list[str], workers: int) -> tuple[int, str]:
-    """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task."""
+@dataclass(frozen=True, slots=True)
+class SiteRun:
+    """What one try of a site's task sends back to the driver (a small object: the results, not the store)."""
+
+    exit_code: int
+    tail: str  # the scan's last lines of stderr, for a failure's message
+    node: str
+    seconds: float
+    results: dict[str, bytes]  # file name -> contents, from :data:`RESULTS`; empty unless the scan finished
+
+
+def scan_site(command: list[str], workers: int, folder: str) -> SiteRun:
+    """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task; a
+    finished scan's report and exports are returned, so the driver has them even when ``folder`` is on another
+    machine's disk."""
+    import ray
+
+    started = time.monotonic()
     # The scan ends itself if this Ray worker dies (a killed fleet leaves no orphan scan holding the site's store).
     env = {**os.environ, "AUDITOR_WORKERS": str(workers), "AUDITOR_EXIT_WITH_PARENT": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    tail = (done.stderr or "").strip().splitlines()[-3:]
-    return done.returncode, " / ".join(tail)[-500:]
+    tail = " / ".join((done.stderr or "").strip().splitlines()[-3:])[-500:]
+    results: dict[str, bytes] = {}
+    if done.returncode in GATE_EXITS:
+        for name in RESULTS:
+            path = Path(folder) / name
+            if path.is_file():
+                results[name] = path.read_bytes()
+    node = ray.get_runtime_context().get_node_id()
+    return SiteRun(done.returncode, tail, node, round(time.monotonic() - started, 2), results)
+
+
+def keep_results(folder: Path, results: dict[str, bytes]) -> None:
+    """Write a site's returned results under the driver's ``OUT/sites/NAME``; a file that is already there with
+    the same bytes (the scan ran on this machine, or ``OUT`` is shared) is left alone."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, body in results.items():
+        path = folder / name
+        try:
+            if path.stat().st_size == len(body) and path.read_bytes() == body:
+                continue
+        except OSError:
+            pass
+        write_atomic(path, body)
+
+
+def _join(ray: Any, address: str, kwargs: dict[str, Any]) -> None:
+    """Join an existing cluster. Through Ray Client (``ray://``) up to three tries: Ray 2.60's client server can
+    fail to start the first session after another driver has used the cluster ("Starting Ray client server
+    failed", reproduced here with a one-task driver then a ``ray://`` one); the next try works."""
+    tries = 3 if address.startswith("ray://") else 1
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address=address, **kwargs)
+            return
+        except (ConnectionError, RuntimeError):
+            if attempt == tries:
+                raise
+            time.sleep(2.0)
 
 
 def run_fleet(
@@ -112,54 +194,76 @@ def run_fleet(
     address: str | None = None,
     cpus_per_site: int = 2,
     progress: Any = None,
+    work: Path | None = None,
 ) -> dict[str, SiteState]:
     """Run every site not finished yet (up to :data:`MAX_ATTEMPTS` tries each) on Ray; returns each site's state.
-    ``address``: an existing cluster (``auto`` or ``ray://HOST:10001``); without it a local Ray with the
-    machine's cores is started and stopped."""
+
+    ``address``: an existing cluster (``auto``, ``HOST:6379`` or ``ray://HOST:10001``); without it a local Ray with
+    the machine's cores is started and stopped. ``work``: where each site's scan keeps its folder (store, history,
+    fetched files) on the machine that runs it, ``OUT/sites`` by default; its results come back to ``OUT/sites``
+    here either way. A site goes back to the node that ran it last (its history is there) when that node is up."""
     try:
         import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
     except ImportError as exc:
         raise ConfigError("auditor fleet needs Ray: pip install 'exposure-auditor[fleet]'") from exc
+    out = out.resolve()  # the workers' working folder is not the driver's on a cluster
+    work = (work or out / "sites").resolve()
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    states = load_state(out)
-    names = {s.name for s in sites}
-    states = {n: st for n, st in states.items() if n in names}
-    for site in sites:
-        states.setdefault(site.name, SiteState())
-    todo = [s for s in sites if states[s.name].status != "done"]
-    for site in todo:
-        if states[site.name].status == "failed":  # a new run gives a failed site its tries again
-            states[site.name] = SiteState()
-    save_state(out, states)
-    if not todo:
+    fleet = load_state(out)
+    before = fleet.sites
+    if fleet.ended:  # the next run: every site again, on the node that holds its history
+        fleet = FleetState(fleet.run + 1, False, {n: SiteState(node=st.node) for n, st in before.items()})
+    states = fleet.sites = {s.name: fleet.sites.get(s.name) or SiteState() for s in sites}
+    todo = [s for s in sites if states[s.name].status == "pending"]
+    if not todo:  # killed after its last site finished: nothing is left of that run
+        fleet.ended = True
+        save_state(out, fleet)
         return states
     started_here = not ray.is_initialized()
     if started_here:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
         if address:
-            ray.init(address=address, **kwargs)
+            try:
+                _join(ray, address, kwargs)
+            except (ConnectionError, RuntimeError) as exc:
+                raise ConfigError(
+                    f"--address {address}: could not join that Ray cluster ({str(exc).splitlines()[0]}). Is it "
+                    "running, and is this Ray the cluster's version? If it uses token authentication, set "
+                    "RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token) here too."
+                ) from exc
         else:
             # "local": a Ray of its own, even when another one runs on this machine (it would join it otherwise)
             ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
+    save_state(out, fleet)  # only now: a cluster that could not be joined leaves the state as it was
     task = ray.remote(num_cpus=cpus_per_site, max_retries=0)(scan_site)
     try:
         running: dict[Any, SiteSpec] = {}
 
         def submit(site: SiteSpec) -> None:
-            states[site.name].attempts += 1
-            running[task.remote(site.command(out, cpus_per_site), cpus_per_site)] = site
+            state = states[site.name]
+            state.attempts += 1
+            options: dict[str, Any] = {}
+            if state.node:  # soft: any node will do when that one is gone (the scan then starts a new history)
+                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(state.node, soft=True)
+            command = site.command(work)
+            running[task.options(**options).remote(command, cpus_per_site, str(work / site.name))] = site
 
         for site in todo:
             submit(site)
-        save_state(out, states)
+        save_state(out, fleet)
         while running:
             ready, _ = ray.wait(list(running), num_returns=1)
             site = running.pop(ready[0])
             state = states[site.name]
             try:
-                code, tail = ray.get(ready[0])
+                run: SiteRun | None = ray.get(ready[0])
             except Exception as exc:  # the worker died (killed, out of memory): that site's try, not the fleet's
-                code, tail = -1, str(exc).splitlines()[0][:500]
+                run, code, tail = None, -1, str(exc).splitlines()[0][:500]
+            if run is not None:
+                code, tail = run.exit_code, run.tail
+                state.node, state.seconds = run.node, run.seconds
+                keep_results(out / "sites" / site.name, run.results)
             state.exit_code = code
             if code in GATE_EXITS:
                 state.status, state.error = "done", None
@@ -169,9 +273,11 @@ def run_fleet(
             else:
                 state.status = "failed"
                 state.error = f"failed {state.attempts} times; last exit status {code}: {tail}"
-            save_state(out, states)
+            save_state(out, fleet)
             if progress is not None:
                 progress(site.name, state)
+        fleet.ended = True
+        save_state(out, fleet)
     finally:
         if started_here:
             ray.shutdown()
