@@ -433,8 +433,13 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 @click.option(
     "--shared-rate-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="A folder shared by scans run side by side (auditor fleet sets it): --rate then holds per host across "
-    "all of them, not per scan.",
+    help="A folder shared by scans run side by side on this machine (or a shared file system): --rate then holds "
+    "per host across all of them, not per scan.",
+)
+@click.option(
+    "--shared-rate-socket",
+    type=click.Path(dir_okay=False, path_type=Path),
+    hidden=True,  # auditor fleet's task sets it: its relay to the fleet's per-host rate keeper
 )
 @click.option(
     "--max-duration",
@@ -458,6 +463,7 @@ def scan(
     allow_private: bool,
     max_duration: float,
     shared_rate_dir: Path | None,
+    shared_rate_socket: Path | None,
     **options: Any,
 ) -> None:
     """Crawl URLS (your organization's sites) and audit every photo and document they expose.
@@ -477,6 +483,7 @@ def scan(
         allow_private=allow_private,
         max_duration=max_duration,
         shared_rate_dir=_shared_folder(shared_rate_dir),
+        shared_rate_socket=shared_rate_socket,
         **fields,
     )
     _run(config, gate, fresh)
@@ -944,8 +951,8 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, 
 
     try:
         sites = read_sites(sites_file)
-        states = run_fleet(sites, out, address, cpus_per_site, told, work_dir)
-        document = dashboard.write(sites, states, out)
+        state = run_fleet(sites, out, address, cpus_per_site, told, work_dir)
+        document = dashboard.write(sites, state, out)
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
     except ContractError as exc:

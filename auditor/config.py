@@ -69,7 +69,8 @@ class ScanConfig:
     check_severity: dict[str, str] = field(default_factory=dict)  # [checks.ID] severity in auditor.toml
     ungated_checks: tuple[str, ...] = ()  # [checks.ID] gate = false in auditor.toml
     include: tuple[str, ...] = ()  # page URL patterns: only these are crawled (seeds always)
-    shared_rate_dir: Path | None = None  # auditor fleet: per-host request spacing shared by every site's scan
+    shared_rate_dir: Path | None = None  # per-host request spacing shared by scans side by side on one machine
+    shared_rate_socket: Path | None = None  # auditor fleet: the same, through the fleet's rate keeper (any machine)
     exclude: tuple[str, ...] = ()  # page URL patterns never crawled
     redact: bool = True
     show_names: bool = False  # flag faces whose age estimate is below this (see benchmarks/faces.py)
@@ -87,4 +88,5 @@ class ScanConfig:
         data["state_dir"] = str(self.state_dir) if self.state_dir else None
         data["decisions_file"] = str(self.decisions_file) if self.decisions_file else None
         data["shared_rate_dir"] = str(self.shared_rate_dir) if self.shared_rate_dir else None
+        data["shared_rate_socket"] = str(self.shared_rate_socket) if self.shared_rate_socket else None
         return data

@@ -273,6 +273,9 @@ def test_a_fleet_runs_on_an_existing_cluster_and_brings_the_results_back(tmp_pat
     assert document["history"]["first_scan"] is False  # the second run found the first run's history
     assert document == json.loads((tmp_path / "work" / "school" / "findings.json").read_text())
     fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
+    jsonschema.validate(fleet, schema())
     assert fleet["sites"][0]["findings"] == len(document["findings"]) > 0
+    assert fleet["run"] == 2 and fleet["sites"][0]["node"] == other and fleet["sites"][0]["seconds"] > 0
+    assert "fleet run 2" in (tmp_path / "fleet" / "index.html").read_text()
     assert refused.returncode == 2 and "could not join that Ray cluster" in refused.stderr, refused.stderr[-2000:]
     assert json.loads(state_file.read_text()) == again  # a refused run changes nothing

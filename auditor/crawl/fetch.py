@@ -8,8 +8,11 @@ so each hop can be checked against the scope (a page may not redirect the crawle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import hashlib
+import json
+import logging
 import os
 import random
 import tempfile
@@ -27,6 +30,7 @@ from auditor.crawl.urls import try_normalize
 from auditor.errors import HTTPX_ERRORS, FetchError, FetchTimeout, RedirectError, TooLargeError, describe_network_error
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -90,16 +94,43 @@ def shared_slot(folder: Path, host: str, interval: float) -> float:
     return start - now
 
 
+async def relayed_slot(socket_path: Path, host: str, interval: float) -> float:
+    """Ask the fleet's rate keeper, through its relay's Unix socket (see :mod:`auditor.fleet.rates`), when this
+    scan may start its next request to ``host``; returns the seconds to wait. Raises ``OSError`` or ``ValueError``
+    when the relay cannot answer."""
+    reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(socket_path)), timeout=30)
+    try:
+        writer.write(json.dumps({"host": host, "interval": interval}).encode() + b"\n")
+        await writer.drain()
+        answer = json.loads(await asyncio.wait_for(reader.readline(), timeout=30))
+    except TimeoutError as exc:
+        raise OSError(f"{socket_path}: the fleet's rate keeper did not answer in 30 s") from exc
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    if "wait" not in answer:
+        raise ValueError(f"{socket_path}: the fleet's rate keeper answered {answer}")
+    return float(answer["wait"])
+
+
 class HostLimiter:
     """At most ``concurrency`` requests at once per host, and request starts at least ``interval`` apart; with
-    ``shared`` (a fleet's folder), apart across every scan that shares it too."""
+    ``shared`` (a folder) or ``relay`` (auditor fleet's rate keeper), apart across every scan that shares it too."""
 
-    def __init__(self, concurrency: int, interval: float, shared: Path | None = None, host: str = "") -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        interval: float,
+        shared: Path | None = None,
+        host: str = "",
+        relay: Path | None = None,
+    ) -> None:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._lock = asyncio.Lock()
         self.interval = interval
         self._next = 0.0
-        self._shared, self._host = shared, host
+        self._shared, self._host, self._relay = shared, host, relay
 
     async def __aenter__(self) -> None:
         await self._semaphore.acquire()
@@ -111,6 +142,16 @@ class HostLimiter:
             await asyncio.sleep(wait)
         if self._shared is not None and self.interval > 0:
             later = await asyncio.to_thread(shared_slot, self._shared, self._host, self.interval)
+            if later > 0:
+                await asyncio.sleep(later)
+        if self._relay is not None and self.interval > 0:
+            try:
+                later = await relayed_slot(self._relay, self._host, self.interval)
+            except (OSError, ValueError) as exc:
+                # This scan still keeps its own --rate; only the sharing with the fleet's other sites is lost.
+                log.warning("%s; this scan keeps its own --rate for %s", exc, self._host)
+                self._relay = None
+                later = 0.0
             if later > 0:
                 await asyncio.sleep(later)
 
@@ -175,8 +216,8 @@ class Fetcher:
     def _limiter(self, host: str) -> HostLimiter:
         if host not in self._limiters:
             interval = max(1.0 / self.config.rate if self.config.rate > 0 else 0.0, self._delays.get(host, 0.0))
-            shared = self.config.shared_rate_dir
-            self._limiters[host] = HostLimiter(self.config.per_host_concurrency, interval, shared, host)
+            shared, relay = self.config.shared_rate_dir, self.config.shared_rate_socket
+            self._limiters[host] = HostLimiter(self.config.per_host_concurrency, interval, shared, host, relay)
         return self._limiters[host]
 
     async def get(

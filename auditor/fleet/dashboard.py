@@ -18,7 +18,7 @@ from auditor.checks import REGISTRY
 from auditor.decisions import counted
 from auditor.errors import ContractError
 from auditor.files import write_atomic
-from auditor.fleet.run import SiteSpec, SiteState
+from auditor.fleet.run import FleetState, SiteSpec, SiteState
 from auditor.models import SEVERITIES
 from auditor.report.views import WEIGHT, plural, trend_chart
 from auditor.resources import templates_dir
@@ -41,6 +41,8 @@ def _site_row(site: SiteSpec, state: SiteState, out: Path) -> dict[str, Any]:
         "seeds": list(site.seeds),
         "status": state.status,
         "attempts": state.attempts,
+        "seconds": state.seconds,
+        "node": state.node,
         "exit_code": state.exit_code,
         "error": state.error,
         "complete": False,
@@ -95,13 +97,14 @@ def exit_status(rows: list[dict[str, Any]]) -> int:
     return 0
 
 
-def write(sites: list[SiteSpec], states: dict[str, SiteState], out: Path) -> dict[str, Any]:
-    rows = sorted((_site_row(s, states[s.name], out) for s in sites), key=_rank)
+def write(sites: list[SiteSpec], fleet: FleetState, out: Path) -> dict[str, Any]:
+    rows = sorted((_site_row(s, fleet.sites[s.name], out) for s in sites), key=_rank)
     document = {
         "schema": SCHEMA_ID,
         "tool": {"name": "exposure-auditor", "version": __version__},
         "sites": rows,
         "exit_status": exit_status(rows),
+        "run": fleet.run,
     }
     errors = list(jsonschema_rs.validator_for(schema()).iter_errors(document))
     if errors:
@@ -127,6 +130,7 @@ def write(sites: list[SiteSpec], states: dict[str, SiteState], out: Path) -> dic
         severities=SEVERITIES,
         checks=[(c, names[c]) for c in REGISTRY if any(c in r["by_check"] for r in rows)],
         status=document["exit_status"],
+        run=fleet.run,
         version=__version__,
     )
     write_atomic(out / "index.html", html)

@@ -15,9 +15,9 @@ from typing import Any
 
 from auditor.errors import ConfigError
 from auditor.files import write_atomic
+from auditor.fleet.rates import HostRates
 
 STATE_FILE = "fleet-state.json"
-RATES = ".rates"  # under the work dir: a site's name cannot start with a dot
 MAX_ATTEMPTS = 3
 GATE_EXITS = (0, 1, 3)  # what a finished scan exits with: clean, a gate failed, incomplete (anything else: a crash)
 # What a finished scan's task sends back to the driver, to be written under OUT/sites/NAME on the driver's machine:
@@ -40,7 +40,6 @@ class SiteSpec:
         folder = work / self.name
         args = [sys.executable, "-m", "auditor", "scan", *self.seeds, "--out", str(folder)]
         args += ["--state", str(folder / "state"), "--quiet"]
-        args += ["--shared-rate-dir", str(work / RATES)]  # one host's rate holds across every site of the fleet
         for key, value in sorted(self.options.items()):
             flag = "--" + key.replace("_", "-")
             values = value if isinstance(value, list) else [value]
@@ -138,16 +137,20 @@ class SiteRun:
     results: dict[str, bytes]  # file name -> contents, from :data:`RESULTS`; empty unless the scan finished
 
 
-def scan_site(command: list[str], workers: int, folder: str) -> SiteRun:
-    """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task; a
-    finished scan's report and exports are returned, so the driver has them even when ``folder`` is on another
-    machine's disk."""
+def scan_site(command: list[str], workers: int, folder: str, keeper: Any) -> SiteRun:
+    """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task, its
+    request starts to each host given out by the fleet's rate ``keeper``; a finished scan's report and exports are
+    returned, so the driver has them even when ``folder`` is on another machine's disk."""
     import ray
+
+    from auditor.fleet.rates import RateRelay
 
     started = time.monotonic()
     # The scan ends itself if this Ray worker dies (a killed fleet leaves no orphan scan holding the site's store).
     env = {**os.environ, "AUDITOR_WORKERS": str(workers), "AUDITOR_EXIT_WITH_PARENT": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    with RateRelay(keeper) as relay:
+        command = [*command, "--shared-rate-socket", str(relay.path)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     tail = " / ".join((done.stderr or "").strip().splitlines()[-3:])[-500:]
     results: dict[str, bytes] = {}
     if done.returncode in GATE_EXITS:
@@ -195,8 +198,8 @@ def run_fleet(
     cpus_per_site: int = 2,
     progress: Any = None,
     work: Path | None = None,
-) -> dict[str, SiteState]:
-    """Run every site not finished yet (up to :data:`MAX_ATTEMPTS` tries each) on Ray; returns each site's state.
+) -> FleetState:
+    """Run every site not finished yet (up to :data:`MAX_ATTEMPTS` tries each) on Ray; returns the run's state.
 
     ``address``: an existing cluster (``auto``, ``HOST:6379`` or ``ray://HOST:10001``); without it a local Ray with
     the machine's cores is started and stopped. ``work``: where each site's scan keeps its folder (store, history,
@@ -219,7 +222,7 @@ def run_fleet(
     if not todo:  # killed after its last site finished: nothing is left of that run
         fleet.ended = True
         save_state(out, fleet)
-        return states
+        return fleet
     started_here = not ray.is_initialized()
     if started_here:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
@@ -237,6 +240,7 @@ def run_fleet(
             ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
     save_state(out, fleet)  # only now: a cluster that could not be joined leaves the state as it was
     task = ray.remote(num_cpus=cpus_per_site, max_retries=0)(scan_site)
+    keeper = ray.remote(num_cpus=0)(HostRates).remote()  # one host's rate across every site (auditor.fleet.rates)
     try:
         running: dict[Any, SiteSpec] = {}
 
@@ -247,7 +251,8 @@ def run_fleet(
             if state.node:  # soft: any node will do when that one is gone (the scan then starts a new history)
                 options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(state.node, soft=True)
             command = site.command(work)
-            running[task.options(**options).remote(command, cpus_per_site, str(work / site.name))] = site
+            folder = str(work / site.name)
+            running[task.options(**options).remote(command, cpus_per_site, folder, keeper)] = site
 
         for site in todo:
             submit(site)
@@ -281,4 +286,4 @@ def run_fleet(
     finally:
         if started_here:
             ray.shutdown()
-    return states
+    return fleet

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ import pytest
 from auditor.config import ScanConfig
 from auditor.crawl.fetch import Fetcher, Response, retry_after_seconds
 from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError
+from tests.analyze import images
 from tests.server import Route, Site
 
 
@@ -87,3 +92,53 @@ def test_slow_server_times_out(make_config) -> None:  # type: ignore[no-untyped-
 def test_unreachable_host_is_a_fetch_error(make_config) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(FetchError, match=r"127\.0\.0\.1:9"):
         fetch(make_config("http://127.0.0.1:9/", retries=0), "http://127.0.0.1:9/")
+
+
+def test_scans_side_by_side_share_one_hosts_rate_through_a_folder(tmp_path: Path) -> None:
+    """Two ``auditor scan`` processes on one host with one ``--shared-rate-dir``: ``--rate 4`` holds for the host
+    across both (about 4 request starts a second, never two at once), not for each alone (about 8)."""
+    pictures = {
+        f"/{part}/p{n}.jpg": Route(images.jpeg(images.scene(seed=n)), content_type="image/jpeg")
+        for part in ("a", "b")
+        for n in range(3)
+    }
+    pages = {f"/{part}/": Route("".join(f"<img src='/{part}/p{n}.jpg'>" for n in range(3))) for part in ("a", "b")}
+    host = Site({**pictures, **pages, "/robots.txt": Route("", status=404)})
+    with host.serve() as base:
+        options = ["--no-state", "--render", "never", "--rate", "4", "--no-link-check", "--max-depth", "0", "-q"]
+        options += ["--shared-rate-dir", str(tmp_path / "rates")]
+        scans = [
+            subprocess.Popen(
+                [sys.executable, "-m", "auditor", "scan", f"{base}/{part}/", "--out", str(tmp_path / part), *options],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for part in ("a", "b")
+        ]
+        codes = [scan.wait(timeout=300) for scan in scans]
+    assert all(code in (0, 1) for code in codes), codes
+    starts = sorted(host.started)
+    assert len(starts) >= 8
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert (len(starts) - 1) / (starts[-1] - starts[0]) <= 4.6, [round(g, 3) for g in gaps]
+    assert min(gaps) >= 0.1, [round(g, 3) for g in gaps]
+
+
+def test_a_fleet_rate_keeper_that_cannot_answer_leaves_the_scans_own_rate(  # type: ignore[no-untyped-def]
+    make_config, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fleet's relay gone (its socket missing): a warning, and the request still goes out at the scan's own
+    rate, never unthrottled and never a failed fetch."""
+    site = Site({"/a": Route("ok"), "/b": Route("ok")})
+    with site.serve() as base:
+        config = make_config(base, rate=4.0, shared_rate_socket=tmp_path / "gone.sock")
+        with caplog.at_level(logging.WARNING):
+
+            async def run() -> list[int]:
+                async with Fetcher(config, config.out) as fetcher:
+                    return [(await fetcher.get(base + path, max_bytes=1000)).status for path in ("/a", "/b")]
+
+            config.out.mkdir(parents=True, exist_ok=True)
+            assert asyncio.run(run()) == [200, 200]
+    assert "this scan keeps its own --rate" in caplog.text
+    assert site.started[1] - site.started[0] >= 0.2  # 4 a second: a quarter second apart
