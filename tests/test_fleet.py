@@ -279,3 +279,54 @@ def test_a_fleet_runs_on_an_existing_cluster_and_brings_the_results_back(tmp_pat
     assert "fleet run 2" in (tmp_path / "fleet" / "index.html").read_text()
     assert refused.returncode == 2 and "could not join that Ray cluster" in refused.stderr, refused.stderr[-2000:]
     assert json.loads(state_file.read_text()) == again  # a refused run changes nothing
+
+
+def _scan_pids(folder: Path) -> list[int]:
+    """The ``auditor scan`` processes writing into ``folder`` (found by their command line)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"scan" in argv and str(folder).encode() in argv:
+                pids.append(int(entry.name))
+    return pids
+
+
+def test_a_killed_scan_is_tried_again_and_a_crashing_site_fails_alone(tmp_path: Path) -> None:
+    """One site's scan is killed with SIGKILL mid-run (a worker's death): it is tried again and finishes. Another
+    site's scan fails every time (a setting its scan refuses): after 3 tries it is reported as failed, first on the
+    dashboard, and the fleet's exit status says so; the other sites complete."""
+    slow, fine = _site(delay=1.0), _site()
+    with slow.serve() as slow_base, fine.serve() as fine_base:
+        sites = _sites_file(tmp_path / "sites.toml", {"slow": slow_base, "fine": fine_base})
+        sites.write_text(
+            sites.read_text() + f'[[site]]\nname = "broken"\nseeds = ["{fine_base}/"]\nmax-pages = "lots"\n'
+        )
+        command = [sys.executable, "-m", "auditor", "fleet", str(sites), "--out", str(tmp_path / "fleet")]
+        driver = subprocess.Popen(
+            [*command, "--cpus-per-site", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        killed: list[int] = []
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline and driver.poll() is None:
+            if slow.hits:  # the slow site's scan is crawling
+                for pid in _scan_pids(tmp_path / "fleet" / "sites" / "slow"):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            time.sleep(0.1)
+        _, err = driver.communicate(timeout=300)
+    assert killed, "the slow site's scan was never seen running"
+    assert driver.returncode == 3, err[-2000:]
+    fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
+    rows = {r["name"]: r for r in fleet["sites"]}
+    assert fleet["sites"][0]["name"] == "broken" and rows["broken"]["status"] == "failed"
+    assert rows["broken"]["attempts"] == 3 and "lots" in rows["broken"]["error"]
+    assert rows["slow"]["status"] == "done" and rows["slow"]["attempts"] == 2 and rows["slow"]["complete"]
+    assert rows["fine"]["status"] == "done" and rows["fine"]["attempts"] == 1
+    assert "FAILED" in (tmp_path / "fleet" / "index.html").read_text()
