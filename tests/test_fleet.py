@@ -4,7 +4,6 @@ with the same command and finishes without redoing finished sites."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import secrets
@@ -25,6 +24,7 @@ from auditor.fleet.dashboard import schema
 from auditor.fleet.run import RESULTS
 from tests.analyze import images
 from tests.server import Route, Site
+from tests.sites import SECTIONS, assert_one_rate, one_host_two_sections
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'exposure-auditor[fleet]')")
 
@@ -161,32 +161,20 @@ def test_a_killed_fleet_resumes_without_redoing_finished_sites(tmp_path: Path) -
 
 def test_two_sites_on_one_host_share_its_rate(tmp_path: Path) -> None:
     """Two fleet sites served by one host (two sections of one server): --rate 4 holds for the host across both
-    scans (a per-host slot file under OUT/rates), not for each scan alone."""
-    pictures = {
-        f"/{part}/p{n}.jpg": Route(images.jpeg(images.scene(seed=n)), content_type="image/jpeg")
-        for part in ("a", "b")
-        for n in range(3)
-    }
-    pages = {f"/{part}/": Route("".join(f"<img src='/{part}/p{n}.jpg'>" for n in range(3))) for part in ("a", "b")}
-    host = Site({**pictures, **pages, "/robots.txt": Route("", status=404)})
+    scans (the fleet's rate keeper, a Ray actor), not for each scan alone."""
+    host = one_host_two_sections()
     with host.serve() as base:
         tables = "".join(
             f'[[site]]\nname = "{part}"\nseeds = ["{base}/{part}/"]\nrender = "never"\nrate = 4\n'
             "no-link-check = true\nmax-depth = 0\n\n"
-            for part in ("a", "b")
+            for part in SECTIONS
         )
         (tmp_path / "sites.toml").write_text(tables)
         result = CliRunner().invoke(
             main, ["fleet", str(tmp_path / "sites.toml"), "--out", str(tmp_path / "fleet"), "--cpus-per-site", "1"]
         )
     assert result.exit_code in (0, 1), result.output
-    starts = sorted(host.started)
-    assert len(starts) >= 8  # both sites' pages and photos
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # Together at most about 4 requests a second (two scans each keeping only its own rate would reach about 8),
-    # and never two at once (slots are reserved a quarter second apart; arrival jitter is a few hundredths).
-    assert (len(starts) - 1) / (starts[-1] - starts[0]) <= 4.6, [round(g, 3) for g in gaps]
-    assert min(gaps) >= 0.1, [round(g, 3) for g in gaps]
+    assert_one_rate(host, 4)
 
 
 def _ray_start(tmp_path: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

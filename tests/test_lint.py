@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_ruff() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    result = subprocess.run([ruff, "check", "auditor", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run([ruff, "check", "."], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

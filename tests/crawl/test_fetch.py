@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import subprocess
 import sys
@@ -14,8 +13,8 @@ import pytest
 from auditor.config import ScanConfig
 from auditor.crawl.fetch import Fetcher, Response, retry_after_seconds
 from auditor.errors import FetchError, FetchTimeout, RedirectError, TooLargeError
-from tests.analyze import images
 from tests.server import Route, Site
+from tests.sites import SECTIONS, assert_one_rate, one_host_two_sections
 
 
 def fetch(config: ScanConfig, url: str, **kwargs: object) -> Response:
@@ -96,14 +95,8 @@ def test_unreachable_host_is_a_fetch_error(make_config) -> None:  # type: ignore
 
 def test_scans_side_by_side_share_one_hosts_rate_through_a_folder(tmp_path: Path) -> None:
     """Two ``auditor scan`` processes on one host with one ``--shared-rate-dir``: ``--rate 4`` holds for the host
-    across both (about 4 request starts a second, never two at once), not for each alone (about 8)."""
-    pictures = {
-        f"/{part}/p{n}.jpg": Route(images.jpeg(images.scene(seed=n)), content_type="image/jpeg")
-        for part in ("a", "b")
-        for n in range(3)
-    }
-    pages = {f"/{part}/": Route("".join(f"<img src='/{part}/p{n}.jpg'>" for n in range(3))) for part in ("a", "b")}
-    host = Site({**pictures, **pages, "/robots.txt": Route("", status=404)})
+    across both, not for each alone."""
+    host = one_host_two_sections()
     with host.serve() as base:
         options = ["--no-state", "--render", "never", "--rate", "4", "--no-link-check", "--max-depth", "0", "-q"]
         options += ["--shared-rate-dir", str(tmp_path / "rates")]
@@ -113,15 +106,11 @@ def test_scans_side_by_side_share_one_hosts_rate_through_a_folder(tmp_path: Path
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for part in ("a", "b")
+            for part in SECTIONS
         ]
         codes = [scan.wait(timeout=300) for scan in scans]
     assert all(code in (0, 1) for code in codes), codes
-    starts = sorted(host.started)
-    assert len(starts) >= 8
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert (len(starts) - 1) / (starts[-1] - starts[0]) <= 4.6, [round(g, 3) for g in gaps]
-    assert min(gaps) >= 0.1, [round(g, 3) for g in gaps]
+    assert_one_rate(host, 4)
 
 
 def test_a_fleet_rate_keeper_that_cannot_answer_leaves_the_scans_own_rate(  # type: ignore[no-untyped-def]
