@@ -922,7 +922,8 @@ def list_decisions(
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Fleet folder.")
 @click.option(
     "--address",
-    help="An existing Ray cluster (auto, or ray://HOST:10001) [default: a local Ray with this machine's cores].",
+    help="An existing Ray cluster: HOST:6379, auto (the one started on this machine), or ray://HOST:10001 "
+    "(Ray Client) [default: a local Ray with this machine's cores].",
 )
 @click.option(
     "--cpus-per-site",
