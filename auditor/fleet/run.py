@@ -91,15 +91,18 @@ class SiteState:
 
 @dataclass(slots=True)
 class FleetState:
-    """``OUT/fleet-state.json``: which fleet run this is, whether it ended, and each site's state in it.
+    """``OUT/fleet-state.json``: which fleet run this is, and each site's state in it.
 
-    A run ends when every site is done or has failed its tries. Re-running the same command after a killed run
-    resumes it (finished sites are not redone); after an ended run it starts the next run, every site again (each
-    scan incremental against its own history): the nightly re-scan."""
+    A run has ended when no site is left pending (each is done or has failed its tries). Re-running the same command
+    after a killed run resumes it (finished sites are not redone); after an ended run it starts the next run, every
+    site again (each scan incremental against its own history): the nightly re-scan."""
 
     run: int = 0
-    ended: bool = True
     sites: dict[str, SiteState] = field(default_factory=dict)
+
+    @property
+    def ended(self) -> bool:
+        return all(s.status != "pending" for s in self.sites.values())
 
 
 def load_state(out: Path) -> FleetState:
@@ -109,9 +112,7 @@ def load_state(out: Path) -> FleetState:
     try:
         data = json.loads(path.read_text("utf-8"))
         sites = {name: SiteState(**state) for name, state in data["sites"].items()}
-        # A state written before runs were counted: it ended when no site was left pending.
-        ended = bool(data.get("ended", all(s.status != "pending" for s in sites.values())))
-        return FleetState(int(data.get("run", 1)), ended, sites)
+        return FleetState(int(data.get("run", 1)), sites)  # a state written before runs were counted: run 1
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a readable fleet state ({exc}); remove it to start the fleet over") from exc
 
@@ -120,7 +121,7 @@ def save_state(out: Path, fleet: FleetState) -> None:
     body = {
         "schema": "exposure-auditor/fleet-state@1",
         "run": fleet.run,
-        "ended": fleet.ended,
+        "ended": fleet.ended,  # for people reading the file; derived from the sites
         "sites": {n: asdict(s) for n, s in sorted(fleet.sites.items())},
     }
     write_atomic(out / STATE_FILE, json.dumps(body, indent=2) + "\n")
@@ -216,11 +217,10 @@ def run_fleet(
     fleet = load_state(out)
     before = fleet.sites
     if fleet.ended:  # the next run: every site again, on the node that holds its history
-        fleet = FleetState(fleet.run + 1, False, {n: SiteState(node=st.node) for n, st in before.items()})
+        fleet = FleetState(fleet.run + 1, {n: SiteState(node=st.node) for n, st in before.items()})
     states = fleet.sites = {s.name: fleet.sites.get(s.name) or SiteState() for s in sites}
     todo = [s for s in sites if states[s.name].status == "pending"]
     if not todo:  # killed after its last site finished: nothing is left of that run
-        fleet.ended = True
         save_state(out, fleet)
         return fleet
     started_here = not ray.is_initialized()
@@ -265,12 +265,17 @@ def run_fleet(
                 run: SiteRun | None = ray.get(ready[0])
             except Exception as exc:  # the worker died (killed, out of memory): that site's try, not the fleet's
                 run, code, tail = None, -1, str(exc).splitlines()[0][:500]
+            finished = False
             if run is not None:
                 code, tail = run.exit_code, run.tail
                 state.node, state.seconds = run.node, run.seconds
+                # Finished means its findings came back: the dashboard never shows an earlier run's as this one's.
+                finished = code in GATE_EXITS and "findings.json" in run.results
+                if code in GATE_EXITS and not finished:
+                    tail = f"its findings.json could not be read in {work / site.name}"
                 keep_results(out / "sites" / site.name, run.results)
             state.exit_code = code
-            if code in GATE_EXITS:
+            if finished:
                 state.status, state.error = "done", None
             elif state.attempts < MAX_ATTEMPTS:
                 state.error = f"try {state.attempts} ended with exit status {code}: {tail}"
@@ -281,8 +286,6 @@ def run_fleet(
             save_state(out, fleet)
             if progress is not None:
                 progress(site.name, state)
-        fleet.ended = True
-        save_state(out, fleet)
     finally:
         if started_here:
             ray.shutdown()
