@@ -133,9 +133,10 @@ class AssetFetching(CrawlBase):
                 text, base = await self._playlist_text(variant), variant
             media = media_playlist(text, base, seconds)
         joined = Joined(folder)
-        cut = media.more
+        cut, seconds_read = media.more, 0.0
+        parts = [*([(media.init, 0.0)] if media.init else []), *media.segments]
         try:
-            for part in [*([media.init] if media.init else []), *(u for u, _ in media.segments)]:
+            for part, length in parts:
                 room = self.config.max_video_bytes - joined.size
                 if room <= 0:
                     cut = True
@@ -153,6 +154,7 @@ class AssetFetching(CrawlBase):
                     if segment.status != 200:
                         raise NotPlayable(f"its segment {part} answered HTTP {segment.status}")
                     joined.add(segment.read(room))
+                    seconds_read += length
                 finally:
                     segment.discard()
             sha256 = joined.close()
@@ -160,7 +162,6 @@ class AssetFetching(CrawlBase):
             joined.discard()
             raise
         kind = "video/mp4" if media.init else "video/mp2t"
-        seconds_read = sum(s for _, s in media.segments)
         note = (
             f"only the first {seconds_read:.0f} s of the stream were read (its first segments, up to "
             f"{STREAM_MAX_SECONDS:.0f} s and --max-video-bytes); the rest of the video was not checked"

@@ -12,6 +12,7 @@ its initialisation segment (``EXT-X-MAP``) into one MPEG-TS or fragmented-MP4 fi
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import tempfile
@@ -209,21 +210,26 @@ def dash_segments(data: bytes, base: str, max_seconds: float) -> MediaPlaylist:
         number = int(template.get("startNumber") or 1)
         timeline = next(iter(_children(template, "SegmentTimeline")), None)
         spans: list[tuple[int, int]] = []  # (start time, duration) in timescale units
+        capped = False  # the stream has segments past the MAX_SEGMENTS listed here (or no stated end)
         if timeline is not None:
             clock = 0
             for s in _children(timeline, "S"):
                 clock = int(s.get("t") or clock)
-                for _ in range(int(s.get("r") or 0) + 1):
+                repeats = int(s.get("r") or 0) + 1
+                if len(spans) + repeats > MAX_SEGMENTS:
+                    repeats, capped = MAX_SEGMENTS - len(spans), True
+                for _ in range(repeats):
                     spans.append((clock, int(s.get("d") or 0)))
                     clock += int(s.get("d") or 0)
-                    if len(spans) >= MAX_SEGMENTS:
-                        break
+                if capped:
+                    break
         else:
             step = int(template.get("duration") or 0)
             if step <= 0:
                 raise NotPlayable("a SegmentTemplate with neither a duration nor a timeline")
-            count = int(min(MAX_SEGMENTS, max(1, (total * timescale) // step + 1 if total else MAX_SEGMENTS)))
-            spans = [(k * step, step) for k in range(count)]
+            wanted = math.ceil(total * timescale / step) if total else None  # None: no end given (a live stream)
+            capped = wanted is None or wanted > MAX_SEGMENTS
+            spans = [(k * step, step) for k in range(MAX_SEGMENTS if capped else max(1, wanted or 1))]
         seconds = 0.0
         for k, (start, length) in enumerate(spans):
             if total and start / timescale >= total:
@@ -233,6 +239,8 @@ def dash_segments(data: bytes, base: str, max_seconds: float) -> MediaPlaylist:
                 break
             found.segments.append((urljoin(where, _expand(media, rep_id, rate, number + k, start)), length / timescale))
             seconds += length / timescale
+        else:
+            found.more = found.more or capped  # every listed segment taken, and the stream goes on past them
     elif listing is not None:
         init = next(iter(_children(listing, "Initialization")), None)
         found.init = urljoin(where, init.get("sourceURL")) if init is not None and init.get("sourceURL") else None

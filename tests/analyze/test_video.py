@@ -384,4 +384,30 @@ def test_what_was_not_read_of_a_long_video_or_stream_is_said(tmp_path: Path, mak
     with Site(routes).serve() as base:
         scanned = run_scan(make_config(base + "/", max_video_bytes=cap, probe_directories=False)).document
     reasons = [f["evidence"]["reason"] for f in scanned["findings"] if f["check"] == "not_checked"]
-    assert any("of the stream were read" in r for r in reasons), reasons
+    # The seconds said are those fetched (one 2-second segment), not the whole list of 6 s.
+    assert any("only the first 2 s of the stream were read" in r for r in reasons), reasons
+
+
+def test_a_dash_stream_longer_than_the_segments_listed_is_said_to_go_on() -> None:
+    """A live DASH template (no stated end) and a timeline longer than the segments taken: the stream is marked as
+    going on past them (reported as not fully checked), even when the segments taken are under the time budget."""
+    from auditor.crawl.hls import MAX_SEGMENTS, dash_segments
+
+    def manifest(template: str, duration: str = "") -> bytes:
+        return (
+            f'<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"{duration}><Period><AdaptationSet contentType="video">'
+            f'<Representation id="v" width="640" height="360" bandwidth="1">{template}</Representation>'
+            "</AdaptationSet></Period></MPD>"
+        ).encode()
+
+    tenth = '<SegmentTemplate media="c$Number$.m4s" timescale="10" duration="1"/>'  # 0.1-second chunks
+    live = dash_segments(manifest(tenth), "http://x/", 120.0)
+    assert len(live.segments) == MAX_SEGMENTS and live.more
+    short = dash_segments(manifest(tenth, ' mediaPresentationDuration="PT5S"'), "http://x/", 120.0)
+    assert len(short.segments) == 50 and not short.more  # all of a 5-second stream: nothing left unread
+    timeline = (
+        '<SegmentTemplate media="c$Time$.m4s" timescale="10"><SegmentTimeline><S t="0" d="1" r="999"/>'
+        "</SegmentTimeline></SegmentTemplate>"
+    )
+    long = dash_segments(manifest(timeline), "http://x/", 120.0)
+    assert len(long.segments) == MAX_SEGMENTS and long.more
