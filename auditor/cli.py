@@ -359,12 +359,27 @@ def _summary(document: dict[str, Any]) -> None:
         trend = "; first scan of these sites, nothing to compare with"
     click.echo(
         f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
-        f"{scan['errors']} errors{trend}",
+        f"{scan['errors']} error{'' if scan['errors'] == 1 else 's'}{trend}",
         err=True,
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class AuditorGroup(click.Group):
+    """The command group; a package the installation lacks ends any command with one line and exit status 2 (a
+    problem the user can fix), never a traceback with exit 1, which scheduled runs read as "a finding"."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ImportError as exc:
+            missing = exc.name or str(exc)
+            raise UserError(
+                f"this installation lacks the package {missing!r} ({exc}); reinstall: pip install --force-reinstall "
+                "exposure-auditor"
+            ) from exc
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="exposure-auditor")
 @click.option(
     "--config",

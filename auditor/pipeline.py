@@ -33,10 +33,11 @@ from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
 from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from auditor.decisions import load as load_decisions
-from auditor.errors import BrowserUnavailable, ConfigError, StoreError
+from auditor.errors import BrowserUnavailable, ConfigError, StoreError, plain
 from auditor.history import History, scan_key
 from auditor.progress import NullProgress, Progress
 from auditor.report.outputs import ReportOptions, write_all
+from auditor.report.views import plural
 from auditor.store import Store
 from auditor.store.base import is_disk_full
 
@@ -154,6 +155,11 @@ def check_models(config: ScanConfig) -> float:
         canary(resolve_face_models(config.face_model, config.models_dir))
     except FaceModelUnavailable as exc:
         raise ConfigError(str(exc)) from exc
+    except Exception as exc:  # any failure here means no photo could be judged: exit 2, one line
+        raise ConfigError(
+            f"the face models could not start ({type(exc).__name__}: {plain(str(exc))}); reinstall: "
+            "pip install --force-reinstall exposure-auditor"
+        ) from exc
     return round(time.monotonic() - started, 2)
 
 
@@ -334,7 +340,8 @@ def _scan(
             progress.log(f"{pool.fed} pictures went to the face workers during the crawl")
         known = {kind: len(store.fetched(kind)) for kind in ("image", "document", "video")}
         progress.log(
-            f"analysing {known['image']:,} images, {known['document']:,} documents and {known['video']:,} videos"
+            f"analysing {plural(known['image'], 'image')}, {plural(known['document'], 'document')} and "
+            f"{plural(known['video'], 'video')}"
         )
         parts = analyze(store, config, history, pool, progress)
         run_site_checks(store)

@@ -175,7 +175,13 @@ def prepared(source: Path, name: str, prepare: Callable[[bytes], bytes]) -> byte
         return cached.read_bytes()
     except OSError:
         pass
-    graph = prepare(data)
+    try:
+        graph = prepare(data)
+    except ImportError as exc:  # a broken install: say which package, never a traceback
+        raise FaceModelUnavailable(
+            f"preparing the face model {source.name} needs the package '{exc.name or exc}', which is not installed; "
+            "reinstall: pip install --force-reinstall exposure-auditor"
+        ) from exc
     try:
         cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=f".{cached.name}.")
