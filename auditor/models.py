@@ -129,6 +129,19 @@ TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
 
 
 @dataclass(frozen=True, slots=True)
+class Unread:
+    """A file the audit could not read: where it is, why, and (when its bytes were stored) their content hash and
+    size, so that one file at several addresses is one finding and a file too small to hold a photo is told apart."""
+
+    url: str
+    why: str
+    page: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    head: bytes = b""  # its first bytes, when stored: what kind of file it is, whatever its name says
+
+
+@dataclass(frozen=True, slots=True)
 class Face:
     """One face, in the coordinates of the (orientation-corrected) image."""
 

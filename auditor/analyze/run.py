@@ -35,13 +35,14 @@ from auditor.analyze.metadata import GpsFix, ImageMetadata, UnreadableImage, rea
 from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
+from auditor.analyze.svg import SNIFF_BYTES, UnreadableSvg, is_svg, read_svg
 from auditor.analyze.video import UnreadableVideo, VideoMetadata, timecode
 from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.checks import REGISTRY, ids
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
-from auditor.models import Finding, Person, PersonPhoto, TriageClass
+from auditor.models import Finding, Person, PersonPhoto, TriageClass, Unread
 from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import AnalysisResults, Store
 
@@ -60,6 +61,7 @@ class _Results:
         # content hash -> what the file says of its origin and of its use for AI training
         self.provenance: dict[str, provenance.Provenance] = {}
         self.errors: list[tuple[str, str]] = []
+        self.vectors: set[str] = set()  # content hashes of SVG drawings (their embedded photos are images)
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
         self.faces: list[tuple[str, str]] = []
@@ -122,6 +124,7 @@ def analyze(
     clock = _Clock()
     store.replace_document_images()
     _documents(store, results)
+    _vector_images(store, results)
     clock.lap("documents_s")
     _images(store, config, results)
     clock.lap("metadata_s")
@@ -149,9 +152,7 @@ def analyze(
     clock.laps["faces_s"] = round(clock.laps["faces_s"] - results.persons_s, 2)
     clock.laps["persons_s"] = round(results.persons_s, 2)
     clock.laps["persons_describe_cpu_s"] = round(results.describe_cpu_s, 2)
-    unread = [(url, why) for url, why in results.errors]
-    unread += [(url, message) for url, _, message in store.errors("read")]
-    located = [(url, why, store.first_page(url)) for url, why in unread]
+    located = _unread(store, [*results.errors, *((url, message) for url, _, message in store.errors("read"))])
     results.findings.extend(f for c in REGISTRY.values() if c.unread is not None for f in c.unread(located))
     results.findings = merge_duplicates(results.findings)
     store.set_meta("checks_skipped", results.skipped)
@@ -201,6 +202,22 @@ def combine(
     return out
 
 
+def _unread(store: Store, errors: list[tuple[str, str]]) -> list[Unread]:
+    """The files nobody could read, with the page each is on and, where its bytes were stored, its content hash,
+    size and first bytes (one file at several addresses is one finding; a file too small for a photo is told
+    apart)."""
+    contents = store.contents()
+    out = []
+    for url, why in errors:
+        sha256, size = contents.get(url, (None, None))
+        head = b""
+        if sha256 is not None:
+            with contextlib.suppress(OSError), store.asset_path(url, sha256).open("rb") as fh:
+                head = fh.read(16)
+        out.append(Unread(url, why, store.first_page(url), sha256, size, head))
+    return out
+
+
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     """One finding per id: the same photo published under several URLs is reported once, on its first URL,
     with the others listed in ``evidence.also_at``."""
@@ -233,6 +250,32 @@ def _documents(store: Store, results: _Results) -> None:
             f for c in REGISTRY.values() if c.document is not None for f in c.document(subject, content)
         )
         results.facts.append((url, json.dumps(_document_facts(data, path.suffix, content))))
+        with store.transaction():
+            for label, data in content.images:
+                store.add_document_image(f"{url}#{label}", url, len(data), store.write_blob(data))
+
+
+def _vector_images(store: Store, results: _Results) -> None:
+    """SVG files among the images (by content, whatever their name): a drawing shows nobody, so it is no picture
+    to read; the photos it embeds are taken out and analysed like a document's (``<svg url>#image=K``)."""
+    for url, sha256 in store.fetched("image", originals_only=True):
+        path = store.asset_path(url, sha256)
+        if sha256 in results.vectors:
+            continue
+        try:
+            with path.open("rb") as fh:
+                if not is_svg(fh.read(SNIFF_BYTES)):
+                    continue
+            content = read_svg(path.read_bytes())
+        except OSError as exc:
+            results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
+            continue
+        except UnreadableSvg as exc:
+            results.errors.append((url, f"not a readable SVG drawing ({exc}); it was not checked"))
+            continue
+        results.vectors.add(sha256)
+        facts = {"format": "SVG", "embedded_images": len(content.images), "linked_images": content.linked[:20]}
+        results.facts.append((url, json.dumps(facts)))
         with store.transaction():
             for label, data in content.images:
                 store.add_document_image(f"{url}#{label}", url, len(data), store.write_blob(data))
@@ -635,6 +678,8 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
     differing: dict[str, tuple[dict[str, Any], bytes]] = {}  # content hash -> how its thumbnail differs, thumbnail
     readable: list[tuple[str, str, ImageMetadata]] = []
     for url, sha256 in rows:
+        if sha256 in results.vectors:  # a drawing: its embedded photos are rows of their own
+            continue
         if sha256 not in cache:
             path = store.asset_path(url, sha256)
             try:

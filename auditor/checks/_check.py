@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from auditor.models import Finding, Severity
+from auditor.models import Finding, Severity, Unread
 
 if TYPE_CHECKING:
     from auditor.analyze.documents import DocumentContent
@@ -124,7 +124,7 @@ class Check:
     document: Callable[[Subject, DocumentContent], list[Finding]] | None = None  # each document
     faces: Callable[[Subject, list[Face], FaceContext], list[Finding]] | None = None  # each picture's faces
     store: Callable[[Store, dict[str, tuple[int, int]]], list[Finding]] | None = None  # all files (and sizes)
-    unread: Callable[[list[tuple[str, str, str | None]]], list[Finding]] | None = None  # files nobody could read
+    unread: Callable[[list[Unread]], list[Finding]] | None = None  # files nobody could read
     site: Callable[[Store], list[Finding]] | None = None  # crawl level, over the whole store
     people: Callable[[list[Person]], list[Finding]] | None = None  # the people recognised across the photos
 

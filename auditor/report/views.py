@@ -170,8 +170,9 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
     """ "Fix first" as root causes, ranked by the risk each removes: a device that writes its position, serial or
     owner into every photo; a folder serving originals; a page showing many possible minors; a person
     recognisable in many photos; a public share link. What no shared cause explains stays one file at a time.
-    Accepted findings are left out (they need no fixing)."""
-    findings = counted(document["findings"])
+    Accepted findings and ``info`` ones (a share link that is gone, a file too small to hold a photo) are left out:
+    they need no fixing, and a first screen spent on them hides what does."""
+    findings = [f for f in counted(document["findings"]) if f["severity"] != "info"]
     assets = {a["url"]: a for a in document["assets"]}
     out_dir = (document["scan"].get("config") or {}).get("out") or "OUT"
     used: set[str] = set()

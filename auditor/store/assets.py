@@ -284,6 +284,11 @@ class AssetStore(StoreBase):
         ).fetchall()
         return [(a, b, c, d) for a, b, c, d in rows]
 
+    def contents(self) -> dict[str, tuple[str, int]]:
+        """URL -> (sha256, bytes) of every asset with a stored body."""
+        rows = self.db.execute("SELECT url, sha256, bytes FROM assets WHERE sha256 IS NOT NULL AND sha256 != ''")
+        return {u: (s, b or 0) for u, s, b in rows.fetchall()}
+
     def image_bytes(self) -> list[tuple[str, int, str]]:
         """(url, bytes, sha256) of every fetched image."""
         rows = self.db.execute("SELECT url, bytes, sha256 FROM assets WHERE type = 'image' AND sha256 IS NOT NULL")
