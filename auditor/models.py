@@ -207,6 +207,7 @@ class PersonPhoto:
     named: bool  # a name_near_photo finding exists for this photo
     views: int = 1  # a video: how many of its sampled frames show the person
     time_codes: tuple[str, ...] = ()  # a video: when (m:ss) the person is seen in it
+    scene: str = ""  # photos of one moment (a burst) share it: see auditor/analyze/scenes.py; "" = its own
 
     @property
     def exposures(self) -> int:
@@ -235,3 +236,11 @@ class Person:
     @property
     def named(self) -> bool:
         return any(p.named for p in self.photos)
+
+    @property
+    def scenes(self) -> dict[str, list[PersonPhoto]]:
+        """The person's photos by moment: burst shots and near-copies of one scene are one exposure."""
+        out: dict[str, list[PersonPhoto]] = {}
+        for photo in self.photos:
+            out.setdefault(photo.scene or photo.sha256, []).append(photo)
+        return out

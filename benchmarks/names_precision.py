@@ -58,5 +58,5 @@ def score(path: Path, verbose: bool = True) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    for name in ("captions.jsonl", "captions-holdout.jsonl"):
+    for name in ("captions.jsonl", "captions-holdout.jsonl", "page-strings.jsonl"):
         score(DATA / name)

@@ -9,7 +9,12 @@ failure seen on the labelled captions in ``benchmarks/data`` (measured by ``benc
 - a name is not a person when a place word follows or ends it ("Warwick Castle", "Nightingale House") or when it
   follows "St"/"Saint";
 - a list around a found name is a list of names ("Jack, Emily and Mohammed");
-- two title-case proper nouns the model left unlabelled, outside any place/organisation entity, are a name.
+- two title-case proper nouns the model left unlabelled, outside any place/organisation entity, are a name;
+- a "name" whose last word is the head noun of a document, a form field, a page element or a job ("Birth
+  Certificate", "Admission Form", "Comment Arrow", "Job Title", "Office Manager") is not a person, and a form's or
+  table's label before a name ("Name", "Girl", "Department") is not part of it. Words that are also common
+  surnames ("Page", "Head", "More", "Price") are left out of that list; a title ("Mr Card") always makes a name.
+  Measured on ``benchmarks/data/page-strings.jsonl`` (strings of school pages' forms, tables and icons).
 
 The model loads once per process, lazily, and only when there is text to read.
 """
@@ -64,6 +69,20 @@ PLACE_WORDS = {
 AMBIGUOUS_SURNAMES = {"hall", "court", "class"}  # place words that are also surnames ("Oscar Hall")
 NOT_BEFORE = {"st", "st.", "saint", "at", "to", "in", "visit", "from", "of"}
 NON_PERSON = {"GPE", "LOC", "FAC", "ORG", "EVENT", "WORK_OF_ART", "NORP", "PRODUCT", "LAW", "DATE", "TIME"}
+# The last word of a page's labels, headers, documents and icons, never of a person's name (see the module's
+# docstring; surnames such as Page, Head, More, Read, Price, Banner, Button, Field are deliberately absent).
+NOT_A_NAME_ENDING = frozenset(
+    """card certificate certificates form forms sheet policy policies report reports prospectus application
+    admission admissions fees structure receipt transcript marksheet newsletter brochure handbook calendar dates
+    menu list timetable syllabus curriculum notice circular minutes agenda arrow arrows icon icons logo toggle
+    slide slider login logout portal upload download search comment comments links gallery album photo photos
+    image images picture pictures thumbnail avatar profile placeholder banner header footer sidebar widget maps
+    map cookies privacy contact signature size designation qualification qualifications subject subjects
+    department title number email address phone birth office manager members governors staff top class
+    teacher directory register registration results enquiry""".split()
+)
+# Labels that stand before a name in a form or a table ("Name: Aisha Khan", "Head Girl Priya Sharma").
+LABEL_BEFORE_NAME = frozenset("name names girl boy head deputy department title comment comments by".split())
 _FILE_NOISE = re.compile(r"\.[A-Za-z0-9]{2,4}$")
 
 
@@ -205,8 +224,22 @@ def names_in(texts: list[str], model_only: frozenset[str] = frozenset()) -> dict
         if text not in model_only:
             reader.lists()
             reader.pairs()
-        found[text] = list(dict.fromkeys(name for _, name in sorted(reader.names, key=lambda p: p[0])))
+        names = (_person_name(name) for _, name in sorted(reader.names, key=lambda p: p[0]))
+        found[text] = list(dict.fromkeys(name for name in names if name))
     return {t: found.get(t, []) for t in texts}
+
+
+def _person_name(name: str) -> str | None:
+    """``name`` without a form's label before it, or ``None`` when it is a label, a document or a page element
+    (the last two rules of the module's docstring)."""
+    words = name.split()
+    if words and words[0].lower().rstrip(".") in TITLES:
+        return name
+    while words and words[0].lower() in LABEL_BEFORE_NAME:
+        words = words[1:]
+    if not words or words[-1].lower() in NOT_A_NAME_ENDING:
+        return None
+    return " ".join(words)
 
 
 FILENAME_TEMPLATES = ("{} smiles.", "A photo of {}.")

@@ -35,6 +35,7 @@ from auditor.analyze.metadata import GpsFix, ImageMetadata, UnreadableImage, rea
 from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
+from auditor.analyze.scenes import Shot, scenes
 from auditor.analyze.svg import SNIFF_BYTES, UnreadableSvg, is_svg, read_svg
 from auditor.analyze.video import UnreadableVideo, VideoMetadata, timecode
 from auditor.analyze.video import read_metadata as read_video_metadata
@@ -61,6 +62,7 @@ class _Results:
         # content hash -> what the file says of its origin and of its use for AI training
         self.provenance: dict[str, provenance.Provenance] = {}
         self.errors: list[tuple[str, str]] = []
+        self.taken: dict[str, tuple[str | None, str | None]] = {}  # content hash -> (when taken, camera)
         self.vectors: set[str] = set()  # content hashes of SVG drawings (their embedded photos are images)
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
@@ -543,7 +545,8 @@ def _faces(
             }
         )
     grouped = _people(grouping, triaged, {sha: thresholds.for_context(c) for sha, c in context_of.items()})
-    people = [_described(p, triaged, context_of, first_url, photo_named, store) for p in grouped]
+    scene_of = _scenes(results, photos, triaged, first_url, grouped)
+    people = [_described(p, triaged, context_of, first_url, photo_named, store, scene_of) for p in grouped]
     results.persons_s = time.monotonic() - grouping_started
     results.describe_cpu_s = sum(p.describe_s for p in photos.values())
     with_faces: dict[str, list[Face]] = {}
@@ -620,6 +623,7 @@ def _described(
     first_url: dict[str, str],
     photo_named: dict[str, bool],
     store: Store,
+    scene_of: dict[str, str],
 ) -> Person:
     number, keys, age = person
     faces = sorted(((sha, triaged[sha][i]) for sha, i in keys), key=lambda sf: (-sf[1].iod, sf[0]))
@@ -646,9 +650,30 @@ def _described(
                 photo_named[key],
                 views=len(seen),
                 time_codes=tuple(timecode(t) for t in times),
+                scene=scene_of.get(asset, asset),
             )
         )
     return Person(number, tuple(photos), age, worst, _group_context([context_of[sha] for sha, _ in faces]))
+
+
+def _scenes(
+    results: _Results,
+    photos: dict[str, PictureFaces],
+    triaged: dict[str, list[Face]],
+    first_url: dict[str, str],
+    grouped: list[tuple[int, list[tuple[str, int]], float | None]],
+) -> dict[str, str]:
+    """Each photo's scene (content hash -> the scene's first photo): burst shots of one moment are one."""
+    shots = {
+        sha: Shot(
+            *results.taken.get(sha, (None, None)),
+            results.sizes.get(first_url[sha]),
+            tuple(f.box for f in triaged.get(sha, [])),
+            tuple(f.person for f in triaged.get(sha, [])),
+        )
+        for sha in photos
+    }
+    return scenes(shots, ({sha for sha, _ in keys} for _, keys, _ in grouped))
 
 
 def _as_copy(faces: list[Face], original: list[Face], thresholds: Thresholds) -> list[Face]:
@@ -720,6 +745,7 @@ def _images(store: Store, config: ScanConfig, results: _Results) -> None:
         if difference is not None:
             results.thumbnails[url] = thumbnail
         results.facts.append((url, json.dumps(info(meta))))
+        results.taken[sha256] = (meta.date_taken, meta.camera)
         if meta.provenance is not None:
             results.provenance[sha256] = meta.provenance
         if meta.width and meta.height:

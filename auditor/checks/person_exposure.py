@@ -2,7 +2,10 @@
 
 An image generator is fine-tuned on 5-20 photos of one child's face (police and IWF reports), so the risk unit is
 the child, not the file: one pupil recognisable in 14 gallery photos is far more exposed than 14 strangers in one
-crowd shot. A finding per person seen in two photos or more (one photo is ``identifiable_face``'s business).
+crowd shot. A finding per person seen in two *distinct* photos or more (one photo is ``identifiable_face``'s
+business): burst shots and near-copies of one moment count once (:mod:`auditor.analyze.scenes`), and people who
+are recognisable in exactly the same photos are one finding (one card, one action: replacing those photos fixes
+them all), numbered by its first person and listing the others in ``people``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,25 @@ def severity(person: Person) -> Severity:
 
 
 def exposures(person: Person) -> int:
-    """Photos, and video views (up to five a video), in which the person is recognisable."""
-    return sum(p.exposures for p in person.photos)
+    """Distinct photos (a burst of one moment counts once), and video views (up to five a video), in which the
+    person is recognisable."""
+    return sum(max(p.exposures for p in shots) for shots in person.scenes.values())
+
+
+def class_reason(person: Person) -> str:
+    """Why the person has their class, in words: a card that says "possible minor" beside an age reading of 29
+    must say which rule made the call."""
+    if person.triage == "uncertain":
+        return "no face of this person was large and frontal enough for a reliable age reading"
+    if person.age is None:
+        return "one of this person's faces was read as young; none was clear enough for a reliable age reading"
+    if person.triage in MINOR_CLASSES and person.age >= 18:
+        return (
+            f"the youngest reliable reading, {person.age:.0f}, is under the possible-minor threshold for this "
+            f"{person.context} context: the age network reads many 15-17-year-olds as in their twenties, so "
+            "readings up to about 30 are treated as possible minors"
+        )
+    return f"the youngest reliable age reading across the photos is {person.age:.0f}"
 
 
 def _where(person: Person) -> str:
@@ -44,24 +64,49 @@ def _where(person: Person) -> str:
     return " and ".join(parts)
 
 
+def _who(person: Person) -> str:
+    minor = person.triage in MINOR_CLASSES
+    return "a possible minor" if minor else "an adult" if person.triage == "adult" else "a person"
+
+
+def _title(group: list[Person]) -> str:
+    person = group[0]
+    if len(group) == 1:
+        return f"Person {person.number}, {_who(person)}, is recognisable in {_where(person)}"
+    minors = sum(p.triage in MINOR_CLASSES for p in group)
+    who = (
+        f"{len(group)} people ({minors} possible minor{'' if minors == 1 else 's'})"
+        if minors
+        else f"{len(group)} people"
+    )
+    return f"{who} are each recognisable in the same {_where(person)}"
+
+
 def find(people: list[Person]) -> list[Finding]:
-    out = []
+    """One finding per set of moments (distinct photos) shared by people recognisable in two or more of them."""
+    groups: dict[frozenset[str], list[Person]] = {}
     for person in people:
-        if exposures(person) < MIN_PHOTOS:
-            continue
+        if exposures(person) >= MIN_PHOTOS:
+            groups.setdefault(frozenset(person.scenes), []).append(person)
+    out = []
+    for group in groups.values():
+        person = min(group, key=lambda p: (-LEVELS.index(severity(p)), p.number))  # the card's face
         best = person.photos[0]
-        minor = person.triage in MINOR_CLASSES
-        who = "a possible minor" if minor else "an adult" if person.triage == "adult" else "a person"
+        minor = any(p.triage in MINOR_CLASSES for p in group)
+        named = any(p.named for p in group)
         pages = sorted({p.page for p in person.photos if p.page})
         out.append(
             Finding(
                 Finding.make_id("person_exposure", best.sha256, str(round(best.iod))),
                 "person_exposure",
-                severity(person),
-                f"Person {person.number}, {who}, is recognisable in {_where(person)}",
+                max((severity(p) for p in group), key=LEVELS.index),
+                _title(group),
                 best.url,
                 best.page,
                 {
+                    **({"people": sorted(p.number for p in group)} if len(group) > 1 else {}),
+                    "distinct_photos": len(person.scenes),
+                    "class_reason": class_reason(person),
                     "person": person.number,
                     "photos": len(person.photos),
                     "exposures": exposures(person),
@@ -85,10 +130,10 @@ def find(people: list[Person]) -> list[Finding]:
                 },
                 (
                     f"Take down or replace most of these {len(person.photos)} photos: keep at most one or two where "
-                    "this person is recognisable, publish the others small (auditor fix --max-face-iod 30) or "
-                    "choose shots where faces are not the subject"
-                    + ("; check consent for this child" if minor else "")
-                    + ("; never beside their name" if person.named else "")
+                    f"{'these people are' if len(group) > 1 else 'this person is'} recognisable, publish the others "
+                    "small (auditor fix --max-face-iod 30) or choose shots where faces are not the subject"
+                    + (f"; check consent for {'these children' if len(group) > 1 else 'this child'}" if minor else "")
+                    + ("; never beside their name" if named else "")
                     + "."
                 ),
             )
@@ -123,6 +168,11 @@ CHECK = Check(
     fix="Keep at most one or two recognisable photos of any pupil; publish the rest small or replace them.",
     evidence={
         "person": integer(description="the person's number in this scan (1 = the most exposed)"),
+        "people": array(
+            integer(), "every person recognisable in exactly these photos (one finding for them all), when several"
+        ),
+        "distinct_photos": integer(description="the photos counted once per moment (a burst of one scene is one)"),
+        "class_reason": string(description="which rule gave the person their class, in words"),
         "photos": integer(description="public photos (and videos) in which this person is recognisable"),
         "exposures": integer(
             description="photos, plus each video's views of the person up to 5: what the severity counts"

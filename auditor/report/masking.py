@@ -11,8 +11,10 @@ beside one it found, a caption it never read, a file name), so masking works on 
    Patel``) is masked, unless its words are common words of school websites (``Sports Day``, ``Year 4``,
    ``Headteacher``), which are listed below.
 
-Over-masking a place or a product now and then is the price of never printing a child's name. Pure functions:
-no model is loaded here.
+Over-masking a place or a product now and then is the price of never printing a child's name, but not the
+organisation's own name: the name the site gives itself in its page titles ("News | Leading Academy") is kept
+wherever it appears, and its words are never masked on their own because a name finder once took one of them for
+part of a person's name ("Principal L******"). Pure functions: no model is loaded here.
 """
 
 from __future__ import annotations
@@ -80,7 +82,11 @@ def _name_like(word: str) -> bool:
 class Masker:
     """Masks person names in any text, and in every string of a JSON-like value (:meth:`deep`)."""
 
-    def __init__(self, known: Iterable[str] = ()) -> None:
+    def __init__(self, known: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
+        """``known``: names found by the checks; ``keep``: phrases never masked (the organisation's own name)."""
+        kept = sorted({k.strip() for k in keep if k and len(k.strip()) >= 3}, key=len, reverse=True)
+        self._keep = re.compile("|".join(re.escape(k) for k in kept), re.IGNORECASE) if kept else None
+        kept_words = {w.rstrip(".").lower() for k in kept for w in _WORD.findall(k)}
         tokens: set[str] = set()
         patterns = []
         for name in {n.strip() for n in known if n and n.strip()}:
@@ -94,7 +100,7 @@ class Masker:
         self._known = (
             re.compile(r"(?<![^\W\d_])(?:" + "|".join(patterns) + r")(?![^\W\d_])", re.IGNORECASE) if patterns else None
         )
-        self._tokens = frozenset(tokens)
+        self._tokens = frozenset(t for t in tokens if t.lower() not in kept_words)
         self._done: dict[str, str] = {}  # a report repeats its strings (URLs, titles) many times: each masked once
 
     def text(self, text: str) -> str:
@@ -102,9 +108,18 @@ class Masker:
             return text
         done = self._done.get(text)
         if done is None:
-            done = self._known.sub(lambda m: mask_name(m.group(0)), text) if self._known is not None else text
-            done = self._done[text] = self._runs(done)
+            if self._keep is not None and self._keep.search(text):
+                kept = [m.group(0) for m in self._keep.finditer(text)]
+                pieces = [self._mask(piece) for piece in self._keep.split(text)]
+                done = pieces[0] + "".join(k + p for k, p in zip(kept, pieces[1:], strict=True))
+            else:
+                done = self._mask(text)
+            self._done[text] = done
         return done
+
+    def _mask(self, text: str) -> str:
+        done = self._known.sub(lambda m: mask_name(m.group(0)), text) if self._known is not None else text
+        return self._runs(done)
 
     def _runs(self, text: str) -> str:
         """Layer 2 (and capitalised words of known names): mask name-like runs, and words after a title."""
@@ -165,12 +180,27 @@ class Masker:
 def masker_for(document: dict[str, Any]) -> Masker:
     """The masker of a document's names, shared by everything written from the same findings (the report, the
     CSVs): its memory of masked strings is then built once."""
-    return _masker(tuple(sorted(set(known_names(document)))))
+    return _masker(tuple(sorted(set(known_names(document)))), tuple(site_names(document)))
 
 
 @lru_cache(maxsize=4)
-def _masker(names: tuple[str, ...]) -> Masker:
-    return Masker(names)
+def _masker(names: tuple[str, ...], keep: tuple[str, ...]) -> Masker:
+    return Masker(names, keep)
+
+
+_TITLE_PARTS = re.compile(r"\s+[|–—·:-]+\s+")
+
+
+def site_names(document: dict[str, Any]) -> list[str]:
+    """The organisation's own name: the part of the page titles that most of them share ("News | Hillside
+    Primary", "Gallery - Hillside Primary"), on at least two pages and a third of those with a title."""
+    titles = [str(p.get("title") or "").strip() for p in document.get("pages", [])]
+    titles = [t for t in titles if t]
+    counts: dict[str, int] = {}
+    for title in titles:
+        for part in {p.strip() for p in _TITLE_PARTS.split(title) if len(p.strip()) >= 3}:
+            counts[part] = counts.get(part, 0) + 1
+    return sorted(p for p, n in counts.items() if n >= 2 and n * 3 >= len(titles) and any(c.isupper() for c in p))
 
 
 def known_names(document: dict[str, Any]) -> list[str]:

@@ -373,6 +373,8 @@ def people(findings: list[dict[str, Any]], thumbnails: dict[str, str]) -> list[d
                 "photos": [p["url"] for p in evidence.get("pictures", [])],
                 "pages": evidence.get("pages", []),
                 "age": evidence.get("age_estimate"),
+                "class_reason": evidence.get("class_reason"),
+                "people": len(evidence.get("people") or [evidence["person"]]),
                 "advice": f["advice"],
             }
         )

@@ -224,3 +224,52 @@ def test_a_picture_that_cannot_be_described_again_makes_the_people_check_incompl
     document = json.loads((tmp_path / "o2" / "findings.json").read_text())
     assert "could not be read again" in document["scan"]["checks_skipped"]["person_exposure"]
     assert document["scan"]["complete"] is False
+
+
+def _burst(group: Image.Image, frame: int) -> Image.Image:
+    """One frame of a burst: the same people a few pixels on and a little brighter, as a camera's next shot."""
+    shifted = Image.new("RGB", group.size, (90, 90, 90))
+    shifted.paste(group, (frame * 3, frame * 2))
+    return shifted.point(lambda v: min(255, v + frame * 6))
+
+
+def _taken(image: Image.Image, when: str) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "TestCam", "Burst 1"
+    exif.get_ifd(0x8769)[0x9003] = when
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90, exif=exif)
+    return buf.getvalue()
+
+
+def test_burst_shots_of_one_crowd_are_one_exposure_not_a_card_per_face(tmp_path: Path) -> None:
+    """Three shots of one group seconds apart show each person once: no "recognisable in 3 photos" card per
+    face (before: one person_exposure finding per face, each "take down 3 photos"). Told apart without any
+    metadata (the same people at the same places), and by the capture time when the frames differ more."""
+    group = _group_photo()
+    plain = _check(tmp_path, {f"assembly-{k}.jpg": _jpeg(_burst(group, k)) for k in range(3)}, folder="plain")
+    assert len([f for f in plain["findings"] if f["check"] == "identifiable_face"]) == 3
+    assert _exposures(plain) == []
+    # Frames cropped differently (the layout moves) but taken within seconds by one camera: still one moment.
+    crops = [group.crop((k * 40, 0, group.width - 80 + k * 40, group.height)) for k in range(3)]
+    timed = {f"burst-{k}.jpg": _taken(c, f"2024:06:01 10:15:0{k * 2}") for k, c in enumerate(crops)}
+    assert _exposures(_check(tmp_path, timed, folder="timed")) == []
+
+
+def test_people_in_the_same_distinct_photos_are_one_finding(tmp_path: Path) -> None:
+    """The same six people in two different photos (another moment: the group on a wider frame, an hour later)
+    are one finding listing all six, one card and one action, not six."""
+    group = _group_photo()
+    wider = Image.new("RGB", (group.width + 400, group.height + 200), (30, 120, 60))
+    wider.paste(group, (300, 150))
+    document = _check(
+        tmp_path,
+        {"morning.jpg": _taken(group, "2024:06:01 09:00:00"), "prizes.jpg": _taken(wider, "2024:06:01 10:30:00")},
+    )
+    (finding,) = _exposures(document)
+    evidence = finding["evidence"]
+    assert len(evidence["people"]) >= 5 and evidence["person"] in evidence["people"]
+    assert evidence["distinct_photos"] == 2 and evidence["class_reason"]
+    assert finding["title"].startswith(f"{len(evidence['people'])} people")
+    report = (Path(document["_out"]) / "report.html").read_text()
+    assert report.count('class="card person"') == 1
