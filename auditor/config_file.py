@@ -19,6 +19,7 @@ file: a misspelt limit silently ignored would scan with the wrong one.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,10 @@ def checks_policy(path: Path, data: dict[str, Any]) -> ChecksPolicy:
     ungated: set[str] = set()
     for check, table in tables.items():
         if check not in REGISTRY:
-            raise ConfigError(f"{path}: [checks.{check}]: no such check (the ids are in the README's table)")
+            raise ConfigError(
+                f"{path}: [checks.{_with_near_miss(check, set(REGISTRY))}]: no such check (the ids are in the "
+                "README's table)"
+            )
         if not isinstance(table, dict) or set(table) - {"severity", "gate"}:
             raise ConfigError(f"{path}: [checks.{check}] takes severity and gate only")
         if "severity" in table:
@@ -110,5 +114,14 @@ def default_map(path: Path, data: dict[str, Any], group: click.Group) -> dict[st
         out[name] = chosen
     unknown = sorted(set(values) - known - {"seeds"})
     if unknown:
-        raise ConfigError(f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+        raise ConfigError(
+            f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} "
+            + "; ".join(_with_near_miss(name, known | {"seeds"}) for name in unknown)
+        )
     return out
+
+
+def _with_near_miss(name: str, known: set[str]) -> str:
+    """``fail_on_neww: did you mean fail_on_new?`` when a known name is close enough, else the name alone."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f"{name}: did you mean {close[0]}?" if close else name

@@ -204,7 +204,7 @@ def _check(
             store.add_local_file(path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0])
     progress.log(f"checking {len(files)} files")
     started = time.monotonic()
-    with _history(config) as history:
+    with _history(config, store.get_meta("seeds") or []) as history:
         parts = analyze(store, config, history, progress=progress)
         timings = {"models_check_s": models_s, "analysis_s": round(time.monotonic() - started, 2), **parts}
         store.set_meta("timings", timings)
@@ -235,9 +235,10 @@ def _disk_errors(out: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _history(config: ScanConfig) -> Iterator[History | None]:
-    """The scan history (and face cache) under ``--state``, or ``None`` when no state is kept."""
-    history = History(config.state_dir) if config.state_dir else None
+def _history(config: ScanConfig, seeds: list[str]) -> Iterator[History | None]:
+    """The scan history (and face cache) under ``--state``, or ``None`` when no state is kept; ``seeds``: the
+    run's starting URLs (a check's: its files' URIs), whose site the pictures it caches belong to."""
+    history = History(config.state_dir, scan_key(seeds)) if config.state_dir else None
     try:
         yield history
     finally:
@@ -329,7 +330,7 @@ def _scan(
     resumed = _open(config, store, fresh, progress)
     started = time.monotonic()
     # check_models has already turned unavailable face models into a ConfigError, so the pool can be made.
-    with _history(config) as history, face_pool_for(config, history) as pool:
+    with _history(config, list(config.seeds)) as history, face_pool_for(config, history) as pool:
         # Faces are read while the crawl fetches (a second thread feeds the worker pool), not after it.
         with FaceFeeder(store, pool) as feeder:
             render_s = asyncio.run(_crawl(config, store, progress, share_transport, fetch_transport, guard))

@@ -73,6 +73,8 @@ def test_a_check_kept_out_of_the_gates_does_not_fail_them(tmp_path: Path) -> Non
         ("[checks.no_such_check]\ngate = false\n", "no such check"),
         ('[checks.gps_location]\nseverity = "extreme"\n', "severity must be one of"),
         ("max-pages = [", "not a readable settings file"),
+        ("fail_on_neww = 'high'\n", "unknown setting fail_on_neww: did you mean fail_on_new?"),
+        ("[checks.gps_locaton]\ngate = false\n", "gps_locaton: did you mean gps_location?"),
     ],
 )
 def test_a_mistake_in_the_settings_file_is_an_error_naming_it(tmp_path: Path, text: str, message: str) -> None:

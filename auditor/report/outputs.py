@@ -13,6 +13,7 @@ from auditor.errors import ContractError
 from auditor.models import SEVERITIES
 from auditor.report import exports, findings_json, html
 from auditor.report.thumbnails import data_uri, thumbnail_uri
+from auditor.report.views import root_causes
 from auditor.store import Store
 
 
@@ -74,6 +75,7 @@ def write_all(
     if history is not None:
         document = history_annotate(document, history)
     document = apply_decisions(with_severities(document, dict(options.severity)), list(options.decisions))
+    document = {**document, "fix_first": root_causes(document)}  # the report's first screen, for tools too
     broken: ContractError | None = None
     try:
         findings_json.write_document(document, out)

@@ -190,6 +190,7 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
                 "score": sum(WEIGHT[f["severity"]] for f in group),
                 "findings": len(group),
                 "files": files,
+                "finding_ids": sorted(f["id"] for f in group),
             }
         )
         used.update(f["id"] for f in group)
@@ -269,6 +270,7 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
                 "score": fix["score"],
                 "findings": len(group),
                 "files": [fix["target"]],
+                "finding_ids": sorted(f["id"] for f in group),
             }
         )
     causes.sort(key=lambda c: (-c["score"], c["key"]))
@@ -508,7 +510,7 @@ def build(
         "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
         "check_counts": [(_name(c), c, len(by_check[c])) for c in REGISTRY if by_check.get(c)],
         "top_fixes": top_fixes(counted(document["findings"])),  # an accepted finding needs no fixing
-        "causes": root_causes(document),
+        "causes": document.get("fix_first") or root_causes(document),
         "accepted_count": sum(bool(f.get("accepted")) for f in document["findings"]),
         "trend": history,
         "trend_chart": trend_chart(history.get("trend") or []),

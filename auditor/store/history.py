@@ -21,14 +21,19 @@ CREATE INDEX IF NOT EXISTS scans_key ON scans (key, id);
 CREATE TABLE IF NOT EXISTS face_cache (sha256 TEXT NOT NULL, key TEXT NOT NULL, faces TEXT NOT NULL,
   PRIMARY KEY (sha256, key));
 CREATE TABLE IF NOT EXISTS person_groups (key TEXT PRIMARY KEY, groups TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pictures (site TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (site, sha256));
 """
 KEEP_GROUPINGS = 20  # the person groupings of the last few distinct sets of pictures (a few sites, a few changes)
 
 
 class History:
-    """Every finished, complete scan of the same seeds (their findings), and the face cache, under ``--state``."""
+    """Every finished, complete scan of the same seeds (their findings), and the face cache, under ``--state``.
 
-    def __init__(self, state_dir: Path) -> None:
+    ``site``: the scan key of the run that opens it; the pictures it caches are recorded as that site's, so that
+    :meth:`forget` can delete one site's history, cached faces and redacted thumbnails."""
+
+    def __init__(self, state_dir: Path, site: str | None = None) -> None:
+        self.site = site
         try:
             state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             # Also read by the thread that feeds the face pool during the crawl (never at the same time).
@@ -55,6 +60,8 @@ class History:
                 "INSERT OR REPLACE INTO face_cache VALUES (?, ?, ?)",
                 [(sha, key, json.dumps(r)) for sha, r in found.items()],
             )
+            if self.site is not None:
+                self.db.executemany("INSERT OR IGNORE INTO pictures VALUES (?, ?)", [(self.site, sha) for sha in found])
 
     def get_groups(self, key: str) -> list[tuple[str, int, int]] | None:
         """A person grouping of exactly the set of pictures ``key`` names: only which faces go together
@@ -114,3 +121,27 @@ class History:
                 "INSERT INTO findings VALUES (?, ?, ?)",
                 [(cursor.lastrowid, f["id"], json.dumps({k: f[k] for k in keep})) for f in document["findings"]],
             )
+
+    def sites(self) -> list[tuple[str, int, str | None]]:
+        """(scan key, recorded scans, last finished) of every site with history here."""
+        rows = self.db.execute(
+            """SELECT key, COUNT(*), MAX(finished_at) FROM scans GROUP BY key
+               UNION SELECT site, 0, NULL FROM pictures WHERE site NOT IN (SELECT key FROM scans) ORDER BY 1"""
+        ).fetchall()
+        return [(str(k), int(n), f) for k, n, f in rows]
+
+    def forget(self, key: str) -> tuple[int, int]:
+        """Delete one site's recorded scans and findings, and the cached faces and redacted thumbnails of every
+        picture no other site here claims; the person groupings (which faces go together, a cache) are all dropped.
+        Returns (scans deleted, pictures' cache entries deleted)."""
+        with self.db:
+            scans = [row[0] for row in self.db.execute("SELECT id FROM scans WHERE key = ?", (key,))]
+            self.db.executemany("DELETE FROM findings WHERE scan_id = ?", [(i,) for i in scans])
+            self.db.execute("DELETE FROM scans WHERE key = ?", (key,))
+            self.db.execute("DELETE FROM pictures WHERE site = ?", (key,))
+            # Entries no remaining site claims go too, those of versions that did not record the site included:
+            # deleting a cache costs a slower next scan, keeping a forgotten site's thumbnails would not be forgetting.
+            gone = self.db.execute("DELETE FROM face_cache WHERE sha256 NOT IN (SELECT sha256 FROM pictures)").rowcount
+            self.db.execute("DELETE FROM person_groups")
+        self.db.execute("VACUUM")  # the deleted rows' bytes leave the file, not only the index
+        return len(scans), gone
