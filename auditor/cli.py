@@ -30,6 +30,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEMO_SITE_LOCATION = (51.50135, -0.14189)  # the demo school's made-up position (where its first photo was taken)
 
 
+EXIT_MEANINGS = {  # what each exit status of scan, check and demo means (the README's table)
+    0: "complete, nothing at the gate",
+    1: "a finding at or above the gate (--fail-on / --fail-on-new)",
+    2: "a problem to fix in the settings or the command",
+    3: "the audit is incomplete",
+    4: "internal error: findings.json did not match its schema",
+    130: "interrupted",
+}
+
+
 class UserError(click.ClickException):
     """One clear sentence, exit status 2 (the same as a usage error)."""
 
@@ -388,8 +398,14 @@ class AuditorGroup(click.Group):
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Settings file [default: ./auditor.toml, or [tool.auditor] in ./pyproject.toml]; flags override it.",
 )
+@click.option(
+    "--no-config",
+    is_flag=True,
+    help="Read no settings file, not even ./auditor.toml (auditor fleet runs each site's scan so: a site's "
+    "settings come from the sites file alone).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None) -> None:
+def main(ctx: click.Context, config_path: Path | None, no_config: bool) -> None:
     """Exposure Auditor: which of our public photos could be harvested, and what do we fix first?
 
     Runs on your own machine against your own organization's sites. Nothing from a scan leaves the machine.
@@ -400,7 +416,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
         from auditor.children import exit_with_parent
 
         exit_with_parent()
-    path = config_path or config_file.find(Path.cwd())
+    path = config_path or (None if no_config else config_file.find(Path.cwd()))
     ctx.obj = {"checks": config_file.ChecksPolicy(), "settings": None}
     if path is None:
         return
@@ -763,7 +779,12 @@ def fix(
         )
     for f in failed:
         click.echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
-    click.echo("remaining after fixing: " + ("nothing" if not remaining else ""), err=True)
+    click.echo(
+        "remaining after fixing: nothing"
+        if not remaining
+        else f"remaining after fixing, in {plural(len(remaining), 'copy', 'copies')} (exit status 1):",
+        err=True,
+    )
     for output, what in remaining:
         click.echo(f"  {output}: {what}", err=True)
     if remaining or failed:
@@ -982,7 +1003,8 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, 
 
     def told(name: str, state: Any) -> None:
         what = state.status if state.status != "pending" else f"retrying ({state.error})"
-        click.echo(f"{name}: {what} (exit status {state.exit_code})", err=True)
+        why = EXIT_MEANINGS.get(state.exit_code, "the scan crashed") if state.exit_code is not None else ""
+        click.echo(f"{name}: {what} (exit status {state.exit_code}{': ' + why if why else ''})", err=True)
 
     try:
         sites = read_sites(sites_file)

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
+from auditor.models import SEVERITIES
 from tests.analyze import images
 from tests.server import Route, Site
 
@@ -51,13 +52,14 @@ def _site() -> Site:
         "<form><img src='/form.jpg' alt='Aadhaar Card, Birth Certificate, Cast Certificate, Transfer Certificate'>"
         "<table><tr><th>Name</th><th>Department</th></tr></table></form>"
         "<img src='/team.jpg' alt='Amelia Turner collects the reading prize'>"
+        "<a href='/private/minutes.pdf'>Governors' minutes</a>"
         "</body></html>"
     )
     svg, jpeg = "image/svg+xml", "image/jpeg"
     return Site(
         {
             "/": Route(page),
-            "/robots.txt": Route("", status=404),
+            "/robots.txt": Route("User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
             "/fonts/fontawesome-webfont.svg": Route(ICON_FONT, content_type=svg),
             "/other/fontawesome-webfont.svg": Route(ICON_FONT, content_type=svg),
             "/bg.png": Route(APPLE_DOUBLE, content_type="image/png"),
@@ -120,6 +122,13 @@ def test_fix_first_is_in_findings_json_with_the_findings_each_action_clears(scan
     assert scanned["fix_first"][0]["action"].split(".")[0][:40] in report.replace("&#39;", "'")
 
 
+def test_the_dpia_summary_counts_what_was_read(scanned: dict[str, Any]) -> None:
+    """A document robots.txt kept out was never audited: it is not counted as one, but as a file not read."""
+    report = (Path(scanned["_out"]) / "report.html").read_text()
+    assert "<td>Documents</td><td>0</td>" in report
+    assert "Files found but not read" in report
+
+
 def test_diff_refuses_a_scan_against_a_local_check(scanned: dict[str, Any], tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -146,6 +155,8 @@ def test_forget_deletes_a_sites_history_cached_faces_and_thumbnails(tmp_path: Pa
             return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     assert rows("scans") == 2 and rows("face_cache") == 1
+    trend = json.loads((tmp_path / "o2" / "findings.json").read_text())["history"]["trend"]
+    assert [sorted(point["counts"]) for point in trend] == [sorted(SEVERITIES)] * 2  # every entry has every key
     listed = CliRunner().invoke(main, ["forget", "--state", str(state)])
     assert folder.resolve().as_uri() in listed.output and "2 scans recorded" in listed.output
     unknown = CliRunner().invoke(main, ["forget", "https://other.example/", "--state", str(state)])

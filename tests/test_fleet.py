@@ -70,7 +70,11 @@ def _ray_can_start() -> None:
     ray.shutdown()
 
 
-def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path) -> None:
+def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A settings file where the fleet is started from is not merged into every site's settings: the sites file
+    # alone says how a site is scanned (this one would make gps_location low everywhere).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auditor.toml").write_text('[checks.gps_location]\nseverity = "low"\n')
     quick, slow = _site(), _site(delay=0.3)
     dead = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
     with quick.serve() as quick_base, slow.serve() as slow_base:
@@ -81,6 +85,7 @@ def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path) -> None:
         plain = CliRunner().invoke(
             main,
             [
+                "--no-config",
                 "scan",
                 quick_base + "/",
                 "--out",
@@ -94,6 +99,7 @@ def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path) -> None:
             ],
         )
     assert result.exit_code == 3, result.output  # one site is unreachable: the fleet is incomplete
+    assert "(exit status 3: the audit is incomplete)" in result.output  # the console says what a status means
     fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
     jsonschema.validate(fleet, schema())
     rows = {r["name"]: r for r in fleet["sites"]}

@@ -38,7 +38,8 @@ class SiteSpec:
         """The ``auditor scan`` this site's task runs (the same as a school would type) in ``work/NAME``, on the
         machine Ray placed it on."""
         folder = work / self.name
-        args = [sys.executable, "-m", "auditor", "scan", *self.seeds, "--out", str(folder)]
+        # --no-config: a settings file in the folder the fleet was started from must not change every site.
+        args = [sys.executable, "-m", "auditor", "--no-config", "scan", *self.seeds, "--out", str(folder)]
         args += ["--state", str(folder / "state"), "--quiet"]
         for key, value in sorted(self.options.items()):
             flag = "--" + key.replace("_", "-")

@@ -552,9 +552,14 @@ def build(
         ),
         "dpia": {
             "pages": len(document["pages"]),
-            "images": sum(a["type"] == "image" for a in document["assets"]),
-            "documents": sum(a["type"] == "document" for a in document["assets"]),
-            "videos": sum(a["type"] == "video" for a in document["assets"]),
+            # What was read, not what was found: a document robots.txt kept out or a server refused was never
+            # audited, and is counted apart (the evidence must add up).
+            "images": sum(a["type"] == "image" and bool(a.get("sha256")) for a in document["assets"]),
+            "documents": sum(a["type"] == "document" and bool(a.get("sha256")) for a in document["assets"]),
+            "videos": sum(a["type"] == "video" and bool(a.get("sha256")) for a in document["assets"]),
+            "not_read": sum(
+                a["type"] in ("image", "document", "video") and not a.get("sha256") for a in document["assets"]
+            ),
             "images_with_faces": sum(bool(a.get("faces")) for a in document["assets"]),
             "faces": len(faces),
             "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),

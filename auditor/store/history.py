@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import StoreError
+from auditor.models import SEVERITIES
 from auditor.store.schema import upgrade_columns
 
 SCHEMA = """
@@ -103,7 +104,7 @@ class History:
         ).fetchall()
         out = []
         for scan_id, finished_at in reversed(scans):
-            counts: dict[str, int] = {}
+            counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)  # every key, as the current scan's entry has
             for (severity,) in self.db.execute(
                 "SELECT json_extract(body, '$.severity') FROM findings WHERE scan_id = ?", (scan_id,)
             ):

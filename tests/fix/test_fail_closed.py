@@ -32,13 +32,16 @@ def test_files_check_cannot_read_are_not_checked_findings_at_high(tmp_path: Path
     folder.mkdir()
     good = images.jpeg()
     (folder / "truncated.jpg").write_bytes(good[: len(good) // 3])
-    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    (folder / "notes.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 4000)
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4 this is not a pdf" + b" " * 2000)
+    (folder / "tiny.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)  # too small to hold any photo
     (folder / "fine.png").write_bytes(images.save(images.scene(), "PNG"))
     status, output, document = _check(str(folder), "--out", str(tmp_path / "o"), "--fail-on", "high")
     assert status == 1, output
     not_checked = {Path(f["asset"]).name: f for f in document["findings"] if f["check"] == "not_checked"}
-    assert set(not_checked) == {"truncated.jpg", "corrupt.png", "notes.pdf"}
+    assert set(not_checked) == {"truncated.jpg", "corrupt.png", "notes.pdf", "tiny.png"}
+    tiny = not_checked.pop("tiny.png")
+    assert tiny["severity"] == "info" and "too small" in tiny["evidence"]["reason"]
     assert all(f["severity"] == "high" and f["evidence"]["reason"] for f in not_checked.values())
     assert "object at 0x" not in json.dumps(document)
     html = (tmp_path / "o" / "report.html").read_text()

@@ -173,6 +173,22 @@ def test_pre_publication_routine(tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
 
 
+def test_a_face_filling_a_large_portrait_ends_under_the_limit_as_the_copy_measures_it(tmp_path: Path) -> None:
+    """The rule and its check agree: a 2048 px close-up whose face the detector boxes small at full size (322 px
+    between the eyes, 45 px in the 181 px copy it made) is reduced until the copy itself is under the limit,
+    and the summary never ends in a dangling colon (before: exit 1, "remaining after fixing: " and a face at 30)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    close_up = Image.fromarray(skimage.data.astronaut()).crop((150, 30, 330, 210)).resize((2048, 2048))
+    (folder / "portrait.jpg").write_bytes(images.save(close_up, "JPEG"))
+    fixed = CliRunner().invoke(main, ["fix", str(folder), "--out", str(tmp_path / "safe"), "--max-face-iod", "30"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "remaining after fixing: nothing" in fixed.output
+    copy = (tmp_path / "safe" / "portrait.jpg").read_bytes()
+    faces = analyse(pixels(copy), Thresholds())
+    assert faces and max(f.iod for f in faces) < 30
+
+
 def test_fix_from_a_scan(demo_url: str, tmp_path: Path) -> None:
     scan = CliRunner().invoke(
         main,
