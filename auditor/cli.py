@@ -752,7 +752,12 @@ def fix(
         signer = C2paSigner.load(*c2pa_sign) if c2pa_sign else None
         refuse_overlap([*sources, *([from_scan] if from_scan else [])], out)
         items = (scan_sources(from_scan) if from_scan else []) + local_sources(list(sources))
-        document = run_fix(items, out, policy, target, max_bytes=max_bytes, signer=signer)
+        progress = for_terminal("fix", quiet=False)
+        try:
+            document = run_fix(items, out, policy, target, max_bytes=max_bytes, signer=signer, progress=progress)
+        finally:
+            if isinstance(progress, RichProgress):
+                progress.stop()
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     remaining = [(f["output"], r) for f in document["files"] for r in f["remaining"]]

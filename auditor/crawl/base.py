@@ -96,6 +96,7 @@ class CrawlBase:
         if now - self._known_at >= 1.0:
             self._known_at = now
             self.counters.pages_known, self.counters.assets_known = self.store.known_counts()
+            self.counters.pages_cap, self.counters.assets_cap = self.config.max_pages, self.config.max_assets
 
     def _tick(self, pages: int = 0, assets: int = 0, errors: int = 0) -> None:
         self.counters.pages += pages

@@ -32,6 +32,7 @@ from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, stri
 from auditor.fix.transform import Policy, transform
 from auditor.fix.video import blur_video, strip_video
 from auditor.imaging import NOT_READABLE
+from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import Store
 
 
@@ -355,10 +356,12 @@ def fix(
     manifest: Path | None = None,
     max_bytes: int = 200 * 1024**2,
     signer: C2paSigner | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write safe copies into ``out`` and the manifest beside it (``manifest``, default :func:`manifest_path`);
     returns the manifest. Files are read one at a time; one over ``max_bytes`` is listed as not fixed unread.
-    ``signer``: add a C2PA manifest to each copy (``--c2pa-sign``)."""
+    ``signer``: add a C2PA manifest to each copy (``--c2pa-sign``); ``progress``: told before each file."""
+    progress = progress or NullProgress()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -366,7 +369,8 @@ def fix(
     files: list[FixedFile] = []
     used: set[str] = set()  # copies written, and the folders holding them
     folders: set[str] = set()
-    for source in sources:
+    for done, source in enumerate(sources):
+        progress.update(Counters(stage="fixing", done=done, total=len(sources)))
         label = source.label
         if source.kind == "document":
             files.append(FixedFile(label, None, "failed", error=DOCUMENT_NOT_FIXED))
