@@ -128,7 +128,7 @@ def analyze(
     _documents(store, results)
     _vector_images(store, results)
     clock.lap("documents_s")
-    _images(store, config, results)
+    _images(store, config, results, progress or NullProgress())
     clock.lap("metadata_s")
     for check in REGISTRY.values():  # checks over every file at once (sizes of one photo, text beside photos)
         if check.store is not None:
@@ -493,6 +493,7 @@ def _faces(
         counters.done, counters.total = done, total
         progress.update(counters)
 
+    tick(0, len(jobs))  # said at once: the face workers take seconds to start, and a silent wait reads as a hang
     found = pool.faces_for(jobs, tick)
     failure = next((v for v in [*found.values(), *watched.found.values()] if isinstance(v, str)), None)
     if failure is not None:
@@ -695,14 +696,17 @@ def _sources(rows: list[tuple[str, str]], found: dict[str, PictureFaces | str]) 
     return out
 
 
-def _images(store: Store, config: ScanConfig, results: _Results) -> None:
+def _images(store: Store, config: ScanConfig, results: _Results, progress: Progress) -> None:
     """Metadata of every image, read once per content hash. Only the parsed metadata is kept between the two
     passes (captions are read in one batch), never the files' bytes: memory stays flat with the site's size."""
     rows = store.fetched("image")
     cache: dict[str, ImageMetadata | str] = {}
     differing: dict[str, tuple[dict[str, Any], bytes]] = {}  # content hash -> how its thumbnail differs, thumbnail
     readable: list[tuple[str, str, ImageMetadata]] = []
-    for url, sha256 in rows:
+    counters = Counters(stage="metadata", total=len(rows))
+    for done, (url, sha256) in enumerate(rows):
+        counters.done = done
+        progress.update(counters)  # a line every few seconds: a large folder's metadata takes minutes
         if sha256 in results.vectors:  # a drawing: its embedded photos are rows of their own
             continue
         if sha256 not in cache:
