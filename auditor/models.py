@@ -35,6 +35,9 @@ class Discovery:
     # A bare relative path in a script ("static/media/a.jpg") may be meant against the page or the site root;
     # both are tried, and a speculative URL that fails is dropped rather than reported.
     speculative: bool = False
+    # The page a visitor opens to see it, when that is not the page being extracted: the photos of a route's own
+    # script chunk (``/_app/immutable/pages/gallery.svelte-….js``) are shown on that route (``/gallery``).
+    page: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,7 +206,8 @@ class Crawler(Seeding, AssetFetching, Resources):
                 elif d.kind in ASSET_KINDS:
                     via = "listing" if listing and d.via == "html" else d.via
                     kept = self._add_asset(
-                        Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative), final
+                        Discovery(d.url, d.kind, via, d.rendered_width, d.rendered_height, d.speculative),
+                        d.page or final,  # a route's chunk: the route shows its photos, not the page loading it
                     )
                     if kept and not d.speculative:
                         self._probe_parents(d.url, item, final)

@@ -297,8 +297,8 @@ def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
     for link in soup.find_all("link"):
         rel = {r.lower() for r in (link.get("rel") or [])}
         href = link.get("href")
-        if rel & {"stylesheet"} and isinstance(href, str):
-            c.add(href, "html", hint="resource")
+        if rel & {"stylesheet", "modulepreload"} and isinstance(href, str):
+            c.add(href, "html", hint="resource")  # modulepreload: Vite and SvelteKit's route chunks name photos
         elif (
             rel & {"preload", "prefetch", "image_src"}
             and str(link.get("as") or "image") in {"image", "fetch"}

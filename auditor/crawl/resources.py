@@ -4,9 +4,11 @@ what each yielded), followed a few levels deep for the images they name."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from auditor.crawl.base import MAX_URLS_PER_SOURCE, CrawlBase
 from auditor.crawl.extract import extract_resource
+from auditor.crawl.urls import route_of_chunk
 from auditor.errors import FetchError
 from auditor.models import Discovery, Extraction
 
@@ -24,11 +26,16 @@ class Resources(CrawlBase):
                 continue
             seen.add(url)
             found = await self._resource(url, page_url)
+            route = route_of_chunk(url)
+            if route is not None and not self.scope.page_in_scope(route):
+                route = None
+            if route is not None and route != page_url:  # the page that shows this chunk's photos: crawl it too
+                extraction.discoveries.append(Discovery(route, "page", "js"))
             for d in found.discoveries:
                 if d.kind == "resource":
                     queue.append((d.url, nesting + 1))
                 else:
-                    extraction.discoveries.append(d)
+                    extraction.discoveries.append(replace(d, page=route) if route and d.kind != "page" else d)
             extraction.share_links.extend(found.share_links)
 
     async def _resource(self, url: str, page_url: str) -> Extraction:

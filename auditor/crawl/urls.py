@@ -138,3 +138,28 @@ def parent_directories(url: str, limit: int = 3) -> list[str]:
         if len(dirs) >= limit:
             break
     return dirs
+
+
+# A route's own script chunk, as the front-end frameworks name it: SvelteKit before 1.0
+# (``/_app/immutable/pages/gallery.svelte-3f9c2a.js``, ``/_app/pages/gallery/index.svelte-….js``), Next.js's pages
+# router (``/_next/static/chunks/pages/gallery-3f9c2a.js``) and Nuxt 2 (``/_nuxt/pages/gallery.3f9c2a.js``).
+_ROUTE_CHUNK = re.compile(
+    r"/(?:_app(?:/immutable)?|_next/static/chunks|_nuxt)/pages/(?P<route>[^?#]*?)"
+    r"(?:\.svelte|\.vue)?(?:[.-](?=[A-Za-z_]*[0-9])[A-Za-z0-9_]{5,})?\.m?js$"  # a content hash has a digit
+)
+
+
+def route_of_chunk(url: str) -> str | None:
+    """The page a route's script chunk belongs to (``…/pages/gallery.svelte-3f9c.js`` → ``/gallery``): the page a
+    visitor opens to see the photos that script shows. ``None`` for any other script, a layout or error chunk, and
+    a route with a parameter (``[slug]``), which names no one page."""
+    parts = urlsplit(url)
+    found = _ROUTE_CHUNK.search(parts.path)
+    if found is None:
+        return None
+    segments = [s for s in found.group("route").split("/") if s]
+    if segments and segments[-1] in ("index", "+page", "_page"):
+        segments = segments[:-1]
+    if any(s.startswith(("[", "_", "+")) or ":" in s for s in segments):
+        return None  # [slug], _layout, __error, +layout: no single page
+    return f"{parts.scheme}://{parts.netloc}/" + "/".join(segments)

@@ -324,3 +324,42 @@ def test_a_finding_points_to_the_page_a_visitor_sees_not_a_probed_script_folder(
     assert gps["page"] == base + "/gallery"
     photo = next(a for a in document["assets"] if a["url"].endswith("trip.jpg"))
     assert base + "/_app/immutable/assets/" in photo["found_on"]  # the probe's page is still listed
+
+
+def test_a_photo_in_a_routes_script_chunk_names_the_route_as_its_page(make_config) -> None:  # type: ignore[no-untyped-def]
+    """A SvelteKit gallery: the home page is an app shell that preloads the gallery route's chunk (as SvelteKit
+    does for the routes it links from its menu, built on the client: no <a href='/gallery'> in the HTML), and the
+    chunk names the photos. The photo's page is the route a visitor opens, /gallery (before: the chunk was not
+    read at all, and a photo found through a script named the page that loaded it, or a probed script folder),
+    and that route is crawled as a page of its own."""
+    from auditor.pipeline import run_scan
+    from tests.analyze import images
+    from tests.server import Route, Site
+
+    shell = (
+        "<html><head><script type='module' src='/_app/immutable/start-8f2a1c9d.js'></script>"
+        "<link rel='modulepreload' href='/_app/immutable/pages/gallery.svelte-3f9c2a7b.js'></head><body></body>"
+    )
+    start = "export function start(){document.body.dataset.ready='1'}"
+    chunk = 'const photos=["/_app/immutable/assets/camp-4d5e6f7a.jpg"];export default photos;'
+
+    def fallback(_: int) -> Route:
+        return Route(shell)
+
+    routes = {
+        "/": Route(shell),
+        "/gallery": Route(shell),
+        "/_app/immutable/start-8f2a1c9d.js": Route(start, content_type="text/javascript"),
+        "/_app/immutable/pages/gallery.svelte-3f9c2a7b.js": Route(chunk, content_type="text/javascript"),
+        "/_app/immutable/assets/camp-4d5e6f7a.jpg": Route(images.jpeg(lat=51.5, lon=-0.12), content_type="image/jpeg"),
+        "/_app/immutable/pages/": Route("", dynamic=fallback),
+        "/_app/immutable/assets/": Route("", dynamic=fallback),
+        "/_app/immutable/": Route("", dynamic=fallback),
+        "/_app/": Route("", dynamic=fallback),
+        "/robots.txt": Route("", status=404),
+    }
+    with Site(routes).serve() as base:
+        document = run_scan(make_config(base + "/")).document
+    gps = next(f for f in document["findings"] if f["check"] == "gps_location")
+    assert gps["page"] == base + "/gallery"
+    assert base + "/gallery" in {p["url"] for p in document["pages"]}

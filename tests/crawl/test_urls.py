@@ -1,6 +1,14 @@
 import pytest
 
-from auditor.crawl.urls import BadUrl, classify, extension, normalize, parent_directories, try_normalize
+from auditor.crawl.urls import (
+    BadUrl,
+    classify,
+    extension,
+    normalize,
+    parent_directories,
+    route_of_chunk,
+    try_normalize,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +74,22 @@ def test_normalizing_is_idempotent_and_dot_segments_never_survive() -> None:
         once = normalize(url)
         assert normalize(once) == once and "/.." not in once and "/./" not in once
     assert normalize("http://h/%2e%2e/%2e%2e/x.jpg") == "http://h/x.jpg"
+
+
+@pytest.mark.parametrize(
+    ("chunk", "route"),
+    [
+        ("/_app/immutable/pages/gallery.svelte-3f9c2a7b.js", "/gallery"),
+        ("/_app/immutable/pages/index.svelte-3f9c2a7b.js", "/"),
+        ("/_app/immutable/pages/events/sports-day.svelte-ab12cd34.js", "/events/sports-day"),
+        ("/_next/static/chunks/pages/team-members-3f9c2a7b1234.js", "/team-members"),
+        ("/_nuxt/pages/gallery.3f9c2a.js", "/gallery"),
+        ("/_app/immutable/pages/__layout.svelte-ab12cd.js", None),
+        ("/_app/immutable/pages/blog/[slug].svelte-abcdef1.js", None),
+        ("/_next/static/chunks/pages/_app-abcdef12.js", None),
+        ("/_app/immutable/start-abcdef1.js", None),
+        ("/js/pages/gallery.js", None),
+    ],
+)
+def test_a_routes_script_chunk_names_its_route(chunk: str, route: str | None) -> None:
+    assert route_of_chunk("https://school.example" + chunk) == (route and "https://school.example" + route)
