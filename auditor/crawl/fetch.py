@@ -17,20 +17,33 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urljoin
 
 import httpx
 
 from auditor.config import ScanConfig
+from auditor.crawl.encoding import ACCEPT_ENCODING, BoundedDecoder, UndecodableBody
 from auditor.crawl.netguard import NetGuard
 from auditor.crawl.urls import try_normalize
 from auditor.errors import HTTPX_ERRORS, FetchError, FetchTimeout, RedirectError, TooLargeError, describe_network_error
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 log = logging.getLogger(__name__)
+
+
+def _keep(chunks: Iterable[bytes], size: int, max_bytes: int, url: str, digest: Any, out: BinaryIO) -> int:
+    """Write decoded ``chunks`` and hash them; the size so far, or :class:`TooLargeError` past ``max_bytes``."""
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLargeError(url, f"body over the limit of {max_bytes:,} bytes")
+        digest.update(chunk)
+        out.write(chunk)
+    return size
 
 
 @dataclass(slots=True)
@@ -193,7 +206,8 @@ class Fetcher:
         self._limiters: dict[str, HostLimiter] = {}
         self._delays: dict[str, float] = {}
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": config.user_agent, "Accept-Language": "en"},
+            # Only encodings inflated in bounded steps are offered (httpx would add br and zstd when installed).
+            headers={"User-Agent": config.user_agent, "Accept-Language": "en", "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
             follow_redirects=False,
             transport=transport,
@@ -314,12 +328,12 @@ class Fetcher:
                     with open(fd, "wb", closefd=True) as out:
                         fd = -1
                         if not response.is_redirect:
-                            async for chunk in response.aiter_bytes():
-                                size += len(chunk)
-                                if size > max_bytes:
-                                    raise TooLargeError(url, f"body over the limit of {max_bytes:,} bytes")
-                                digest.update(chunk)
-                                out.write(chunk)
+                            # Raw bytes, inflated here in bounded steps (auditor/crawl/encoding.py): the decoded
+                            # size is capped as it grows, however many layers of compression a server stacks.
+                            decoder = BoundedDecoder(response.headers.get("content-encoding", ""))
+                            async for raw in response.aiter_raw():
+                                size = _keep(decoder.feed(raw), size, max_bytes, url, digest, out)
+                            size = _keep(decoder.flush(), size, max_bytes, url, digest, out)
                     headers = {k.lower(): v for k, v in response.headers.items()}
                     return Response(
                         url, str(response.url), response.status_code, headers, size, digest.hexdigest(), path
@@ -334,6 +348,9 @@ class Fetcher:
             path.unlink(missing_ok=True)
             message, transient = describe_network_error(exc)
             raise FetchError(url, message, transient=transient) from exc
+        except UndecodableBody as exc:
+            path.unlink(missing_ok=True)
+            raise FetchError(url, f"the body could not be decoded: {exc}") from exc
         except BaseException:
             path.unlink(missing_ok=True)
             raise

@@ -1,5 +1,6 @@
-"""The one place that decides whether an address may be contacted: never a private, loopback, link-local or
-otherwise reserved address (cloud metadata at 169.254.169.254, the office router at 10.x) unless it is the
+"""The one place that decides whether an address may be contacted: never one that is not globally routable (a
+private, loopback, link-local, carrier-grade NAT or otherwise reserved address: cloud metadata at 169.254.169.254
+or 100.100.100.200, the office router at 10.x) unless it is the
 site's own (the address a seed, an ``--allow-host`` name or a host a seed redirects to resolves to: an
 intranet, or a test server on 127.0.0.1) or ``--allow-private`` is given. A seed on a private address no longer
 opens the whole private range: a page on the intranet that points at the router or the metadata service is
@@ -34,11 +35,31 @@ async def system_resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+# Not globally routable, though this Python's ``is_global`` says otherwise (fixed in CPython 3.12.4): the IETF
+# protocol assignments block, where a cloud's metadata service answers at 192.0.0.192 (except 192.0.0.9 and .10,
+# which are global anycast services).
+_NOT_GLOBAL = (ipaddress.ip_network("192.0.0.0/24"),)
+_GLOBAL_EXCEPTIONS = frozenset({ipaddress.ip_address("192.0.0.9"), ipaddress.ip_address("192.0.0.10")})
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_private(address: str) -> bool:
+    """Whether ``address`` is anything but a globally routable unicast address: private ranges, loopback,
+    link-local (169.254.169.254), carrier-grade NAT (100.64.0.0/10, where one cloud's metadata service is),
+    reserved and documentation ranges, multicast; an IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64)
+    is judged by the IPv4 address inside."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return bool(
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = (
+            ip.ipv4_mapped or ip.sixtofour or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        )
+        if inner is not None:
+            return is_private(str(inner))
+    if ip in _GLOBAL_EXCEPTIONS:
+        return False
+    if isinstance(ip, ipaddress.IPv4Address) and any(ip in network for network in _NOT_GLOBAL):
+        return True
+    return not ip.is_global or ip.is_multicast
 
 
 class NetGuard:
