@@ -31,10 +31,10 @@ from auditor.crawl.fetch import Fetcher
 from auditor.crawl.netguard import NetGuard
 from auditor.crawl.render import Renderer, find_browser
 from auditor.crawl.scope import Scope
-from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from auditor.decisions import load as load_decisions
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError, plain
 from auditor.history import History, scan_key
+from auditor.local_files import LocalFile, Skipped, collect
 from auditor.progress import NullProgress, Progress
 from auditor.report.outputs import ReportOptions, write_all
 from auditor.report.views import plural
@@ -120,21 +120,13 @@ async def _crawl(
             await renderer.close()
 
 
-CHECK_EXTENSIONS = IMAGE_EXTENSIONS | DOCUMENT_EXTENSIONS | VIDEO_EXTENSIONS | {"xmp"}
-
-
-def collect_files(paths: list[Path]) -> list[Path]:
-    """Images and documents under ``paths`` (folders walked recursively, in name order); files named explicitly
-    are kept whatever their extension."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix[1:].lower() in CHECK_EXTENSIONS))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise ConfigError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(p.resolve() for p in files))
+def collect_files(paths: list[Path]) -> tuple[list[LocalFile], list[Skipped]]:
+    """The files ``auditor check`` reads under ``paths``, by content (:mod:`auditor.local_files`), and the ones it
+    skips, with why."""
+    try:
+        return collect(paths)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{exc.args[0]}: no such file or folder") from exc
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -168,41 +160,54 @@ def run_check(paths: list[Path], config: ScanConfig, progress: Progress | None =
     progress = progress or NullProgress()
     progress.log("checking that the face models work (the start-up check, a few seconds)")
     models_s = check_models(config)
-    files = collect_files(paths)
+    files, skipped = collect_files(paths)
     store = Store(config.out, fresh=True)  # a check always starts over
     try:
         with _disk_errors(config.out):
-            return _check(store, files, paths, config, progress, models_s)
+            return _check(store, files, skipped, paths, config, progress, models_s)
     finally:
         store.close()
 
 
 def _check(
-    store: Store, files: list[Path], paths: list[Path], config: ScanConfig, progress: Progress, models_s: float
+    store: Store,
+    files: list[LocalFile],
+    skipped: list[Skipped],
+    paths: list[Path],
+    config: ScanConfig,
+    progress: Progress,
+    models_s: float,
 ) -> ScanOutcome:
     store.reset()
     store.set_meta("seeds", [p.resolve().as_uri() for p in paths])
     store.set_meta("config", config.public_dict())
     store.set_meta("started_at", _now())
+    store.set_meta("files_skipped", [{"url": s.path.as_uri(), "reason": s.why} for s in skipped])
     with store.transaction():
-        for path in files:
-            ext = path.suffix[1:].lower()
-            kind = "document" if ext in DOCUMENT_EXTENSIONS else "video" if ext in VIDEO_EXTENSIONS else "image"
+        for file in files:
+            path, kind = file.path, file.kind
             limit = config.max_video_bytes if kind == "video" else config.max_bytes
+            why = file.unreadable
             try:
-                too_large = path.stat().st_size > limit
+                too_large = why is not None or path.stat().st_size > limit
                 sha, size = _sha256(path) if not too_large else ("", 0)
             except OSError as exc:  # reported as not_checked by the analysis stage
                 too_large, why = True, f"cannot read {path}: {exc.strerror}"
             else:
                 option = "--max-video-bytes" if kind == "video" else "--max-bytes"
-                why = f"{path}: larger than {option} {limit:,}; it was not read"
+                why = why or f"{path}: larger than {option} {limit:,}; it was not read"
             if too_large:
                 store.add_unreadable_file(path.as_uri(), kind)
                 store.add_error(path.as_uri(), "read", why)
                 continue
             store.add_local_file(path.as_uri(), kind, size, sha, mimetypes.guess_type(path.name)[0])
-    progress.log(f"checking {len(files)} files")
+    progress.log(f"checking {plural(len(files), 'file')}")
+    if skipped:
+        names = ", ".join(s.path.name for s in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        progress.log(
+            f"not checked: {plural(len(skipped), 'file')} that {'is' if len(skipped) == 1 else 'are'} not a picture, "
+            f"document or video by content ({names}; each with why in findings.json scan.files_skipped)"
+        )
     started = time.monotonic()
     with _history(config, store.get_meta("seeds") or []) as history:
         parts = analyze(store, config, history, progress=progress)

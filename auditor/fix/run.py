@@ -23,7 +23,6 @@ from auditor.analyze.metadata import UnreadableImage, read
 from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 from auditor.analyze.video import UnreadableVideo
 from auditor.analyze.video import read_metadata as read_video_metadata
-from auditor.crawl.urls import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from auditor.errors import ConfigError, plain
 from auditor.files import write_atomic
 from auditor.fix.reserve import Reservation, add_xmp
@@ -32,6 +31,7 @@ from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, stri
 from auditor.fix.transform import Policy, transform
 from auditor.fix.video import blur_video, strip_video
 from auditor.imaging import NOT_READABLE
+from auditor.local_files import collect
 from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import Store
 
@@ -70,13 +70,6 @@ class Source:
     size: int = 0  # bytes, from the file system (a 3 GiB sparse file is refused before it is read)
 
 
-def _kind(path: Path) -> str | None:
-    ext = path.suffix[1:].lower()
-    if ext in VIDEO_EXTENSIONS:
-        return "video"
-    return "image" if ext in IMAGE_EXTENSIONS else "document" if ext in DOCUMENT_EXTENSIONS else None
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -85,17 +78,21 @@ def _size(path: Path) -> int:
 
 
 def local_sources(paths: list[Path]) -> list[Source]:
-    """Every image and document under ``paths``, labelled relative to the folder given (never a home folder)."""
+    """Every image, document and video under ``paths``, decided by content as ``auditor check`` decides
+    (:mod:`auditor.local_files`: ``IMG_0003`` and ``x.jpg.`` are photos), labelled relative to the folder given
+    (never a home folder). A link to nothing is listed as not fixed, with why."""
     found = []
     for path in paths:
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and _kind(p)):
-                rel = str(file.relative_to(path))
-                found.append(Source(f"{path.name}/{rel}", file.read_bytes, rel, _kind(file) or "image", _size(file)))
-        elif path.is_file():
-            found.append(Source(path.name, path.read_bytes, path.name, _kind(path) or "image", _size(path)))
-        else:
-            raise ConfigError(f"{path}: no such file or folder")
+        try:
+            files, _ = collect([path])
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: no such file or folder") from exc
+        folder = path if path.is_dir() else path.parent
+        for file in files:
+            base = folder.absolute() if file.unreadable else folder.resolve()
+            rel = str(file.path.relative_to(base)) if file.path.is_relative_to(base) else file.path.name
+            label = f"{path.name}/{rel}" if path.is_dir() else path.name
+            found.append(Source(label, file.path.read_bytes, rel, file.kind, _size(file.path)))
     return found
 
 

@@ -152,6 +152,7 @@ def build(store: Store) -> dict[str, Any]:
             "checks_skipped": checks_skipped,
             "timings": store.get_meta("timings") or {},
             "not_modified": store.not_modified_count(),
+            "files_skipped": store.get_meta("files_skipped") or [],
         },
         "pages": pages,
         "assets": assets,

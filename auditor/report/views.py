@@ -547,6 +547,7 @@ def build(
         "provenance": provenance_summary(document["assets"]),
         "errors": document["errors"],
         "not_rendered": [e for e in document["errors"] if e["stage"] == "render"],
+        "files_skipped": document["scan"].get("files_skipped", []),
         "config_rows": sorted(
             (k.replace("_", " "), plain_value(v)) for k, v in document["scan"].get("config", {}).items()
         ),
