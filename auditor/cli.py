@@ -20,7 +20,7 @@ from auditor import __version__, decisions
 from auditor.config import DEFAULT_USER_AGENT, ScanConfig, user_agent
 from auditor.crawl.seeds import with_scheme
 from auditor.crawl.urls import BadUrl, normalize
-from auditor.errors import ConfigError, ContractError, StoreError
+from auditor.errors import ConfigError, ContractError, StoreError, printable
 from auditor.history import default_state_dir
 from auditor.models import SEVERITIES
 from auditor.progress import RichProgress, for_terminal
@@ -45,6 +45,15 @@ class UserError(click.ClickException):
 
     exit_code = 2
 
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))  # it may quote a file, a page or a header
+
+
+def _echo(message: str = "", err: bool = False) -> None:
+    """``click.echo`` for text that may carry what a file, a page or a header said: made printable, so an escape
+    sequence in a decision's reason or a page title cannot drive the terminal."""
+    click.echo(printable(message), err=err)
+
 
 def _seed(value: str, timeout: float = 10.0, user_agent: str = DEFAULT_USER_AGENT) -> str:
     """A starting URL; one typed without a scheme tries https, then http, and says which it used."""
@@ -55,7 +64,7 @@ def _seed(value: str, timeout: float = 10.0, user_agent: str = DEFAULT_USER_AGEN
         except BadUrl as exc:
             raise UserError(f"{value!r} is not a web address (expected e.g. https://www.school.org/)") from exc
         text, note = with_scheme(text, min(timeout, 10.0), user_agent)
-        click.echo(note, err=True)
+        _echo(note, err=True)
     try:
         return normalize(text)
     except BadUrl as exc:
@@ -262,7 +271,7 @@ class Gate:
 def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
     """Split the shared analysis options into ScanConfig fields and the exit-status gate."""
     if options.pop("no_redact"):
-        click.echo("warning: --no-redact: faces in report.html will NOT be blurred; keep the report private", err=True)
+        _echo("warning: --no-redact: faces in report.html will NOT be blurred; keep the report private", err=True)
         options["redact"] = False
     else:
         options["redact"] = True
@@ -300,20 +309,20 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
     scan = document["scan"]
     reasons = scan.get("incomplete_reasons", [])
     for reason in reasons:
-        click.echo(f"incomplete: {reason['message']}", err=True)
+        _echo(f"incomplete: {reason['message']}", err=True)
     findings = [  # an accepted finding, or one of a check the settings keep out of the gates, does not fail it
         f for f in decisions.counted(document["findings"]) if f["check"] not in gate.ungated
     ]
     if gate.fail_on and any(_worse_or_equal(f["severity"], gate.fail_on) for f in findings):
-        click.echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
+        _echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
         return 1
     # Without history (--no-state, the demo) nothing was seen before: every finding is new, so the gate still holds.
     new = [f for f in findings if f.get("status", "new") == "new"]
     if gate.fail_on_new and any(_worse_or_equal(f["severity"], gate.fail_on_new) for f in new):
-        click.echo(f"failing: a new finding is at or above --fail-on-new {gate.fail_on_new}", err=True)
+        _echo(f"failing: a new finding is at or above --fail-on-new {gate.fail_on_new}", err=True)
         return 1
     if not scan["complete"]:
-        click.echo("the audit is INCOMPLETE and must not be relied on (exit status 3)", err=True)
+        _echo("the audit is INCOMPLETE and must not be relied on (exit status 3)", err=True)
         return 3
     return 0
 
@@ -331,18 +340,18 @@ def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     except ContractError as exc:
-        click.echo(f"internal error: {exc}", err=True)
+        _echo(f"internal error: {exc}", err=True)
         sys.exit(4)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; run the same command again to resume from {config.out}", err=True)
+        _echo(f"\ninterrupted; run the same command again to resume from {config.out}", err=True)
         sys.exit(130)
     finally:
         if isinstance(progress, RichProgress):
             progress.stop()
     if not gate.quiet:
         _summary(outcome.document)
-    click.echo(f"findings: {outcome.findings_path}", err=True)
-    click.echo(f"report: {outcome.report_path}", err=gate.output_format is not None)
+    _echo(f"findings: {outcome.findings_path}", err=True)
+    _echo(f"report: {outcome.report_path}", err=gate.output_format is not None)
     _print_format(outcome.document, gate.output_format)
     status = _exit_status(outcome.document, gate)
     if status:
@@ -354,7 +363,7 @@ def _print_format(document: dict[str, Any], output_format: str | None) -> None:
     if output_format is not None:
         from auditor.report.formats import render
 
-        click.echo(render(document, output_format))
+        click.echo(render(document, output_format))  # machine formats, escaped by their own rules
 
 
 def _summary(document: dict[str, Any]) -> None:
@@ -368,7 +377,7 @@ def _summary(document: dict[str, Any]) -> None:
             trend += f" ({history['not_seen']} not seen again, not counted as resolved: the scan is incomplete)"
     elif history:
         trend = "; first scan of these sites, nothing to compare with"
-    click.echo(
+    _echo(
         f"{scan['pages']} pages, {scan['assets']} assets, {len(findings)} findings (worst: {worst}), "
         f"{scan['errors']} error{'' if scan['errors'] == 1 else 's'}{trend}",
         err=True,
@@ -585,7 +594,7 @@ def demo(out: Path, **options: Any) -> None:
     if context.get_parameter_source("rate") is not click.core.ParameterSource.COMMANDLINE:
         fields["rate"] = 50.0  # the demo site is local: no politeness needed unless asked for
     with serve_directory(demo_site_dir()) as base:
-        click.echo(f"serving the demo site at {base}", err=True)
+        _echo(f"serving the demo site at {base}", err=True)
         _run(ScanConfig(seeds=(base,), out=out, link_check=False, **fields), gate, fresh=True)
 
 
@@ -618,7 +627,7 @@ def report(
     from auditor.report.outputs import ReportOptions
 
     if no_redact:
-        click.echo("warning: --no-redact: faces in report.html will NOT be blurred; keep the report private", err=True)
+        _echo("warning: --no-redact: faces in report.html will NOT be blurred; keep the report private", err=True)
     try:
         outcome = rerender(out, ReportOptions(redact=not no_redact, show_names=show_names))
         if pdf:
@@ -627,14 +636,14 @@ def report(
             scan = outcome.document["scan"]
             site = ", ".join(urlsplit(s).netloc or s for s in scan.get("seeds", [])) or "local files"
             printed = print_pdf(outcome.report_path, out / "report.pdf", browser, site, scan.get("finished_at") or "")
-            click.echo(f"pdf: {printed}", err=True)
+            _echo(f"pdf: {printed}", err=True)
     except (ConfigError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     except ContractError as exc:
-        click.echo(f"internal error: {exc}", err=True)
+        _echo(f"internal error: {exc}", err=True)
         sys.exit(4)
     _summary(outcome.document)
-    click.echo(f"report: {outcome.report_path}", err=output_format is not None)
+    _echo(f"report: {outcome.report_path}", err=output_format is not None)
     _print_format(outcome.document, output_format)
 
 
@@ -763,35 +772,35 @@ def fix(
     remaining = [(f["output"], r) for f in document["files"] for r in f["remaining"]]
     failed = [f for f in document["files"] if f["status"] == "failed"]
     lossless = sum(f["lossless"] for f in document["files"])
-    click.echo(
+    _echo(
         f"{document['fixed']} fixed ({lossless} without re-encoding), {len(failed)} NOT fixed; manifest: {target}",
         err=True,
     )
     fixed = [f for f in document["files"] if f["status"] == "fixed"]
     if reserve:
         unreserved = [f["output"] for f in fixed if not f["reserved"]]
-        click.echo(
+        _echo(
             f"AI-training reservation written into {len(fixed) - len(unreserved)} of {len(fixed)} copies"
             + (f" (not into: {', '.join(unreserved[:5])}{'...' if len(unreserved) > 5 else ''})" if unreserved else ""),
             err=True,
         )
     if c2pa_sign:
         signed = sum(f["c2pa_signed"] for f in fixed)
-        click.echo(
+        _echo(
             f"C2PA manifest signed into {signed} of {len(fixed)} copies; verifiers show it as 'valid' with an "
             "untrusted signer unless your certificate chains to the C2PA trust list",
             err=True,
         )
     for f in failed:
-        click.echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
-    click.echo(
+        _echo(f"  not fixed (not copied): {f['source']}: {f['error']}", err=True)
+    _echo(
         "remaining after fixing: nothing"
         if not remaining
         else f"remaining after fixing, in {plural(len(remaining), 'copy', 'copies')} (exit status 1):",
         err=True,
     )
     for output, what in remaining:
-        click.echo(f"  {output}: {what}", err=True)
+        _echo(f"  {output}: {what}", err=True)
     if remaining or failed:
         sys.exit(1)
 
@@ -833,8 +842,8 @@ def policy(out: Path, policy_url: str | None) -> None:
     except OSError as exc:
         raise UserError(f"{out}: cannot write there ({exc.strerror})") from exc
     for path in written:
-        click.echo(str(path))
-    click.echo(f"read {out / 'README.txt'} first: these are requests that reputable crawlers honour", err=True)
+        _echo(str(path))
+    _echo(f"read {out / 'README.txt'} first: these are requests that reputable crawlers honour", err=True)
 
 
 def _decisions_path(scan_dir: Path | None, state_dir: Path | None, given: Path | None) -> Path:
@@ -935,7 +944,7 @@ def accept(
         )
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
-    click.echo(f"accepted {decision.finding_id} ({decision.check}: {decision.target}); recorded in {path}", err=True)
+    _echo(f"accepted {decision.finding_id} ({decision.check}: {decision.target}); recorded in {path}", err=True)
     from auditor.store import Store
 
     if (scan_dir / Store.DB_NAME).exists():
@@ -944,9 +953,9 @@ def accept(
 
         try:
             rerender(scan_dir, ReportOptions(decisions=tuple(decisions.load(path))))
-            click.echo(f"report updated: {scan_dir / 'report.html'}", err=True)
+            _echo(f"report updated: {scan_dir / 'report.html'}", err=True)
         except (ConfigError, StoreError) as exc:
-            click.echo(f"the report was not updated ({exc}); run auditor report --out {scan_dir}", err=True)
+            _echo(f"the report was not updated ({exc}); run auditor report --out {scan_dir}", err=True)
 
 
 @main.command(name="decisions")
@@ -966,15 +975,16 @@ def list_decisions(
             if len(kept) == len(recorded):
                 raise UserError(f"no decision on {remove_id} in {path}")
             decisions.save(path, kept)
-            click.echo(f"withdrawn: {remove_id}; it counts again from the next scan or auditor report", err=True)
+            _echo(f"withdrawn: {remove_id}; it counts again from the next scan or auditor report", err=True)
             return
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
-    click.echo(f"{len(recorded)} decision{'' if len(recorded) == 1 else 's'} in {path}", err=True)
+    _echo(f"{len(recorded)} decision{'' if len(recorded) == 1 else 's'} in {path}", err=True)
     today = dt.date.today()
     for d in recorded:
         status = f"EXPIRED {d.until}" if d.expired(today) else f"until {d.until}" if d.until else "no end date"
-        click.echo(f"{d.finding_id}  {d.check:22} {d.target}\n    {d.reason} ({d.by}, {d.at[:10]}; {status})")
+        line = f"{d.finding_id}  {d.check:22} {d.target}\n    {d.reason} ({d.by}, {d.at[:10]}; {status})"
+        _echo(line)  # a decisions file is text anyone with write access may have edited
 
 
 @main.command()
@@ -1009,7 +1019,7 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, 
     def told(name: str, state: Any) -> None:
         what = state.status if state.status != "pending" else f"retrying ({state.error})"
         why = EXIT_MEANINGS.get(state.exit_code, "the scan crashed") if state.exit_code is not None else ""
-        click.echo(f"{name}: {what} (exit status {state.exit_code}{': ' + why if why else ''})", err=True)
+        _echo(f"{name}: {what} (exit status {state.exit_code}{': ' + why if why else ''})", err=True)
 
     try:
         sites = read_sites(sites_file)
@@ -1018,9 +1028,9 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, 
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
     except ContractError as exc:
-        click.echo(f"internal error: {exc}", err=True)
+        _echo(f"internal error: {exc}", err=True)
         sys.exit(4)
-    click.echo(f"dashboard: {out / 'index.html'}")
+    _echo(f"dashboard: {out / 'index.html'}")
     if document["exit_status"]:
         sys.exit(document["exit_status"])
 
@@ -1047,14 +1057,14 @@ def forget(urls: tuple[str, ...], state_dir: Path | None, everything: bool) -> N
     if everything:  # the history database only: decisions.json beside it is the school's record of decisions
         for part in folder.glob("history.sqlite3*"):
             part.unlink()
-        click.echo(f"deleted every site's history, cached faces and thumbnails from {folder}")
+        _echo(f"deleted every site's history, cached faces and thumbnails from {folder}")
         return
     history = History(folder)
     try:
         known = {key: (scans, last) for key, scans, last in history.sites()}
         if not urls:
             for key, (scans, last) in sorted(known.items()):
-                click.echo(f"{key.replace(chr(10), ' ')}: {plural(scans, 'scan')} recorded, last {last or 'never'}")
+                _echo(f"{key.replace(chr(10), ' ')}: {plural(scans, 'scan')} recorded, last {last or 'never'}")
             return
         key = scan_key([_seed_key(u) for u in urls])
         if key not in known:
@@ -1063,7 +1073,7 @@ def forget(urls: tuple[str, ...], state_dir: Path | None, everything: bool) -> N
         scans, pictures = history.forget(key)
     finally:
         history.close()
-    click.echo(f"forgot {' '.join(urls)}: {plural(scans, 'scan')} and {plural(pictures, 'cached picture')} deleted")
+    _echo(f"forgot {' '.join(urls)}: {plural(scans, 'scan')} and {plural(pictures, 'cached picture')} deleted")
 
 
 def _seed_key(value: str) -> str:
@@ -1098,15 +1108,15 @@ def diff(old: Path, new: Path, as_json: bool, allow_different: bool) -> None:
                 f"{old} and {new} are {mismatch}: nothing resolved or new can be told from them "
                 "(--allow-different compares them anyway)"
             )
-        click.echo(f"WARNING: {old} and {new} are {mismatch}; the difference below means little", err=True)
+        _echo(f"WARNING: {old} and {new} are {mismatch}; the difference below means little", err=True)
     if not after["scan"].get("complete", True):
-        click.echo(f"WARNING: {new} is an incomplete audit: what it did not see is listed as resolved", err=True)
+        _echo(f"WARNING: {new} is an incomplete audit: what it did not see is listed as resolved", err=True)
     result = compare(before, after)
     if as_json:
         click.echo(json.dumps({k: [f["id"] for f in v] for k, v in result.items()}, indent=2))
         return
     for kind in ("new", "resolved"):
-        click.echo(f"{kind}: {len(result[kind])}")
+        _echo(f"{kind}: {len(result[kind])}")
         for f in result[kind]:
-            click.echo(f"  {f['severity']:8} {f['check']:24} {f['asset'] or f['page'] or ''}")
-    click.echo(f"unchanged: {len(result['unchanged'])}")
+            _echo(f"  {f['severity']:8} {f['check']:24} {f['asset'] or f['page'] or ''}")
+    _echo(f"unchanged: {len(result['unchanged'])}")

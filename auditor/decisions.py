@@ -55,9 +55,42 @@ def load(path: Path | None) -> list[Decision]:
         return []
     try:
         data = json.loads(path.read_text("utf-8"))
-        return [Decision(**d) for d in data["decisions"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{path}: not a readable decisions file ({exc})") from exc
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+        raise ConfigError(f"{path}: not a readable decisions file ({type(exc).__name__}: {exc})") from exc
+    entries = data.get("decisions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f'{path}: not a decisions file (no "decisions" list)')
+    return [_decision(path, k, entry) for k, entry in enumerate(entries, start=1)]
+
+
+_TEXT_FIELDS = ("finding_id", "check", "target", "reason", "by", "at")
+
+
+def _decision(path: Path, number: int, entry: Any) -> Decision:
+    """One decision, every field checked before anything runs: a bad date or a field of the wrong type once let a
+    scan run for hours and then crash while writing its outputs (no findings.json)."""
+    where = f"{path}: decision {number}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be an object")
+    unknown = sorted(set(entry) - {*_TEXT_FIELDS, "sha256", "until"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown field {unknown[0]!r}")
+    for name in _TEXT_FIELDS:
+        if not isinstance(entry.get(name), str):
+            raise ConfigError(f"{where}: {name!r} must be text (got {type(entry.get(name)).__name__})")
+    for name in ("sha256", "until"):
+        if entry.get(name) is not None and not isinstance(entry[name], str):
+            raise ConfigError(f"{where}: {name!r} must be text or null (got {type(entry[name]).__name__})")
+    try:
+        dt.datetime.fromisoformat(entry["at"])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'at' must be a date and time (ISO 8601), not {entry['at']!r}") from exc
+    if entry.get("until") is not None:
+        try:
+            dt.date.fromisoformat(entry["until"])
+        except ValueError as exc:
+            raise ConfigError(f"{where}: 'until' must be a date YYYY-MM-DD, not {entry['until']!r}") from exc
+    return Decision(**entry)
 
 
 def save(path: Path, decisions: list[Decision]) -> None:

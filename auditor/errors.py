@@ -48,6 +48,15 @@ def plain(message: str) -> str:
     return re.sub(r"\s{2,}", " ", message).strip()
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (ESC, BEL, C1 codes) and bidirectional overrides
+    from a file, a page or a header are shown as ``\\xNN`` instead of being obeyed by the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 256 else "?", text)
+
+
 def describe_network_error(exc: BaseException) -> tuple[str, bool]:
     """A network failure in words a school's IT lead can act on, and whether retrying could help.
 

@@ -12,6 +12,8 @@ from typing import Protocol
 
 import click
 
+from auditor.errors import printable
+
 
 @dataclass(slots=True)
 class Counters:
@@ -109,7 +111,7 @@ class QuietProgress(NullProgress):
     """No progress; a message worth showing (a warning) still goes to stderr."""
 
     def log(self, message: str) -> None:
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
 
 
 class LogProgress:
@@ -140,7 +142,7 @@ class LogProgress:
             click.echo(f"{self._prefix()}{describe(counters, now - self._stage_start, pace)}", err=True)
 
     def log(self, message: str) -> None:
-        click.echo(self._prefix() + message, err=True)
+        click.echo(self._prefix() + printable(message), err=True)
 
 
 class RichProgress:
@@ -164,7 +166,7 @@ class RichProgress:
         self._status.update(describe(counters, now - self._stage_start, pace))
 
     def log(self, message: str) -> None:
-        self.console.log(message)
+        self.console.log(printable(message), markup=False)
 
     def stop(self) -> None:
         self._status.stop()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from click.testing import CliRunner, Result
 
 from auditor.cli import main
@@ -109,3 +110,56 @@ def test_accepting_an_unknown_finding_is_refused(tmp_path: Path) -> None:
         main, ["accept", "x", "--reason", "x", "--until", "2001-01-01", "--scan", str(tmp_path / "o")]
     )
     assert past.exit_code == 2
+
+
+_ONE = {
+    "finding_id": "0123456789abcdef0123",
+    "check": "gps_location",
+    "target": "file:///photos/a.jpg",
+    "sha256": None,
+    "reason": "consent on file",
+    "by": "dpo",
+    "at": "2026-01-01T00:00:00+00:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"until": "2099-13-45"}, "decision 1: 'until' must be a date YYYY-MM-DD, not '2099-13-45'"),
+        ({"until": 20991231}, "decision 1: 'until' must be text or null (got int)"),
+        ({"finding_id": ["x"]}, "decision 1: 'finding_id' must be text (got list)"),
+        ({"reason": {"why": "x"}}, "decision 1: 'reason' must be text (got dict)"),
+        ({"at": "yesterday"}, "decision 1: 'at' must be a date and time"),
+    ],
+)
+def test_every_field_of_a_decision_is_checked_before_the_run(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    """Each of these once passed the up-front check, let the run go ahead, then crashed while writing the outputs
+    (traceback, exit 1 or 4, no findings.json)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(images.jpeg())
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text(json.dumps({"schema": "exposure-auditor/decisions@1", "decisions": [{**_ONE, **change}]}))
+    result = _check(folder, tmp_path / "o", tmp_path / "state", "--decisions", str(decisions))
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o" / "findings.json").exists()
+
+
+def test_a_deeply_nested_decisions_file_is_one_line(tmp_path: Path) -> None:
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text("[" * 200_000 + "]" * 200_000)
+    result = CliRunner().invoke(main, ["decisions", "--decisions", str(decisions)])
+    assert result.exit_code == 2 and "not a readable decisions file" in result.output
+
+
+def test_what_a_decision_says_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    decisions = tmp_path / "decisions.json"
+    hostile = {**_ONE, "reason": "ok\x1b]0;owned\x07\x1b[2J", "by": "dpo\u202e"}
+    decisions.write_text(json.dumps({"schema": "exposure-auditor/decisions@1", "decisions": [hostile]}))
+    result = CliRunner().invoke(main, ["decisions", "--decisions", str(decisions)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "ok\\x1b]0;owned\\x07" in result.output
