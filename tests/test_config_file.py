@@ -89,3 +89,27 @@ def test_pyproject_tool_auditor_is_read(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["check", str(tmp_path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "pyproject.toml: unknown setting max_pagez" in result.output
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        ('[[site]]\nname = "hill"\nseeds = ["--no-state"]\n', "'--no-state' is not a web address"),
+        ('[[site]]\nname = "hill"\nseeds = ["--out=/tmp/x"]\n', "is not a web address"),
+        ('[[site]]\nname = "a\\n"\nseeds = ["https://a.example/"]\n', "site 1: give each site a name"),
+        (
+            '[[site]]\nname = "Hill"\nseeds = ["https://a.example/"]\n[[site]]\nname = "hill"\nseeds = ["https://b.example/"]\n',
+            "site 2: give each site a name",
+        ),
+    ],
+)
+def test_a_sites_file_that_could_pass_an_option_or_collide_is_refused(
+    tmp_path: Path, tables: str, message: str
+) -> None:
+    """A seed starting with "-" was handed to auditor scan as an option; "a\\n" passed as a name; "Hill" and
+    "hill" were two sites in one folder on a case-insensitive disk. Each is refused before anything runs."""
+    sites = tmp_path / "sites.toml"
+    sites.write_text(tables)
+    result = CliRunner().invoke(main, ["fleet", str(sites), "--out", str(tmp_path / "fleet")])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "fleet" / "fleet-state.json").exists()

@@ -63,15 +63,22 @@ def read_sites(path: Path) -> list[SiteSpec]:
     for k, table in enumerate(data.get("site", [])):
         name = str(table.get("name", ""))
         seeds = table.get("seeds")
-        if not _NAME.match(name) or name in seen:
-            raise ConfigError(f"{path}: site {k + 1}: give each site a unique name of letters, digits, . _ -")
+        # fullmatch: "a\n" once passed; folded case: "Hill" and "hill" are one folder on a case-insensitive disk.
+        if not _NAME.fullmatch(name) or name.casefold() in seen:
+            raise ConfigError(
+                f"{path}: site {k + 1}: give each site a name of letters, digits, . _ - that no other site has, "
+                "whatever its case"
+            )
         if not isinstance(seeds, list) or not seeds or not all(isinstance(s, str) for s in seeds):
             raise ConfigError(f"{path}: site {name}: seeds must be a list of URLs")
+        for seed in seeds:  # a seed is handed to auditor scan as an argument: it must never read as an option
+            if seed.startswith("-") or not seed.strip() or any(c.isspace() or ord(c) < 32 for c in seed):
+                raise ConfigError(f"{path}: site {name}: {seed!r} is not a web address")
         options = {key.replace("-", "_"): value for key, value in table.items() if key not in ("name", "seeds")}
         for banned in ("out", "state", "state_dir", "no_state"):
             if banned in options:
                 raise ConfigError(f"{path}: site {name}: {banned} is set by the fleet (OUT/sites/{name})")
-        seen.add(name)
+        seen.add(name.casefold())
         sites.append(SiteSpec(name, tuple(seeds), options))
     if not sites:
         raise ConfigError(f"{path}: no [[site]] tables")
