@@ -421,10 +421,10 @@ def main(ctx: click.Context, config_path: Path | None, no_config: bool) -> None:
     """
     from auditor import config_file
 
-    if os.environ.get("AUDITOR_EXIT_WITH_PARENT"):  # started by auditor fleet: end with the Ray task that waits
+    if watched := os.environ.get("AUDITOR_EXIT_WITH_PARENT"):  # started by auditor fleet: end with its Ray task
         from auditor.children import exit_with_parent
 
-        exit_with_parent()
+        exit_with_parent(int(watched) if watched.isdigit() and int(watched) > 1 else None)
     path = config_path or (None if no_config else config_file.find(Path.cwd()))
     ctx.obj = {"checks": config_file.ChecksPolicy(), "settings": None}
     if path is None:

@@ -372,3 +372,41 @@ def test_face_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
         time.sleep(0.1)
     assert not [p for p in pids if Path(f"/proc/{p}").exists()], pids
+
+
+def test_face_workers_still_starting_end_when_their_scan_was_killed(tmp_path: Path) -> None:
+    """A scan killed while its face workers are still starting: each worker learns its parent's pid from the
+    parent, not from getppid() once it runs (by then pid 1, so it watched init and waited forever, seen 8 minutes
+    after a test run)."""
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import os, signal\n"
+        "from auditor.analyze.face_pool import POOL_MIN_IMAGES, FacePool\n"
+        "from auditor.analyze.faces import DEFAULT_MODELS, Thresholds\n"
+        "if __name__ == '__main__':\n"
+        "    pool = FacePool(10**8, Thresholds(), DEFAULT_MODELS)\n"
+        "    executor = pool._pool(POOL_MIN_IMAGES)\n"
+        "    executor.submit(os.getpid)\n"  # starts the workers; they are still importing when we die
+        "    print(' '.join(str(p) for p in executor._processes), flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "AUDITOR_WORKERS": "2"}
+    )
+    assert process.stdout is not None
+    pids = [int(p) for p in process.stdout.readline().split()]
+    process.wait()
+    process.stdout.close()
+    assert pids and process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 60  # a bound for the workers' start-up (imports), not a speed claim
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.2)
+    assert not [p for p in pids if _alive(p)], pids
+
+
+def _alive(pid: int) -> bool:
+    """A running process (a zombie waiting to be reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

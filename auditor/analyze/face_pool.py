@@ -43,8 +43,8 @@ from auditor.imaging import NOT_READABLE, open_quietly, thumbnail_jpeg
 POOL_MIN_IMAGES = 24
 
 
-def _single_threaded() -> None:
-    exit_with_parent()  # a scan killed with kill -9 leaves no worker behind
+def _single_threaded(parent: int) -> None:
+    exit_with_parent(parent)  # a scan killed with kill -9 leaves no worker behind, even one still starting
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     face_models.THREADS = 1
     try:
@@ -549,7 +549,7 @@ class FacePool:
         if self._executor is None and jobs >= POOL_MIN_IMAGES and workers() >= 2:
             context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                max_workers=workers(), mp_context=context, initializer=_single_threaded
+                max_workers=workers(), mp_context=context, initializer=_single_threaded, initargs=(os.getpid(),)
             )
         return self._executor
 

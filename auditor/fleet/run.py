@@ -156,7 +156,7 @@ def scan_site(command: list[str], workers: int, folder: str, keeper: Any) -> Sit
 
     started = time.monotonic()
     # The scan ends itself if this Ray worker dies (a killed fleet leaves no orphan scan holding the site's store).
-    env = {**os.environ, "AUDITOR_WORKERS": str(workers), "AUDITOR_EXIT_WITH_PARENT": "1"}
+    env = {**os.environ, "AUDITOR_WORKERS": str(workers), "AUDITOR_EXIT_WITH_PARENT": str(os.getpid())}
     with RateRelay(keeper) as relay:
         command = [*command, "--shared-rate-socket", str(relay.path)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
