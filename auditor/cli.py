@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -1016,13 +1017,27 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, 
     from auditor.fleet import dashboard
     from auditor.fleet.run import read_sites, run_fleet
 
+    ended: set[str] = set()
+    started = time.monotonic()
+
     def told(name: str, state: Any) -> None:
+        """One line per try that ends: how many sites are done, what this one's exit status means, and roughly
+        how long the rest will take at the pace so far (sites run side by side, so a rough guess)."""
         what = state.status if state.status != "pending" else f"retrying ({state.error})"
         why = EXIT_MEANINGS.get(state.exit_code, "the scan crashed") if state.exit_code is not None else ""
-        _echo(f"{name}: {what} (exit status {state.exit_code}{': ' + why if why else ''})", err=True)
+        if state.status != "pending":
+            ended.add(name)
+        done, elapsed = len(ended), time.monotonic() - started
+        left = f", about {(elapsed / done * (len(sites) - done)) / 60:.0f} min left" if done < len(sites) else ""
+        _echo(
+            f"[{done}/{len(sites)} sites{left}] {name}: {what} (exit status {state.exit_code}"
+            f"{': ' + why if why else ''})",
+            err=True,
+        )
 
     try:
         sites = read_sites(sites_file)
+        _echo(f"auditor fleet: {plural(len(sites), 'site')} from {sites_file}; a line as each one ends", err=True)
         state = run_fleet(sites, out, address, cpus_per_site, told, work_dir)
         document = dashboard.write(sites, state, out)
     except ConfigError as exc:
