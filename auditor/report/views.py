@@ -242,9 +242,12 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
             )
     for page, group in grouped("minor_face", lambda f: f.get("page")).items():
         if len(group) >= MIN_GROUP:
+            # Publishing those photos small also clears their other face findings (a card each, otherwise).
+            shown = {f.get("asset") for f in group}
+            also = [g for g in findings if g["check"] in FACE_CHECKS and g.get("asset") in shown and g not in group]
             add(
                 f"page:{page}",
-                group,
+                [*group, *(g for g in also if g["id"] not in used)],
                 f"{page} shows possible minors' faces in {plural(len(group), 'photo')}",
                 "Check consent for each child shown; publish the others small (faces under 30 px between the eyes) "
                 "or choose photos where faces are not the subject.",

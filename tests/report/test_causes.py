@@ -56,3 +56,18 @@ def test_causes_group_by_device_folder_and_page_and_rank_by_risk() -> None:
     assert any(k.startswith("person:") for k in keys) and any(k.startswith("share:") for k in keys)
     assert "file:https://s.example/lonely.jpg" in keys  # one file on its own stays a file
     assert [c["score"] for c in causes] == sorted((c["score"] for c in causes), reverse=True)
+
+
+def test_a_page_of_childrens_photos_is_one_action_with_their_other_face_findings() -> None:
+    """Three burst shots on one page: publishing them small clears their minor_face and identifiable_face findings
+    alike, so they are one action (before: the page's action, and a card per photo for its recognisable faces)."""
+    page = "https://s.example/assembly"
+    photos = [f"https://s.example/photos/assembly-{n}.jpg" for n in range(3)]
+    findings = [
+        *(_finding(n, "minor_face", "high", photos[n], page) for n in range(3)),
+        *(_finding(10 + n, "identifiable_face", "high", photos[n], page) for n in range(3)),
+    ]
+    causes = root_causes(_document(findings, {}))
+    assert [c["key"] for c in causes] == [f"page:{page}"]
+    assert causes[0]["findings"] == 6 and set(causes[0]["files"]) == set(photos)
+    assert causes[0]["finding_ids"] == sorted(f["id"] for f in findings)
