@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
-from auditor.report.masking import Masker
+from auditor.report.masking import Masker, masker_for, site_names
 from tests.analyze import documents, images
 from tests.server import Route, Site
 
@@ -74,6 +74,22 @@ def _site() -> Site:
 
 def _outputs(out: Path) -> str:
     return "\n".join((out / name).read_text() for name in ("report.html", "findings.csv", "faces-per-page.csv"))
+
+
+def test_the_organisations_own_name_is_kept_and_peoples_names_are_still_masked() -> None:
+    """The school's own name (what most page titles share) is never masked, even when the name finder once took
+    one of its words for part of a person's name ("Principal L******" for "Leading"); people's names still are,
+    and a file's path keeps all but the name."""
+    document = {
+        "pages": [{"title": t} for t in ("Leading Academy", "News | Leading Academy", "Staff - Leading Academy")],
+        "findings": [{"check": "name_near_photo", "evidence": {"names": ["Leading Smith", "Mary Jones"]}}],
+    }
+    masker = masker_for(document)
+    assert site_names(document) == ["Leading Academy"]
+    assert masker.text("Mrs Patel, Principal of Leading Academy") == "Mrs P****, Principal of Leading Academy"
+    assert masker.text("Leading Smith and Mary Jones") == "L****** S**** and M*** J****"
+    url = "https://leading.example/uploads/2024/05/Mary-Jones-Award.jpg"
+    assert masker.text(url) == "https://leading.example/uploads/2024/05/M***-J****-Award.jpg"
 
 
 def test_the_report_and_spreadsheets_print_no_name(tmp_path: Path) -> None:
