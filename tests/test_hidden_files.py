@@ -4,6 +4,7 @@ nothing is not checked, loudly; every file skipped is listed with why."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -57,3 +58,19 @@ def test_fix_copies_photos_whatever_their_names(tmp_path: Path) -> None:
     for copy in (tmp_path / "safe").iterdir():
         with Image.open(copy) as img:
             assert not img.getexif().get_ifd(0x8825), copy.name  # no GPS left in any copy
+
+
+def test_fix_never_writes_two_copies_one_disk_would_see_as_one_name(tmp_path: Path) -> None:
+    """Names that differ only in case or Unicode form, or by a trailing dot, are one file on Windows, macOS or an
+    exFAT stick: one copy would replace another while the manifest listed both. Each copy gets a name of its own."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = ["A.jpg", "a.jpg", "caf\u00e9.jpg", "cafe\u0301.jpg", "x.jpg", "x.jpg."]
+    for k, name in enumerate(names):
+        (folder / name).write_bytes(images.jpeg(images.scene(seed=k), lat=51.5, lon=-0.12))
+    result = CliRunner().invoke(main, ["fix", str(folder), "--out", str(tmp_path / "safe")])
+    assert result.exit_code == 0, result.output
+    outputs = [f["output"] for f in json.loads((tmp_path / "safe-manifest.json").read_text())["files"]]
+    assert len(outputs) == len(names)
+    assert len({unicodedata.normalize("NFC", o).casefold() for o in outputs}) == len(names), outputs
+    assert not any(o.endswith((".", " ")) for o in outputs)

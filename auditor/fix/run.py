@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -321,21 +322,31 @@ _FORMAT_OF = {
 
 def _named_for(target: Path, fmt: str | None) -> Path:
     """``target`` with the extension of the format its copy really is (``scan.bmp`` re-encoded as PNG is
-    ``scan.png``): a file named for one format and holding another is opened wrongly, or not at all."""
+    ``scan.png``): a file named for one format and holding another is opened wrongly, or not at all. Trailing
+    dots and spaces go from every part of the name (``IMG_0001.jpg ``, ``IMG_0002.jpg.``): Windows and many
+    file shares drop them, so such a copy would land on another copy's name."""
+    target = Path(*(part.rstrip(". ") or "_" for part in target.parts))
     if fmt is None or _FORMAT_OF.get(target.suffix.lower()) == fmt or fmt not in _EXTENSIONS:
         return target
     return target.with_name(target.stem + _EXTENSIONS[fmt])
 
 
+def folded(path: Path | str) -> str:
+    """A copy's name as a case-insensitive, normalisation-insensitive file system sees it (Windows, macOS, an
+    exFAT stick): ``A.jpg`` and ``a.jpg``, or ``é`` composed and decomposed, are one file there."""
+    return unicodedata.normalize("NFC", str(path)).casefold()
+
+
 def _unique(target: Path, files: set[str], folders: set[str]) -> Path:
     """``target``, renamed (``name-1.jpg``, ``name-2.jpg``...) when a copy already has that name, when a folder
-    of that name holds other copies, or when one of its folders is already a copy's file name."""
-    clashes = [str(p) for p in target.parents if str(p) in files]
+    of that name holds other copies, or when one of its folders is already a copy's file name; names are compared
+    as :func:`folded` (``files`` and ``folders`` hold folded names), so no copy can replace another on any disk."""
+    clashes = [p for p in target.parents if folded(p) in files]
     if clashes:  # a folder of it is a file already: move it beside that file
-        first = Path(clashes[-1])
+        first = clashes[-1]
         target = first.with_name(first.name + "-dir") / target.relative_to(first)
     candidate, n = target, 0
-    while str(candidate) in files or str(candidate) in folders:
+    while folded(candidate) in files or folded(candidate) in folders:
         n += 1
         candidate = target.with_name(f"{target.stem}-{n}{target.suffix}")
     return candidate
@@ -396,8 +407,8 @@ def fix(
                 entry.status, entry.error = "failed", f"the copy could not be written ({exc.strerror})"
                 files.append(entry)
                 continue
-            used.add(str(target))
-            folders.update(str(p) for p in target.parents)
+            used.add(folded(target))
+            folders.update(folded(p) for p in target.parents)
             entry.output = str(target)
             entry.remaining = verify_video(path) if source.kind == "video" else verify(result, policy)
         files.append(entry)
