@@ -9,6 +9,7 @@ import os
 import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -100,6 +101,8 @@ def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path, monkeypa
         )
     assert result.exit_code == 3, result.output  # one site is unreachable: the fleet is incomplete
     assert "(exit status 3: the audit is incomplete)" in result.output  # the console says what a status means
+    token = Path.home() / ".ray" / "auth_token"  # Ray writes it world-readable; the fleet makes it owner-only
+    assert not token.exists() or stat.S_IMODE(token.stat().st_mode) == 0o600
     fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
     jsonschema.validate(fleet, schema())
     rows = {r["name"]: r for r in fleet["sites"]}

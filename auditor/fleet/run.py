@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -200,6 +203,17 @@ def _join(ray: Any, address: str, kwargs: dict[str, Any]) -> None:
             time.sleep(2.0)
 
 
+def _owner_only_token() -> None:
+    """Ray writes its authentication token to ``~/.ray/auth_token`` readable by every local user (0644, in a 0755
+    folder): with it another account joined the fleet and ran code as the one that holds every pupil's photo.
+    Both are made owner-only."""
+    folder = Path.home() / ".ray"
+    for path, mode in ((folder, 0o700), (folder / "auth_token", 0o600)):
+        with contextlib.suppress(OSError):
+            if path.exists():
+                path.chmod(mode)
+
+
 def run_fleet(
     sites: list[SiteSpec],
     out: Path,
@@ -244,8 +258,14 @@ def run_fleet(
                     "RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token) here too."
                 ) from exc
         else:
-            # "local": a Ray of its own, even when another one runs on this machine (it would join it otherwise)
+            # "local": a Ray of its own, even when another one runs on this machine (it would join it otherwise).
+            # Its session folder (sockets, logs, the objects that carry each site's findings) is owner-only, not
+            # Ray's world-writable /tmp/ray: Ray's own services listen on every interface whatever address they
+            # are given (Ray 2.60, checked with ss), so what guards the fleet is its token and these folders.
+            private = tempfile.mkdtemp(prefix="auditor-ray-")  # 0700
+            kwargs["_temp_dir"] = private
             ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
+        _owner_only_token()
     save_state(out, fleet)  # only now: a cluster that could not be joined leaves the state as it was
     task = ray.remote(num_cpus=cpus_per_site, max_retries=0)(scan_site)
     keeper = ray.remote(num_cpus=0)(HostRates).remote()  # one host's rate across every site (auditor.fleet.rates)
@@ -297,4 +317,6 @@ def run_fleet(
     finally:
         if started_here:
             ray.shutdown()
+            if kwargs.get("_temp_dir"):
+                shutil.rmtree(kwargs["_temp_dir"], ignore_errors=True)
     return fleet
