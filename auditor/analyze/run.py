@@ -36,7 +36,7 @@ from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
 from auditor.analyze.scenes import Shot, scenes
-from auditor.analyze.svg import SNIFF_BYTES, UnreadableSvg, is_svg, read_svg
+from auditor.analyze.svg import SNIFF_BYTES, SvgContent, UnreadableSvg, is_svg, read_svg
 from auditor.analyze.video import UnreadableVideo, VideoMetadata, timecode
 from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.checks import REGISTRY, ids
@@ -259,23 +259,25 @@ def _documents(store: Store, results: _Results) -> None:
 
 def _vector_images(store: Store, results: _Results) -> None:
     """SVG files among the images (by content, whatever their name): a drawing shows nobody, so it is no picture
-    to read; the photos it embeds are taken out and analysed like a document's (``<svg url>#image=K``)."""
+    to read; the photos it embeds are taken out and analysed like a document's (``<svg url>#image=K``), at each
+    address that serves it. Each SVG is read once per content hash."""
+    read: dict[str, SvgContent] = {}
     for url, sha256 in store.fetched("image", originals_only=True):
         path = store.asset_path(url, sha256)
-        if sha256 in results.vectors:
-            continue
-        try:
-            with path.open("rb") as fh:
-                if not is_svg(fh.read(SNIFF_BYTES)):
-                    continue
-            content = read_svg(path.read_bytes())
-        except OSError as exc:
-            results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
-            continue
-        except UnreadableSvg as exc:
-            results.errors.append((url, f"not a readable SVG drawing ({exc}); it was not checked"))
-            continue
-        results.vectors.add(sha256)
+        if sha256 not in read:
+            try:
+                with path.open("rb") as fh:
+                    if not is_svg(fh.read(SNIFF_BYTES)):
+                        continue
+                read[sha256] = read_svg(path.read_bytes())
+            except OSError as exc:
+                results.errors.append((url, f"cannot read {path}: {exc.strerror}"))
+                continue
+            except UnreadableSvg as exc:
+                results.errors.append((url, f"not a readable SVG drawing ({exc}); it was not checked"))
+                continue
+            results.vectors.add(sha256)
+        content = read[sha256]
         facts = {"format": "SVG", "embedded_images": len(content.images), "linked_images": content.linked[:20]}
         results.facts.append((url, json.dumps(facts)))
         with store.transaction():
