@@ -1028,7 +1028,7 @@ def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, 
         if state.status != "pending":
             ended.add(name)
         done, elapsed = len(ended), time.monotonic() - started
-        left = f", about {(elapsed / done * (len(sites) - done)) / 60:.0f} min left" if done < len(sites) else ""
+        left = f", about {(elapsed / done * (len(sites) - done)) / 60:.0f} min left" if 0 < done < len(sites) else ""
         _echo(
             f"[{done}/{len(sites)} sites{left}] {name}: {what} (exit status {state.exit_code}"
             f"{': ' + why if why else ''})",
