@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+# Fields that hold only the tool's own fixed texts (no page, file or metadata text is ever put in them).
+OWN_WORDS = frozenset({"advice", "action"})
 TITLES = frozenset("mr mrs ms miss mx dr prof sir dame rev master".split())
 PARTICLES = frozenset("van von der den de del della di da du la le ter ten bin binti ibn al el dos das".split())
 # Capitalised words that are not names on a school or club site: roles, school words, calendar, common sentence
@@ -167,11 +169,13 @@ class Masker:
         return _JOIN.fullmatch(gap) is not None
 
     def deep(self, value: Any) -> Any:
-        """Every string inside ``value`` (dicts, lists) masked; keys and non-strings kept."""
+        """Every string inside ``value`` (dicts, lists) masked; keys and non-strings kept, and the tool's own
+        words (:data:`OWN_WORDS`: a finding's advice, a Fix-first action), which name no one and were once masked
+        into nonsense ("autoindex / O****** -I******", "X-R*****-T**")."""
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {k: self.deep(v) for k, v in value.items()}
+            return {k: v if k in OWN_WORDS and isinstance(v, str) else self.deep(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.deep(v) for v in value]
         return value

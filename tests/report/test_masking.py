@@ -109,3 +109,18 @@ def test_the_report_and_spreadsheets_print_no_name(tmp_path: Path) -> None:
             found = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", masked, re.IGNORECASE)
             assert found is None, masked[max(0, found.start() - 80) : found.end() + 80]
     assert "Headteacher" in masked and "Year 4" in masked
+
+
+def test_the_tools_own_advice_is_never_masked() -> None:
+    """Advice and Fix-first actions are the tool's own fixed words: masking them turned "Options -Indexes" into
+    "O****** -I******"; a page title beside them is still masked."""
+    document = {
+        "findings": [{"advice": "Apache: Options -Indexes; an X-Robots-Tag header", "title": "Photo of Mary Jones"}],
+        "fix_first": [{"action": "Turn off listings (autoindex / Options -Indexes)", "cause": "Mary Jones page"}],
+    }
+    masked = Masker().deep(document)
+    assert masked["findings"][0]["advice"] == document["findings"][0]["advice"]
+    assert masked["fix_first"][0]["action"] == document["fix_first"][0]["action"]
+    assert (
+        masked["findings"][0]["title"] == "Photo of M*** J****" and masked["fix_first"][0]["cause"] == "M*** J**** page"
+    )
