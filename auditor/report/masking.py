@@ -52,6 +52,7 @@ adobe photoshop lightroom illustrator indesign acrobat microsoft word excel powe
 sony apple iphone ipad samsung galaxy google pixel huawei fujifilm olympus panasonic lumix leica gimp camera
 corporation inc ltd limited company edition version created modified author owner copyright rights reserved
 untitled document unknown user admin default
+robots tag header headers meta indexes options noai noimageai
 """.split()
 )
 
