@@ -42,13 +42,20 @@ def _banner() -> str:
     )
 
 
+def _many_pictures() -> str:
+    """An SVG that embeds more pictures than are read (one past the cap)."""
+    dot = base64.b64encode(images.save(images.scene(8, 8), "PNG")).decode()
+    tags = "".join(f'<image x="{k}" width="8" height="8" href="data:image/png;base64,{dot}"/>' for k in range(301))
+    return f'<svg xmlns="http://www.w3.org/2000/svg">{tags}</svg>'
+
+
 def _site() -> Site:
     truncated = images.jpeg(images.scene(800, 600))[:6000]
     page = (
         "<html><head><title>Hillside Primary</title></head><body>"
         "<img src='/fonts/fontawesome-webfont.svg'><img src='/fonts/fontawesome-webfont.svg?v=4.7.0'>"
         "<img src='/other/fontawesome-webfont.svg'><img src='/bg.png'><img src='/banner.svg'>"
-        "<img src='/photos/trip.jpg'><img src='/photos/trip.jpg?size=large'>"
+        "<img src='/photos/trip.jpg'><img src='/photos/trip.jpg?size=large'><img src='/many.svg'>"
         "<form><img src='/form.jpg' alt='Aadhaar Card, Birth Certificate, Cast Certificate, Transfer Certificate'>"
         "<table><tr><th>Name</th><th>Department</th></tr></table></form>"
         "<img src='/team.jpg' alt='Amelia Turner collects the reading prize'>"
@@ -64,6 +71,7 @@ def _site() -> Site:
             "/other/fontawesome-webfont.svg": Route(ICON_FONT, content_type=svg),
             "/bg.png": Route(APPLE_DOUBLE, content_type="image/png"),
             "/banner.svg": Route(_banner(), content_type=svg),
+            "/many.svg": Route(_many_pictures(), content_type=svg),
             "/photos/trip.jpg": Route(truncated, content_type=jpeg),
             "/form.jpg": Route(images.jpeg(images.scene(200, 150, seed=3)), content_type=jpeg),
             "/team.jpg": Route(images.jpeg(images.scene(300, 200, seed=5)), content_type=jpeg),
@@ -90,6 +98,11 @@ def test_an_icon_font_is_no_finding_and_an_svg_is_read_for_the_photo_it_wraps(sc
     assert not [f for f in scanned["findings"] if "fontawesome" in (f["asset"] or "")]
     (gps,) = _of(scanned, "gps_location")
     assert gps["asset"].endswith("/banner.svg#image=0") and gps["severity"] == "critical"
+
+
+def test_pictures_an_svg_embeds_past_the_cap_are_said_not_checked(scanned: dict[str, Any]) -> None:
+    (many,) = [f for f in _of(scanned, "not_checked") if f["asset"].endswith("/many.svg")]
+    assert many["severity"] == "high" and "1 of the pictures embedded" in many["evidence"]["reason"]
 
 
 def test_a_file_too_small_for_a_photo_is_info_and_a_broken_photo_stays_high(scanned: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.analyze import provenance, xmp
-from auditor.analyze.documents import DocumentContent, UnreadableDocument, read_document
+from auditor.analyze.documents import MAX_EMBEDDED_IMAGES, DocumentContent, UnreadableDocument, read_document
 from auditor.analyze.face_models import FaceModelUnavailable, resolve
 from auditor.analyze.face_pool import VIDEO_MAX_SIDE, FaceCache, FacePool, PictureFaces, VideoFaces, VideoJob
 from auditor.analyze.faces import (
@@ -278,6 +278,14 @@ def _vector_images(store: Store, results: _Results) -> None:
                 continue
             results.vectors.add(sha256)
         content = read[sha256]
+        if missed := content.skipped_images + content.undecodable:  # said, never passed over as clean
+            results.errors.append(
+                (
+                    url,
+                    f"{missed} of the pictures embedded in this SVG could not be read (damaged or past "
+                    f"{MAX_EMBEDDED_IMAGES}); they were not checked",
+                )
+            )
         facts = {"format": "SVG", "embedded_images": len(content.images), "linked_images": content.linked[:20]}
         results.facts.append((url, json.dumps(facts)))
         with store.transaction():

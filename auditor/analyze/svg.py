@@ -41,7 +41,8 @@ class SvgContent:
 
     images: list[tuple[str, bytes]] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)
-    skipped_images: int = 0
+    skipped_images: int = 0  # embedded pictures past MAX_EMBEDDED_IMAGES
+    undecodable: int = 0  # embedded pictures whose data: URI is damaged
 
 
 def is_svg(head: bytes) -> bool:
@@ -79,12 +80,19 @@ def read_svg(data: bytes) -> SvgContent:
             continue
         picture = _decode(reference)
         if picture is None:
+            out.undecodable += _is_picture(reference)
             continue
         if len(out.images) >= MAX_EMBEDDED_IMAGES:
             out.skipped_images += 1
             continue
         out.images.append((f"image={len(out.images)}", picture))
     return out
+
+
+def _is_picture(uri: str) -> bool:
+    """Whether a ``data:`` URI says it holds a raster picture (a nested SVG or another media type does not)."""
+    media = (_DATA_URI.match(uri.strip()) or [None, None])[1]
+    return media is None or (media.lower().startswith("image/") and media.lower() != "image/svg+xml")
 
 
 def _decode(uri: str) -> bytes | None:
