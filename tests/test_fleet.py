@@ -327,3 +327,18 @@ def test_a_killed_scan_is_tried_again_and_a_crashing_site_fails_alone(tmp_path: 
     assert rows["slow"]["status"] == "done" and rows["slow"]["attempts"] == 2 and rows["slow"]["complete"]
     assert rows["fine"]["status"] == "done" and rows["fine"]["attempts"] == 1
     assert "FAILED" in (tmp_path / "fleet" / "index.html").read_text()
+
+
+def test_rays_token_and_its_folder_are_made_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the fleet does after starting Ray, on a token written as Ray writes it (0644 in a 0755 folder); the
+    fleet test above checks it on this machine's real token, which a fresh machine may not have."""
+    from auditor.fleet.run import _owner_only_token
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / ".ray"
+    folder.mkdir(mode=0o755)
+    (folder / "auth_token").write_text("secret")
+    (folder / "auth_token").chmod(0o644)
+    _owner_only_token()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "auth_token").stat().st_mode) == 0o600

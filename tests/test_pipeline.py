@@ -342,31 +342,37 @@ def test_sigkill_while_originals_are_guessed_then_resume_to_the_same_result(tmp_
     assert len(guessed) == 24 and all(a["found_on"] == [base + "/"] for a in guessed)
 
 
-def test_face_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
-    """kill -9 of a scan leaves no face worker behind (they stayed, idle, holding the models' memory, until the
-    machine was restarted): each worker ends itself when its parent is gone."""
+def _pool_script(tmp_path: Path, functions: str, main: str) -> tuple[subprocess.Popen[str], list[int]]:
+    """Start a process that makes a scan's face pool (two workers) and runs ``main`` with it as ``executor``;
+    returns the process and the worker pids ``main`` printed on its first line."""
     script = tmp_path / "pool.py"
     script.write_text(
-        "import os, time\n"
+        "import os, signal, time\n"
         "from auditor.analyze.face_pool import POOL_MIN_IMAGES, FacePool\n"
-        "from auditor.analyze.faces import DEFAULT_MODELS, Thresholds\n"
-        "def pid(_: int) -> int:\n"
-        "    time.sleep(0.2)\n"
-        "    return os.getpid()\n"
-        "if __name__ == '__main__':\n"
+        "from auditor.analyze.faces import DEFAULT_MODELS, Thresholds\n" + functions + "if __name__ == '__main__':\n"
         "    pool = FacePool(10**8, Thresholds(), DEFAULT_MODELS)\n"
-        "    executor = pool._pool(POOL_MIN_IMAGES)\n"
-        "    print(' '.join(str(p) for p in sorted(set(executor.map(pid, range(8))))), flush=True)\n"
-        "    time.sleep(60)\n"
+        "    executor = pool._pool(POOL_MIN_IMAGES)\n" + main
     )
     process = subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "AUDITOR_WORKERS": "2"}
     )
     assert process.stdout is not None
-    pids = [int(p) for p in process.stdout.readline().split()]
+    return process, [int(p) for p in process.stdout.readline().split()]
+
+
+def test_face_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
+    """kill -9 of a scan leaves no face worker behind (they stayed, idle, holding the models' memory, until the
+    machine was restarted): each worker ends itself when its parent is gone."""
+    process, pids = _pool_script(
+        tmp_path,
+        "def pid(_: int) -> int:\n    time.sleep(0.2)\n    return os.getpid()\n",
+        "    print(' '.join(str(p) for p in sorted(set(executor.map(pid, range(8))))), flush=True)\n"
+        "    time.sleep(60)\n",
+    )
     assert pids and all(Path(f"/proc/{p}").exists() for p in pids)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    assert process.stdout is not None
     process.stdout.close()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
@@ -378,24 +384,15 @@ def test_face_workers_still_starting_end_when_their_scan_was_killed(tmp_path: Pa
     """A scan killed while its face workers are still starting: each worker learns its parent's pid from the
     parent, not from getppid() once it runs (by then pid 1, so it watched init and waited forever, seen 8 minutes
     after a test run)."""
-    script = tmp_path / "pool.py"
-    script.write_text(
-        "import os, signal\n"
-        "from auditor.analyze.face_pool import POOL_MIN_IMAGES, FacePool\n"
-        "from auditor.analyze.faces import DEFAULT_MODELS, Thresholds\n"
-        "if __name__ == '__main__':\n"
-        "    pool = FacePool(10**8, Thresholds(), DEFAULT_MODELS)\n"
-        "    executor = pool._pool(POOL_MIN_IMAGES)\n"
+    process, pids = _pool_script(
+        tmp_path,
+        "",
         "    executor.submit(os.getpid)\n"  # starts the workers; they are still importing when we die
         "    print(' '.join(str(p) for p in executor._processes), flush=True)\n"
-        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n",
     )
-    process = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env={**os.environ, "AUDITOR_WORKERS": "2"}
-    )
-    assert process.stdout is not None
-    pids = [int(p) for p in process.stdout.readline().split()]
     process.wait()
+    assert process.stdout is not None
     process.stdout.close()
     assert pids and process.returncode == -signal.SIGKILL
     deadline = time.monotonic() + 60  # a bound for the workers' start-up (imports), not a speed claim
