@@ -100,13 +100,15 @@ async def _crawl(
     """The crawl; returns the seconds spent rendering pages (summed over pages rendered at once)."""
     renderer = make_renderer(config)
     try:
+        guard = guard or NetGuard(allow_private=config.allow_private)
+        await guard.allow_seeds(config.seeds, config.allow_hosts)
+        if renderer is not None:
+            renderer.guard = guard  # the browser connects to the addresses this guard checked
         if renderer is not None and config.render == "always":
             try:
                 await renderer.start()
             except BrowserUnavailable as exc:
                 raise ConfigError(f"--render always: {exc}") from exc
-        guard = guard or NetGuard(allow_private=config.allow_private)
-        await guard.allow_seeds(config.seeds, config.allow_hosts)
         async with Fetcher(config, store.tmp, transport=fetch_transport, guard=guard) as fetcher:
             crawler = Crawler(config, store, fetcher, renderer, progress, share_transport)
             if renderer is not None:

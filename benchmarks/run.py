@@ -206,6 +206,11 @@ def main() -> None:
         help="also audit the smallest site at this many requests/s (0: skip)",
     )
     parser.add_argument("--videos", type=int, default=0, help="720p videos on each generated site")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="copy each size's first scan folder to KEEP/SIZE (compare two commits with benchmarks/same_output.py)",
+    )
     parser.add_argument("--video-minutes", type=float, default=10.0)
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -220,6 +225,9 @@ def main() -> None:
         ):
             profile = args.cache / f"profile-{size}.txt" if args.profile else None
             row: dict[str, Any] = {"size": size, **audit(base, args.render, out, state, profile)}
+            if args.keep is not None:
+                shutil.rmtree(args.keep / str(size), ignore_errors=True)
+                shutil.copytree(out, args.keep / str(size))
             if profile is not None:
                 row["profile"] = summarise_profile(profile)
                 print(

@@ -27,7 +27,7 @@ import httpx
 
 from auditor.config import ScanConfig
 from auditor.crawl.encoding import ACCEPT_ENCODING, BoundedDecoder, UndecodableBody
-from auditor.crawl.netguard import NetGuard
+from auditor.crawl.netguard import NetGuard, pinned_transport
 from auditor.crawl.urls import try_normalize
 from auditor.errors import HTTPX_ERRORS, FetchError, FetchTimeout, RedirectError, TooLargeError, describe_network_error
 
@@ -205,13 +205,14 @@ class Fetcher:
         self.guard = guard or NetGuard(allow_private=True)
         self._limiters: dict[str, HostLimiter] = {}
         self._delays: dict[str, float] = {}
+        limits = httpx.Limits(max_connections=config.concurrency * 2, max_keepalive_connections=config.concurrency)
         self._client = httpx.AsyncClient(
             # Only encodings inflated in bounded steps are offered (httpx would add br and zstd when installed).
             headers={"User-Agent": config.user_agent, "Accept-Language": "en", "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
             follow_redirects=False,
-            transport=transport,
-            limits=httpx.Limits(max_connections=config.concurrency * 2, max_keepalive_connections=config.concurrency),
+            # Connections go to the address the guard checked, never to a second DNS answer (tests route their own).
+            transport=transport or pinned_transport(self.guard, limits),
         )
         self.requests = 0
 

@@ -6,8 +6,11 @@ intranet, or a test server on 127.0.0.1) or ``--allow-private`` is given. A seed
 opens the whole private range: a page on the intranet that points at the router or the metadata service is
 refused like any other.
 
-Each host is resolved and checked before every request, redirect hops included. ``resolve`` can be replaced
-(tests map made-up host names to public-looking addresses); the check itself is the same.
+Each host is resolved and checked before every request, redirect hops included, and the connection is made to
+an address that was checked (:func:`pinned_transport`, and the browser's resolver rules in ``render.py``): a name
+is looked up once per scan, so a DNS answer that changes between the check and the connection (rebinding, TTL 0)
+cannot steer a request to the router or a metadata service. ``resolve`` can be replaced (tests map made-up host
+names to public-looking addresses); the check itself is the same.
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 Resolver = Callable[[str], Awaitable[list[str]]]
 
@@ -73,7 +80,10 @@ class NetGuard:
 
     async def addresses(self, host: str) -> list[str]:
         if host not in self._cache:
-            self._cache[host] = await self.resolve(host)
+            found = await self.resolve(host)
+            if not found:
+                return []  # a failed lookup is tried again by the next request (a retry may find it)
+            self._cache[host] = found
         return self._cache[host]
 
     async def allow_seeds(self, seeds: tuple[str, ...] | list[str], hosts: tuple[str, ...] = ()) -> None:
@@ -87,13 +97,80 @@ class NetGuard:
 
     async def refusal(self, url: str) -> str | None:
         """Why ``url`` may not be contacted, or ``None`` when it may."""
+        host = urlsplit(url).hostname or ""
+        return self._refusal(host, await self.addresses(host))
+
+    def _refusal(self, host: str, addresses: list[str]) -> str | None:
         if self.allow_private:
             return None
-        host = urlsplit(url).hostname or ""
-        private = [a for a in await self.addresses(host) if is_private(a) and a not in self.site_addresses]
+        private = [a for a in addresses if is_private(a) and a not in self.site_addresses]
         if private:
             return (
                 f"refused: {host} resolves to a private or reserved address ({', '.join(private)}); "
                 "use --allow-private to audit an internal site"
             )
         return None
+
+    async def connectable(self, host: str) -> list[str]:
+        """The addresses a connection to ``host`` may use: the ones its check looked at (the lookup is made once
+        per scan and kept), never a second answer. Raises :class:`httpcore.ConnectError` when ``host`` is refused
+        or does not resolve, so a request that skipped :meth:`refusal` is stopped here too."""
+        host = host.strip("[]")
+        addresses = await self.addresses(host)
+        refusal = self._refusal(host, addresses)
+        if refusal is not None:
+            raise httpcore.ConnectError(refusal)
+        if not addresses:
+            raise httpcore.ConnectError(f"{host}: name or service not known")
+        return addresses
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network layer with each connection made to an address :class:`NetGuard` checked. Only the TCP
+    connection changes: the Host header and the TLS server name (and its certificate check) stay the URL's host,
+    because httpcore takes those from the request's origin, not from the address connected to."""
+
+    def __init__(self, guard: NetGuard, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.guard = guard
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        failure: httpcore.ConnectError | None = None
+        for address in await self.guard.connectable(host):
+            try:
+                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # the next address of the same checked answer
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await self.inner.connect_unix_socket(path, timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def pinned_transport(guard: NetGuard, limits: httpx.Limits | None = None) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go to the addresses ``guard`` checked (see :class:`PinnedBackend`).
+
+    httpx has no public way to pass a network backend, so the pool it builds is given ours; a test
+    (``test_a_name_is_connected_at_the_address_that_was_checked``) fails should a new httpx build it otherwise."""
+    transport = httpx.AsyncHTTPTransport(limits=limits or httpx.Limits())
+    pool = transport._pool
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpx version builds its connection pool differently; pinning cannot be applied")
+    pool._network_backend = PinnedBackend(guard)
+    return transport

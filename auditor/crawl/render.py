@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import re
 import shutil
@@ -18,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
+
+from auditor.crawl.netguard import NetGuard
 from auditor.crawl.scope import Scope
 from auditor.crawl.urls import try_normalize
 from auditor.errors import BrowserUnavailable, RenderError, plain
@@ -106,15 +110,39 @@ class RenderResult:
     requested_media: list[str] = field(default_factory=list)
 
 
-def resolver_rule(hosts: frozenset[str]) -> str:
-    """Chromium resolves the site's own host names and nothing else. Its background services (component and
-    extension updates, account checks) otherwise look up and contact their vendor's servers during a scan, which
-    the request filter never sees; with this rule no other name is looked up and no connection leaves for them."""
+def site_names(hosts: frozenset[str]) -> list[str]:
+    """The names the browser may look up: the site's own hosts, with and without ``www.``, and ``localhost``."""
     names = {"localhost"}
     for host in hosts:
         base = host.split(":")[0].strip("[]").removeprefix("www.")
         names |= {base, f"www.{base}"}
-    return "--host-resolver-rules=MAP * ~NOTFOUND" + "".join(f" , EXCLUDE {n}" for n in sorted(names))
+    return sorted(names)
+
+
+def resolver_rule(pins: dict[str, str | None]) -> str:
+    """Chromium resolves the site's own host names to the addresses the guard checked, and nothing else.
+
+    ``pins`` maps each name to its checked address (``None``: it did not resolve, so it stays unresolvable). An IP
+    address needs no lookup and is left as it is. Chromium's own resolver is never asked: its answer could differ
+    from the checked one (DNS rebinding). Its background services (component and extension updates, account
+    checks) otherwise look up and contact their vendor's servers during a scan, which the request filter never
+    sees; with this rule no other name is looked up and no connection leaves for them. Chromium applies the first
+    MAP rule that matches, so the site's names come before the catch-all."""
+    rules = []
+    for name, address in sorted(pins.items()):
+        if _is_address(name):
+            rules.append(f"EXCLUDE {name}")
+        elif address is not None:
+            rules.append(f"MAP {name} {f'[{address}]' if ':' in address else address}")
+    return "--host-resolver-rules=" + " , ".join([*rules, "MAP * ~NOTFOUND"])
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 class Renderer:
@@ -132,6 +160,8 @@ class Renderer:
         self._browser: Any = None
         self._start_lock = asyncio.Lock()
         self._launched_for: frozenset[str] = frozenset()
+        # The scan's address guard: the browser connects to the addresses it checked (set by the crawl).
+        self.guard = NetGuard(allow_private=True)
 
     async def start(self) -> Any:
         """Launch the browser now (idempotent); raises :class:`BrowserUnavailable` if it cannot start."""
@@ -150,7 +180,7 @@ class Renderer:
                     headless=True,
                     args=[
                         *LAUNCH_ARGS,
-                        resolver_rule(self._launched_for),
+                        resolver_rule(await self._pins(self._launched_for)),
                         *(["--no-sandbox"] if os.geteuid() == 0 else []),
                     ],
                 )
@@ -160,6 +190,17 @@ class Renderer:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise BrowserUnavailable(f"{where}: the browser could not be started ({first})") from exc
             return self._browser
+
+    async def _pins(self, hosts: frozenset[str]) -> dict[str, str | None]:
+        """Each name the browser may look up, with the first address the guard allows for it (``None``: refused
+        or unresolvable, so the browser cannot reach it either)."""
+        pins: dict[str, str | None] = {}
+        for name in site_names(hosts):
+            try:
+                pins[name] = (await self.guard.connectable(name))[0]
+            except httpcore.ConnectError:
+                pins[name] = None
+        return pins
 
     async def close(self) -> None:
         if self._browser is not None:

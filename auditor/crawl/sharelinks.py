@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from auditor.config import ScanConfig
-from auditor.crawl.netguard import NetGuard
+from auditor.crawl.netguard import NetGuard, pinned_transport
 from auditor.crawl.urls import try_normalize
 from auditor.data import load
 from auditor.errors import HTTPX_ERRORS, describe_network_error
@@ -173,7 +173,7 @@ async def check_all(
         headers={"User-Agent": config.user_agent},
         timeout=config.timeout,
         follow_redirects=False,
-        transport=transport,
+        transport=transport or pinned_transport(guard),
     ) as client:
         for url in unchecked:
             refusal = await guard.refusal(url)
