@@ -129,6 +129,35 @@ class Finding:
 
 
 TriageClass = Literal["likely_child", "possible_minor", "adult", "uncertain"]
+# The classes a finding calls "possible minors" (``uncertain``, too small to judge, is counted apart).
+MINOR_CLASSES: tuple[TriageClass, ...] = ("likely_child", "possible_minor")
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a check is looking at: the asset URL (or file URI), where it was found, and its content hash."""
+
+    url: str
+    page: str | None
+    sha256: str
+
+    @property
+    def location(self) -> str:
+        """Where the exposure is, for a stable finding id that survives renaming the file: the site (scheme and
+        host) of the page it was found on, or ``local`` for ``auditor check``."""
+        where = self.page or self.url
+        if where.startswith("file:"):
+            return "local"
+        scheme, _, rest = where.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    def finding_id(self, check: str) -> str:
+        """Check + content hash + location: the same photo re-uploaded under another name keeps its id."""
+        return Finding.make_id(check, self.sha256, self.location)
+
+    def finding(self, check: str, severity: Severity, title: str, evidence: dict[str, Any], advice: str) -> Finding:
+        """A finding about this subject, with its stable id."""
+        return Finding(self.finding_id(check), check, severity, title, self.url, self.page, evidence, advice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from auditor.analyze.boilerplate import is_boilerplate_name, is_placeholder_serial
 from auditor.analyze.metadata import UnreadableImage, read
-from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
 
 
 def truth_fields(entry: dict) -> dict[str, bool]:  # type: ignore[type-arg]

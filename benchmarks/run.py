@@ -138,7 +138,7 @@ STAGES = [
     ("report", ("write_all",)),
     ("crawl", ("_crawl", "run_until_complete")),
     ("metadata", ("_images",)),
-    ("names", ("name_findings", "_caption_names")),
+    ("names", ("name_near_photo", "_caption_names")),
     ("documents", ("_documents",)),
     ("imports", ("_find_and_load",)),
 ]

@@ -1,11 +1,14 @@
 """Do two scans say the same thing? The design issue's guard rail: a refactor must not change what a school reads.
 
-``python benchmarks/same_output.py OLD_OUT NEW_OUT`` compares two scan folders (``auditor scan --out``): every
-finding's id, check, severity, title, asset, page and evidence, each asset's metadata, and every report thumbnail
-byte for byte. Fields only one side has are listed, not failed (the contract only adds fields). Exit 0 when they say
-the same, 1 with the differences.
+``python benchmarks/same_output.py OLD NEW`` compares two scans, each a scan folder (``auditor scan --out``) or a
+snapshot file written by ``--snapshot``: every finding's check, severity, title, asset, page and evidence (and id,
+when both scanned the same address), the first screen's actions (``fix_first``), and, between two folders, every
+report thumbnail byte for byte. Evidence fields only the new side has are not differences (the contract only adds
+fields). Exit 0 when they say the same, 1 with the differences, one per line.
 
-Run both sides in one session on one machine: face readings are floating-point and may differ between CPUs.
+``python benchmarks/same_output.py --snapshot OUT > FILE`` writes a folder's snapshot: the test suite keeps the
+demo's as ``tests/golden/demo.json`` and compares every demo run with it (numbers within 2 %, since face readings
+are floating point and may differ in the last digits between CPUs; thumbnails are compared by this script only).
 """
 
 from __future__ import annotations
@@ -14,63 +17,102 @@ import argparse
 import base64
 import hashlib
 import json
+import math
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+LOOPBACK = re.compile(r"https?://127\.0\.0\.1:\d+")
 
-def _findings(out: Path) -> dict[str, dict[str, Any]]:
+
+def _plain(value: Any, out: Path) -> Any:
+    """``value`` with the loopback server's address (a new port each run) written ``SITE`` and the scan folder
+    ``OUT``."""
+    return json.loads(LOOPBACK.sub("SITE", json.dumps(value).replace(str(out), "OUT")))
+
+
+def snapshot(out: Path) -> dict[str, Any]:
+    """What a school reads in a scan folder: its findings keyed by what they are about (check, asset, page and
+    evidence URL; ids hash the test server's port), its first-screen actions, and its thumbnails' hashes."""
     document = json.loads((out / "findings.json").read_text())
-    keys = ("check", "severity", "title", "asset", "page", "evidence")
-    return {f["id"]: {k: f.get(k) for k in keys} for f in document["findings"]}
+    keys = ("id", "check", "severity", "title", "asset", "page", "evidence")
+    findings: dict[str, dict[str, Any]] = {}
+    for f in sorted(document["findings"], key=lambda f: json.dumps(_plain(f, out), sort_keys=True)):
+        plain = _plain({k: f.get(k) for k in keys}, out)
+        about = [plain["check"], plain["asset"], plain["page"], (plain["evidence"] or {}).get("url")]
+        key, n = json.dumps(about), 1
+        while key in findings:
+            n += 1
+            key = json.dumps([*about, n])
+        findings[key] = plain
+    html = (out / "report.html").read_text() if (out / "report.html").exists() else ""
+    pictures = re.findall(r"data:image/[a-z+]+;base64,([A-Za-z0-9+/=]+)", html)
+    return {
+        "seeds": document["scan"].get("seeds", []),
+        "findings": findings,
+        "fix_first": [
+            {k: v for k, v in c.items() if k != "finding_ids"} for c in _plain(document.get("fix_first", []), out)
+        ],
+        "thumbnails": [hashlib.sha256(base64.b64decode(p)).hexdigest() for p in pictures],
+    }
 
 
-def _thumbnails(out: Path) -> dict[str, str]:
-    """The report's embedded pictures, by their place in the page, as hashes of their bytes."""
-    html = (out / "report.html").read_text()
-    found = re.findall(r"data:image/[a-z+]+;base64,([A-Za-z0-9+/=]+)", html)
-    return {f"#{i + 1}": hashlib.sha256(base64.b64decode(d)).hexdigest() for i, d in enumerate(found)}
+def _close(before: Any, after: Any, tolerance: float) -> bool:
+    """Equal, numbers within ``tolerance`` (relative, or absolute below 1)."""
+    if isinstance(before, bool) or isinstance(after, bool):
+        return before == after
+    if isinstance(before, (int, float)) and isinstance(after, (int, float)):
+        return math.isclose(before, after, rel_tol=tolerance, abs_tol=tolerance)
+    if isinstance(before, dict) and isinstance(after, dict):
+        return before.keys() == after.keys() and all(_close(before[k], after[k], tolerance) for k in before)
+    if isinstance(before, list) and isinstance(after, list):
+        return len(before) == len(after) and all(_close(x, y, tolerance) for x, y in zip(before, after, strict=True))
+    return bool(before == after)
 
 
-def compare(old: Path, new: Path) -> list[str]:
-    """The differences, one line each (empty when both scans say the same)."""
+def compare(a: dict[str, Any], b: dict[str, Any], tolerance: float = 0.0, thumbnails: bool = True) -> list[str]:
+    """The differences between two snapshots, one line each (empty when they say the same)."""
     problems: list[str] = []
-    a, b = _findings(old), _findings(new)
-    for fid in sorted(a.keys() - b.keys()):
-        problems.append(f"only before: {fid} {a[fid]['check']} {a[fid]['asset']}")
-    for fid in sorted(b.keys() - a.keys()):
-        problems.append(f"only after: {fid} {b[fid]['check']} {b[fid]['asset']}")
-    for fid in sorted(a.keys() & b.keys()):
-        for key, before in a[fid].items():
-            after = b[fid][key]
-            if key == "evidence" and isinstance(before, dict) and isinstance(after, dict):
-                added = after.keys() - before.keys()
-                after = {k: v for k, v in after.items() if k not in added}
-            if before != after:
-                problems.append(
-                    f"{fid} {a[fid]['check']}: {key} {json.dumps(before)[:300]} -> {json.dumps(after)[:300]}"
-                )
-    ta, tb = _thumbnails(old), _thumbnails(new)
-    for name in sorted(ta.keys() | tb.keys()):
-        if ta.get(name) != tb.get(name):
-            problems.append(
-                f"thumbnail {name}: {'missing' if name not in tb else 'new' if name not in ta else 'bytes differ'}"
-            )
+    fa, fb = a["findings"], b["findings"]
+    problems += [f"only before: {k}" for k in sorted(fa.keys() - fb.keys())]
+    problems += [f"only after: {k}" for k in sorted(fb.keys() - fa.keys())]
+    same_site = a["seeds"] == b["seeds"]
+    for key in sorted(fa.keys() & fb.keys()):
+        for field, before in fa[key].items():
+            after = fb[key].get(field)
+            if field == "id" and not same_site:
+                continue  # ids hash the test server's address, which changed
+            if field == "evidence" and isinstance(before, dict) and isinstance(after, dict):
+                after = {k: v for k, v in after.items() if k in before}  # fields added since are no difference
+            if not _close(before, after, tolerance):
+                problems.append(f"{key}: {field} {json.dumps(before)[:300]} -> {json.dumps(after)[:300]}")
+    if not _close(a["fix_first"], b["fix_first"], tolerance):
+        problems.append(f"fix_first: {json.dumps(a['fix_first'])[:600]} -> {json.dumps(b['fix_first'])[:600]}")
+    if thumbnails and a["thumbnails"] != b["thumbnails"]:
+        differ = sum(x != y for x, y in zip(a["thumbnails"], b["thumbnails"], strict=False))
+        problems.append(f"thumbnails: {len(a['thumbnails'])} -> {len(b['thumbnails'])}, {differ} differ in bytes")
     return problems
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return snapshot(path) if path.is_dir() else dict(json.loads(path.read_text()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
+    parser.add_argument("paths", nargs="+", type=Path, help="OLD NEW (folders or snapshots), or the folder to snapshot")
+    parser.add_argument("--snapshot", action="store_true", help="print the snapshot of one scan folder")
     args = parser.parse_args()
-    problems = compare(args.old, args.new)
-    findings = len(_findings(args.new))
-    thumbnails = len(_thumbnails(args.new))
+    if args.snapshot:
+        print(json.dumps(snapshot(args.paths[0]), indent=1, sort_keys=True))
+        return
+    old, new = (_load(p) for p in args.paths)
+    problems = compare(old, new, thumbnails=bool(old["thumbnails"] and new["thumbnails"]))
     for line in problems:
         print(line)
-    print(f"{'same' if not problems else f'{len(problems)} differences'}: {findings} findings, {thumbnails} thumbnails")
+    summary = f"{len(new['findings'])} findings, {len(new['thumbnails'])} thumbnails"
+    print(f"{'same' if not problems else f'{len(problems)} differences'}: {summary}")
     sys.exit(1 if problems else 0)
 
 

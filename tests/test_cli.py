@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from auditor import __version__
 from auditor.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("command", [[], ["scan"], ["demo"]])
@@ -112,6 +116,21 @@ def test_demo_writes_a_report(tmp_path: Path) -> None:
     pictures = {p["url"].rsplit("/", 1)[-1]: p for p in person["evidence"]["pictures"]}
     assert set(pictures) == {*(f"space-week-{n}.jpg" for n in range(1, 5)), "office-team.jpg", "relay.mp4"}
     assert pictures["relay.mp4"]["time_codes"] == ["0:02"]
+    # The guard rail of a refactor: the demo says what it said when tests/golden/demo.json was written (numbers
+    # within 2 %: face readings vary in their last digits between CPUs). A change meant to alter what a school
+    # reads rewrites it: python benchmarks/same_output.py --snapshot OUT > tests/golden/demo.json, and says why.
+    same_output = _same_output()
+    golden = json.loads((REPO / "tests" / "golden" / "demo.json").read_text())
+    differences = same_output.compare(golden, same_output.snapshot(tmp_path / "demo"), 0.02, thumbnails=False)
+    assert differences == [], "\n".join(differences)
+
+
+def _same_output() -> Any:
+    spec = importlib.util.spec_from_file_location("same_output", REPO / "benchmarks" / "same_output.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_second_run_on_the_same_out_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ becomes an ``errors`` entry (stage ``analyze``) and never counts as clean.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -31,24 +32,23 @@ from auditor.analyze.faces import (
     rescaled,
     triage,
 )
-from auditor.analyze.metadata import GpsFix, ImageMetadata, UnreadableImage, read
-from auditor.analyze.metadata_checks import Subject, info, thumbnail_difference
+from auditor.analyze.image_facts import info, thumbnail_difference
+from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
 from auditor.analyze.names import NamesUnavailable, names_in
 from auditor.analyze.persons import person_age
 from auditor.analyze.scenes import Shot, scenes
 from auditor.analyze.svg import SNIFF_BYTES, SvgContent, UnreadableSvg, is_svg, read_svg
-from auditor.analyze.video import UnreadableVideo, VideoMetadata, timecode
+from auditor.analyze.video import UnreadableVideo, VideoMetadata, as_image_metadata, timecode
 from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.checks import REGISTRY, ids
-from auditor.checks._check import FaceContext, ImageContext
+from auditor.checks._check import FaceContext, ImageContext, Refinement
 from auditor.config import ScanConfig
 from auditor.errors import CheckUnavailable
-from auditor.models import Finding, Person, PersonPhoto, TriageClass, Unread
+from auditor.models import MINOR_CLASSES, Finding, Person, PersonPhoto, Subject, TriageClass, Unread
 from auditor.progress import Counters, NullProgress, Progress
 from auditor.store import AnalysisResults, Store
 
 VIDEO_BUDGET_S = 300.0  # seconds of work one video may take on a worker; sampling stops there and says so
-MINOR_CLASSES = ("likely_child", "possible_minor")
 CHECKS = ids("analysis")  # the findings this stage replaces each time it runs
 
 
@@ -181,25 +181,19 @@ def combine(
     thumbnails: dict[str, bytes],
     faces_in: Callable[[bytes], list[Face]],
 ) -> list[Finding]:
-    """The one place where one check's result changes another's, after every check has run: an oversized image
-    that shows a recognisable face is raised to high; a differing EXIF thumbnail says how many faces (and possible
-    minors) it shows (``faces_in`` reads a picture held in memory)."""
+    """Each finding through its check's ``refine`` hook, once every check has run and faces are read: with the
+    faces in its picture and, where its embedded thumbnail differs, a reader of the faces in that thumbnail
+    (``faces_in`` reads a picture held in memory)."""
     out = []
     for finding in findings:
-        faces = faces_by_url.get(finding.asset or "", [])
-        if finding.check == "oversized_image" and any(f.iod >= 30 for f in faces) and finding.severity == "medium":
-            finding = replace(finding, severity="high", evidence={**finding.evidence, "faces": len(faces)})
-        elif finding.check == "thumbnail_mismatch" and finding.asset in thumbnails:
-            in_thumb = faces_in(thumbnails[finding.asset])
-            minors = sum(f.triage in ("likely_child", "possible_minor") for f in in_thumb)
-            finding = replace(
-                finding,
-                evidence={
-                    **finding.evidence,
-                    "faces_in_thumbnail": len(in_thumb),
-                    "possible_minors_in_thumbnail": minors,
-                },
+        check = REGISTRY.get(finding.check)
+        if check is not None and check.refine is not None:
+            thumbnail = thumbnails.get(finding.asset or "")
+            seen = Refinement(
+                faces_by_url.get(finding.asset or "", []),
+                None if thumbnail is None else functools.partial(faces_in, thumbnail),
             )
+            finding = check.refine(finding, seen)
         out.append(finding)
     return out
 
@@ -303,20 +297,7 @@ def _video_metadata(store: Store, config: ScanConfig, results: _Results) -> list
         except UnreadableVideo as exc:
             results.errors.append((url, f"{exc}; it was not checked"))
             continue
-        gps = None
-        if meta.location is not None:
-            lat, lon, alt = meta.location
-            gps = GpsFix(lat, lon, alt, meta.created, meta.location_tag or "QuickTime:location", True)
-        as_photo = ImageMetadata(
-            format=meta.format.upper(),
-            width=meta.width,
-            height=meta.height,
-            gps=gps,
-            gps_block_present=gps is not None,
-            serials=dict(meta.serials),
-            names=dict(meta.names),
-            date_taken=meta.created,
-        )
+        as_photo = as_image_metadata(meta)
         subject = Subject(url, store.first_page(url), sha256)
         context = ImageContext(config.site_location)
         results.findings.extend(
@@ -493,7 +474,7 @@ def _faces(
 ) -> None:
     """Faces in every readable image (once per content hash), the people they belong to (across photos and the
     sampled frames of videos), then the face findings (per photo and per video) and the person findings."""
-    named = {f.asset for f in results.findings if f.check == "name_near_photo"}
+    named = {f.asset for f in results.findings if REGISTRY[f.check].names_photo}
     thresholds = pool.thresholds
     rows = [(url, sha) for url, sha in store.fetched("image") if url in results.sizes]  # unreadable: already errors
     jobs = list({sha: store.asset_path(url, sha) for url, sha in rows}.items())

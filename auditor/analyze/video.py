@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from auditor.analyze.metadata import GpsFix, ImageMetadata
+
 VIDEO_EXTENSIONS = frozenset("mp4 m4v mov webm mkv avi 3gp".split())
 # Container tags, as FFmpeg names them, that hold a place (ISO 6709), names, or the device.
 LOCATION_TAGS = ("location", "com.apple.quicktime.location.iso6709", "location-eng")
@@ -172,3 +174,22 @@ def frames_at(path: Path, times: list[float], max_side: int) -> dict[float, np.n
 def timecode(seconds: float) -> str:
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}:{rest:02d}"
+
+
+def as_image_metadata(meta: VideoMetadata) -> ImageMetadata:
+    """A video's container metadata as a photo's, so the same metadata checks judge both (a place, a serial,
+    names): the evidence names the container tag."""
+    gps = None
+    if meta.location is not None:
+        lat, lon, alt = meta.location
+        gps = GpsFix(lat, lon, alt, meta.created, meta.location_tag or "QuickTime:location", True)
+    return ImageMetadata(
+        format=meta.format.upper(),
+        width=meta.width,
+        height=meta.height,
+        gps=gps,
+        gps_block_present=gps is not None,
+        serials=dict(meta.serials),
+        names=dict(meta.names),
+        date_taken=meta.created,
+    )

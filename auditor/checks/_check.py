@@ -11,8 +11,7 @@ from auditor.models import Finding, Severity, Unread
 if TYPE_CHECKING:
     from auditor.analyze.documents import DocumentContent
     from auditor.analyze.metadata import ImageMetadata
-    from auditor.analyze.metadata_checks import Subject
-    from auditor.models import Face, Person
+    from auditor.models import Face, Person, Subject
     from auditor.store import Store
 
 Stage = Literal["analysis", "crawl"]
@@ -101,6 +100,35 @@ class FaceContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Refinement:
+    """What a ``refine`` hook knows once every check has run and faces are read: the faces in the finding's
+    picture, and (for a picture whose embedded thumbnail differs) a reader of the faces in that thumbnail."""
+
+    faces: list[Face]
+    thumbnail_faces: Callable[[], list[Face]] | None = None
+
+
+# How a check's findings are grouped into one action in the report's "Fix first" (see auditor/report/views.py):
+# ``folder`` and ``page``: the findings in one folder or on one page; ``site``: all that are left, one setting
+# or habit fixes them; ``each``: one action per finding.
+GroupBy = Literal["folder", "page", "site", "each"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """One root cause a check's findings share, in the report's words. ``cause`` and ``action`` may name
+    ``{n}`` (the findings), ``{photos}`` ("3 photos"), ``{place}`` (the folder or page) and ``{asset}``;
+    ``command`` may name ``{out}`` (the scan folder). An empty ``action`` uses the finding's own advice."""
+
+    by: GroupBy
+    cause: str
+    action: str = ""
+    command: str = ""
+    with_faces: bool = False  # fixing these photos also clears the other face findings on them
+    key: str = ""  # ``each``: the start of each action's key in findings.json's ``fix_first`` (the check id)
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """A check's id (in ``findings.json``), its name and the report's four explanations, the severities it can
     give, the stage that runs it, its evidence fields (JSON Schema fragments, written into the schema), and which
@@ -127,6 +155,18 @@ class Check:
     unread: Callable[[list[Unread]], list[Finding]] | None = None  # files nobody could read
     site: Callable[[Store], list[Finding]] | None = None  # crawl level, over the whole store
     people: Callable[[list[Person]], list[Finding]] | None = None  # the people recognised across the photos
+    # After every check has run and faces are read: the one place one check's result may change its own finding.
+    refine: Callable[[Finding, Refinement], Finding] | None = None
+    # ``fix``: whether a safe copy's metadata would still give this finding (``given``: the values the school
+    # chose to write into the copy, such as its rights holder, which are no leak).
+    verify: Callable[[ImageMetadata, frozenset[str]], bool] | None = None
+    # The report's "Fix first": what a camera writes when this check's findings are grouped by camera ("where
+    # it was"); whether fixing a photo's faces (publishing it small, or not at all) clears this check's finding
+    # on it; whether a finding of this check means the photo is named on its page; how its findings group.
+    device_words: str | None = None
+    about_faces: bool = False
+    names_photo: bool = False
+    causes: tuple[Cause, ...] = ()
 
     @property
     def hooks(self) -> list[str]:

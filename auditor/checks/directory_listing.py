@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.checks._check import Check, array, boolean, integer, string
+from auditor.checks._check import Cause, Check, array, boolean, integer, string
 from auditor.models import Finding
 from auditor.store import Store
 
@@ -55,4 +55,11 @@ CHECK = Check(
         "dated_folder": boolean("a /2024/05/-style folder: every month can be walked"),
     },
     site=find,
+    causes=(
+        Cause(
+            "site",
+            "{n} folders list their files to anyone who opens them",
+            "Turn off directory listings (autoindex / Options -Indexes) on the web server, once for the whole site.",
+        ),
+    ),
 )

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from auditor.analyze.face_checks import identifiable_face_findings
-from auditor.analyze.metadata_checks import Subject
 from auditor.checks._check import FACE, Check, FaceContext, array, integer, number, string
-from auditor.models import Face, Finding
+from auditor.checks._faces import face_evidence, iod_band
+from auditor.models import Face, Finding, Subject
 
 
 def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Finding]:
-    return identifiable_face_findings(subject, faces)
+    identifiable = [f for f in faces if f.iod >= 30]
+    if not identifiable:
+        return []
+    best = max(identifiable, key=lambda f: f.iod)
+    band = iod_band(best.iod)
+    return [
+        subject.finding(
+            "identifiable_face",
+            "high" if band in ("high", "very_high") else "medium",
+            (f"{len(identifiable)} faces" if len(identifiable) > 1 else "A face")
+            + f" at recognition grade (largest: {band.replace('_', ' ')})",
+            {
+                "faces_in_image": len(faces),
+                "identifiable": len(identifiable),
+                "largest_iod_px": round(best.iod, 1),
+                "faces": [face_evidence(f) for f in identifiable],
+            },
+            "Faces this large can be recognised or used to make new images of the person. Publish a smaller copy "
+            "(auditor fix --max-face-iod 30) or choose a photo where faces are not the subject.",
+        )
+    ]
 
 
 CHECK = Check(
@@ -39,4 +58,5 @@ CHECK = Check(
         "smaller_copies": array(string()),
     },
     faces=find,
+    about_faces=True,
 )

@@ -1,15 +1,62 @@
-"""``minor_face``: Faces that look like possible minors: what the product exists for."""
+"""``minor_face``: Faces that look like possible minors: what the product exists for.
+
+Wording is triage, never a verdict: a face "looks like a possible minor". Severity combines how young the faces
+look, how identifiable they are (:func:`auditor.checks._faces.iod_band`), whether they are frontal, whether the
+photo is a close-up of one person rather than a crowd, and whether the page names someone beside it.
+"""
 
 from __future__ import annotations
 
-from auditor.analyze.face_checks import minor_face_findings
-from auditor.analyze.metadata_checks import Subject
-from auditor.checks._check import FACE, Check, FaceContext, array, boolean, integer, string
-from auditor.models import Face, Finding
+from auditor.checks._check import FACE, Cause, Check, FaceContext, array, boolean, integer, string
+from auditor.checks._faces import face_evidence
+from auditor.models import MINOR_CLASSES, Face, Finding, Severity, Subject
 
 
 def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Finding]:
-    return minor_face_findings(subject, faces, context.named, context.context)
+    """Faces that look like possible minors. In a school context, faces the age network cannot judge (too small,
+    or turned and reading old) are possible pupils too: not recognisable, so low, but never "nobody here"."""
+    minors = [f for f in faces if f.triage in MINOR_CLASSES]
+    unjudged = [f for f in faces if f.triage == "uncertain"] if context.context == "school" else []
+    if not minors and not unjudged:
+        return []
+    children = sum(f.triage == "likely_child" for f in minors)
+    close_up = False
+    severity: Severity = "low"
+    if minors:
+        best = max(minors, key=lambda f: f.iod)
+        close_up = len(faces) <= 2 and best.iod >= 60
+        severity = "high"
+        if best.iod >= 60 and best.pose == "frontal" and (context.named or close_up):
+            severity = "critical"
+        elif best.iod < 30:
+            severity = "medium"
+        title = (
+            f"{len(minors)} faces that look like possible minors"
+            if len(minors) > 1
+            else "A face that looks like a possible minor"
+        ) + (" (a close-up)" if close_up else "")
+    else:
+        count = len(unjudged)
+        title = (
+            f"{count} faces too small or turned to judge an age, on a school page"
+            if count > 1
+            else "A face too small or turned to judge an age, on a school page"
+        )
+    evidence = {
+        "faces_in_image": len(faces),
+        "possible_minors": len(minors),
+        "likely_children": children,
+        "unjudged_faces": len(unjudged),
+        "named_on_page": context.named,
+        "context": context.context,
+        "faces": [face_evidence(f) for f in minors or unjudged],
+    }
+    advice = (
+        "Check consent for every child shown. Prefer photos where children are not identifiable (backs, "
+        "distance, groups), publish them small, and never beside their names. `auditor fix --blur minors` "
+        "can blur the faces in a copy."
+    )
+    return [subject.finding("minor_face", severity, title, evidence, advice)]
 
 
 CHECK = Check(
@@ -48,4 +95,15 @@ CHECK = Check(
         "smaller_copies": array(string(), "smaller sizes of the same photo published on the site"),
     },
     faces=find,
+    about_faces=True,
+    causes=(
+        Cause(
+            "page",
+            "{place} shows possible minors' faces in {photos}",
+            "Check consent for each child shown; publish the others small (faces under 30 px between the eyes) "
+            "or choose photos where faces are not the subject.",
+            "auditor fix --from-scan {out} --out safe-copies/ --max-face-iod 30 --blur minors",
+            with_faces=True,
+        ),
+    ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.checks._check import Check, array, integer, string
+from auditor.checks._check import Cause, Check, array, integer, string
 from auditor.models import Finding, Severity, ShareAccess
 from auditor.store import Store
 
@@ -72,4 +72,13 @@ CHECK = Check(
         "found_on": array(string()),
     },
     site=find,
+    causes=(
+        Cause(
+            "site",
+            "{n} share links on the site open photos or documents to anyone",
+            "Make each shared folder or file private (or limited to your organisation) and remove the links from "
+            "the pages.",
+        ),
+        Cause("each", "A public share link: {asset}", key="share"),
+    ),
 )

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from auditor.analyze.metadata import ImageMetadata
-from auditor.analyze.metadata_checks import Subject, thumbnail_finding
-from auditor.checks._check import Check, ImageContext, array, integer, number, string
-from auditor.models import Finding
+from auditor.checks._check import Check, ImageContext, Refinement, array, integer, number, string
+from auditor.models import MINOR_CLASSES, Finding, Subject
 
 
 def find(subject: Subject, meta: ImageMetadata, context: ImageContext) -> list[Finding]:
     """The comparison itself runs while the stage holds the file's bytes (``ImageContext.thumbnail_difference``)."""
     difference = context.thumbnail_difference
-    return [] if difference is None else [thumbnail_finding(subject, difference)]
+    if difference is None:
+        return []
+    return [
+        subject.finding(
+            "thumbnail_mismatch",
+            "high",
+            "Embedded thumbnail differs from the published image",
+            {"field": "EXIF:IFD1:ThumbnailImage", **difference},
+            "The file carries an older preview that may show what was cropped or blurred. Re-export the "
+            "image without its EXIF thumbnail and replace the published copy.",
+        )
+    ]
+
+
+def refine(finding: Finding, seen: Refinement) -> Finding:
+    """Once faces are read: how many faces (and possible minors) the differing preview itself shows."""
+    if seen.thumbnail_faces is None:
+        return finding
+    in_thumb = seen.thumbnail_faces()
+    minors = sum(f.triage in MINOR_CLASSES for f in in_thumb)
+    evidence = {**finding.evidence, "faces_in_thumbnail": len(in_thumb), "possible_minors_in_thumbnail": minors}
+    return replace(finding, evidence=evidence)
 
 
 CHECK = Check(
@@ -36,4 +58,5 @@ CHECK = Check(
         "possible_minors_in_thumbnail": integer(),
     },
     image=find,
+    refine=refine,
 )

@@ -8,11 +8,9 @@ reputable trainer that this child's face may be used. That is something the scho
 
 from __future__ import annotations
 
-from auditor.analyze.metadata_checks import Subject
 from auditor.checks._check import Check, FaceContext, integer, number, obj, string
-from auditor.models import Face, Finding
+from auditor.models import MINOR_CLASSES, Face, Finding, Subject
 
-MINOR_CLASSES = ("likely_child", "possible_minor")
 RECOGNISABLE_IOD = 30.0  # the same line as identifiable_face
 
 
@@ -65,4 +63,5 @@ CHECK = Check(
         "largest_iod_px": number(),
     },
     faces=find,
+    about_faces=True,
 )

@@ -20,10 +20,10 @@ from PIL import Image
 
 from auditor.analyze import xmp
 from auditor.analyze.faces import Thresholds, analyse, load_image
-from auditor.analyze.metadata import UnreadableImage, read
-from auditor.analyze.metadata_checks import is_boilerplate_name, is_placeholder_serial
-from auditor.analyze.video import UnreadableVideo
+from auditor.analyze.metadata import ImageMetadata, UnreadableImage, read
+from auditor.analyze.video import UnreadableVideo, as_image_metadata
 from auditor.analyze.video import read_metadata as read_video_metadata
+from auditor.checks import REGISTRY
 from auditor.errors import ConfigError, plain
 from auditor.files import write_atomic
 from auditor.fix.reserve import Reservation, add_xmp
@@ -264,12 +264,12 @@ def verify_video(path: Path) -> list[str]:
         meta = read_video_metadata(path, 10**12)
     except UnreadableVideo as exc:
         return [f"unreadable after fixing: {exc}"]
-    remaining = ["gps_location"] if meta.location else []
-    if meta.serials:
-        remaining.append("device_serial")
-    if meta.names:
-        remaining.append("person_name_metadata")
-    return remaining
+    return remaining_findings(as_image_metadata(meta), frozenset())
+
+
+def remaining_findings(meta: ImageMetadata, given: frozenset[str]) -> list[str]:
+    """The checks whose finding a copy with this metadata would still get (each check says what it looks for)."""
+    return [c.id for c in REGISTRY.values() if c.verify is not None and c.verify(meta, given)]
 
 
 def verify(data: bytes, policy: Policy) -> list[str]:
@@ -279,14 +279,9 @@ def verify(data: bytes, policy: Policy) -> list[str]:
         meta = read(data)
     except UnreadableImage as exc:
         return [f"unreadable after fixing: {exc}"]
-    if meta.gps is not None:
-        remaining.append("gps_location")
-    if any(not is_placeholder_serial(v) for v in meta.serials.values()):
-        remaining.append("device_serial")
     ours = reservation(policy)
-    given = {ours.holder, ours.notice()}  # the rights holder the school chose to write is not a leak
-    if any(not is_boilerplate_name(v) and v not in given for v in meta.names.values()):
-        remaining.append("person_name_metadata")
+    # The rights holder the school chose to write is not a leak.
+    remaining.extend(remaining_findings(meta, frozenset(v for v in (ours.holder, ours.notice()) if v)))
     foreign_xmp = any(p != ours.xmpmeta() for p in xmp.packets(data)) if policy.reserve else meta.has_xmp
     if foreign_xmp or meta.has_iptc or meta.thumbnail:
         remaining.append("metadata blocks (XMP/IPTC/thumbnail)")

@@ -119,45 +119,10 @@ def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str,
     return out
 
 
-DEVICE_CHECKS = ("gps_location", "device_serial", "person_name_metadata")
-DEVICE_WORDS = {"gps_location": "where it was", "device_serial": "its serial number", "person_name_metadata": "a name"}
-
-
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-FACE_CHECKS = ("identifiable_face", "minor_face", "oversized_image", "training_allowed")
-# Checks one site-wide action fixes whatever the file: (cause, action, command or "").
-SITE_WIDE = {
-    "directory_listing": (
-        "{n} folders list their files to anyone who opens them",
-        "Turn off directory listings (autoindex / Options -Indexes) on the web server, once for the whole site.",
-        "",
-    ),
-    "public_share_link": (
-        "{n} share links on the site open photos or documents to anyone",
-        "Make each shared folder or file private (or limited to your organisation) and remove the links from the "
-        "pages.",
-        "",
-    ),
-    "document_metadata": (
-        "{n} published documents carry their authors' names, accounts or templates",
-        "Remove the author fields (File > Properties, or 'Inspect document') and export the documents again; "
-        "check them with auditor check before uploading.",
-        "",
-    ),
-    "name_near_photo": (
-        "{n} photos have a person's full name beside them",
-        "Use first names only (or none) beside photos of pupils; never a full name next to a face.",
-        "",
-    ),
-    "oversized_image": (
-        "{n} photos are published far larger than they are shown",
-        "Publish web sizes only (1,200 px is plenty) and replace the large copies.",
-        "auditor fix --from-scan {out} --out safe-copies/ --max-side 1200",
-    ),
-}
 MIN_GROUP = 2  # a cause shared by two files or more is one action; a single file stays a file
 
 
@@ -195,16 +160,18 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
         )
         used.update(f["id"] for f in group)
 
+    device_words = {c.id: c.device_words for c in REGISTRY.values() if c.device_words}
+    face_checks = {c.id for c in REGISTRY.values() if c.about_faces}
     by_device: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in findings:
         camera = ((assets.get(f.get("asset") or "") or {}).get("metadata") or {}).get("camera")
-        if f["check"] in DEVICE_CHECKS and camera:
+        if f["check"] in device_words and camera:
             by_device[camera].append(f)
     for camera, group in by_device.items():
         photos = {f["asset"] for f in group}
         if len(photos) < MIN_GROUP:
             continue
-        what = [w for check, w in DEVICE_WORDS.items() if any(f["check"] == check for f in group)]
+        what = [w for check, w in device_words.items() if any(f["check"] == check for f in group)]
         add(
             f"device:{camera}",
             group,
@@ -218,48 +185,48 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
             continue
         pictures = {p.get("url") for p in f["evidence"].get("pictures", [])}
         faces = [
-            g for g in findings if g["check"] in FACE_CHECKS and g.get("asset") in pictures and g["id"] not in used
+            g for g in findings if g["check"] in face_checks and g.get("asset") in pictures and g["id"] not in used
         ]
         add(f"person:{f['id']}", [f, *faces], f["title"], f["advice"])
-
-    def grouped(check: str, where: Callable[[dict[str, Any]], str | None]) -> dict[str, list[dict[str, Any]]]:
-        """This check's findings not yet in a cause, by what ``where`` says they share (a folder, a page)."""
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for f in findings:
-            if f["check"] == check and f["id"] not in used and (key := where(f)):
-                groups[key].append(f)
-        return groups
-
-    for folder, group in grouped("oversized_image", lambda f: _folder(f["asset"]) if f.get("asset") else None).items():
-        if len(group) >= MIN_GROUP:
-            add(
-                f"folder:{folder}",
-                group,
-                f"{folder} serves {plural(len(group), 'photo')} at full size (originals, or far larger than shown)",
-                f"Resize the {plural(len(group), 'photo')} in {folder} to 1,200 px and replace them; configure the "
-                "site or upload tool to publish only web sizes.",
-                f"auditor fix --from-scan {out_dir} --out safe-copies/ --max-side 1200",
-            )
-    for page, group in grouped("minor_face", lambda f: f.get("page")).items():
-        if len(group) >= MIN_GROUP:
-            # Publishing those photos small also clears their other face findings (a card each, otherwise).
-            shown = {f.get("asset") for f in group}
-            also = [g for g in findings if g["check"] in FACE_CHECKS and g.get("asset") in shown and g not in group]
-            add(
-                f"page:{page}",
-                [*group, *(g for g in also if g["id"] not in used)],
-                f"{page} shows possible minors' faces in {plural(len(group), 'photo')}",
-                "Check consent for each child shown; publish the others small (faces under 30 px between the eyes) "
-                "or choose photos where faces are not the subject.",
-                f"auditor fix --from-scan {out_dir} --out safe-copies/ --max-face-iod 30 --blur minors",
-            )
-    for check, (cause, action, command) in SITE_WIDE.items():  # one setting or one habit fixes them all
-        group = [f for f in findings if f["check"] == check and f["id"] not in used]
-        if len(group) >= MIN_GROUP:
-            add(f"all:{check}", group, cause.format(n=len(group)), action, command.format(out=out_dir) or None)
-    for f in findings:
-        if f["id"] not in used and f["check"] == "public_share_link":
-            add(f"share:{f['id']}", [f], f"A public share link: {f.get('asset')}", f["advice"])
+    where: dict[str, Callable[[dict[str, Any]], str | None]] = {
+        "folder": lambda f: _folder(f["asset"]) if f.get("asset") else None,
+        "page": lambda f: f.get("page"),
+    }
+    for by in ("folder", "page", "site", "each"):  # what a narrower cause explains is not counted again
+        for check in REGISTRY.values():
+            for cause in (c for c in check.causes if c.by == by):
+                mine = [f for f in findings if f["check"] == check.id and f["id"] not in used]
+                if by == "site":  # one setting or one habit fixes them all
+                    groups = {"": mine} if len(mine) >= MIN_GROUP else {}
+                elif by == "each":
+                    groups = {f["id"]: [f] for f in mine}
+                else:
+                    groups = defaultdict(list)
+                    for f in mine:
+                        if key := where[by](f):
+                            groups[key].append(f)
+                for place, group in groups.items():
+                    if by != "each" and len(group) < MIN_GROUP:
+                        continue
+                    words = {
+                        "n": len(group),
+                        "photos": plural(len(group), "photo"),
+                        "place": place,
+                        "asset": group[0].get("asset"),
+                        "out": out_dir,
+                    }
+                    if cause.with_faces:  # publishing those photos small also clears their other face findings
+                        shown = {f.get("asset") for f in group}
+                        also = [g for g in findings if g["check"] in face_checks and g.get("asset") in shown]
+                        group = [*group, *(g for g in also if g not in group and g["id"] not in used)]
+                    keys = {"folder": f"folder:{place}", "page": f"page:{place}", "site": f"all:{check.id}"}
+                    add(
+                        keys.get(by, f"{cause.key or check.id}:{place}"),
+                        group,
+                        cause.cause.format(**words),
+                        cause.action.format(**words) if cause.action else group[0]["advice"],
+                        cause.command.format(**words) or None,
+                    )
     rest = [f for f in findings if f["id"] not in used]
     for fix in top_fixes(rest, limit=limit):
         group = [f for f in rest if (f.get("asset") or f.get("page") or f["id"]) == fix["target"]]

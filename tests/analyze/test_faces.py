@@ -13,12 +13,11 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from auditor.analyze.face_checks import iod_band
 from auditor.analyze.faces import Face, Thresholds, analyse, load_image, triage
-from auditor.analyze.metadata_checks import Subject
 from auditor.checks import REGISTRY
 from auditor.checks._check import FaceContext
-from auditor.models import Finding
+from auditor.checks._faces import iod_band
+from auditor.models import Finding, Subject
 from auditor.pipeline import run_check
 from tests.analyze import images
 

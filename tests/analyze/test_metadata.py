@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from auditor.analyze.boilerplate import is_boilerplate_name
+from auditor.analyze.image_facts import thumbnail_difference
 from auditor.analyze.metadata import UnreadableImage, read
-from auditor.analyze.metadata_checks import Subject, distance_km, is_boilerplate_name, thumbnail_difference
 from auditor.checks import REGISTRY
 from auditor.checks._check import ImageContext
+from auditor.checks.gps_location import distance_km
+from auditor.models import Subject
 from tests.analyze import images
 
 SUBJECT = Subject("https://school.example/a.jpg", "https://school.example/", "0" * 64)
