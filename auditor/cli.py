@@ -25,6 +25,7 @@ from auditor.errors import ConfigError, ContractError, StoreError, printable
 from auditor.history import default_state_dir
 from auditor.models import SEVERITIES
 from auditor.progress import RichProgress, for_terminal
+from auditor.report import formats as output_formats
 from auditor.report.views import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -219,9 +220,9 @@ def analysis_options(func: F) -> F:
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(["json", "sarif", "junit"]),
-            help="Also print the findings on standard output: findings.json, SARIF 2.1.0 (code-scanning "
-            "dashboards) or JUnit XML (CI test reports). The report: line then goes to standard error.",
+            type=click.Choice(output_formats.names()),
+            help=f"Also print the findings on standard output ({output_formats.described()}). The report: line "
+            "then goes to standard error.",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No progress lines; only warnings, errors and the result."),
         click.option(
@@ -362,9 +363,7 @@ def _run(config: ScanConfig, gate: Gate, fresh: bool = False, check_paths: list[
 def _print_format(document: dict[str, Any], output_format: str | None) -> None:
     """``--format``: the findings on standard output, for CI (the report: line has gone to stderr)."""
     if output_format is not None:
-        from auditor.report.formats import render
-
-        click.echo(render(document, output_format))  # machine formats, escaped by their own rules
+        click.echo(output_formats.render(document, output_format))  # machine formats, escaped by their own rules
 
 
 def _summary(document: dict[str, Any]) -> None:
@@ -614,7 +613,7 @@ def demo(out: Path, **options: Any) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["json", "sarif", "junit"]),
+    type=click.Choice(output_formats.names()),
     help="Also print the findings on standard output (see scan --format).",
 )
 def report(

@@ -78,3 +78,14 @@ def test_log_lines_carry_a_timestamp_and_the_site(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     logged = [line for line in lines if re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", line)]
     assert logged and all(host in line for line in logged)
+
+
+def test_the_cli_offers_exactly_the_registered_formats(tmp_path: Path) -> None:
+    """Formats are a registry (one module each): the CLI's choices and help come from it, never a second list."""
+    from auditor.report.formats import REGISTRY
+
+    assert set(REGISTRY) == {"json", "sarif", "junit"}
+    refused = CliRunner().invoke(main, ["report", "--out", str(tmp_path), "--format", "csv"])
+    assert refused.exit_code == 2 and all(f"'{name}'" in refused.output for name in REGISTRY)
+    shown = " ".join(CliRunner().invoke(main, ["scan", "--help"]).output.split())
+    assert all(f"{f.name}: {f.help}" in shown for f in REGISTRY.values())
