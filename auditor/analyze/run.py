@@ -63,6 +63,7 @@ class _Results:
         self.provenance: dict[str, provenance.Provenance] = {}
         self.errors: list[tuple[str, str]] = []
         self.taken: dict[str, tuple[str | None, str | None]] = {}  # content hash -> (when taken, camera)
+        self.metadata: dict[str, ImageMetadata] = {}  # content hash -> its metadata, for the face checks
         self.vectors: set[str] = set()  # content hashes of SVG drawings (their embedded photos are images)
         self.sizes: dict[str, tuple[int, int]] = {}
         self.skipped: dict[str, str] = {}
@@ -414,7 +415,11 @@ def _video_findings(
         for url in watched.urls[sha256]:
             results.faces.append((url, json.dumps([f.as_dict() for f in faces])))
             subject = Subject(url, store.first_page(url), sha256)
-            seen = FaceContext(named=url in named, context=watched.context[sha256])
+            seen = FaceContext(
+                named=url in named,
+                context=watched.context[sha256],
+                metadata=as_image_metadata(watched.meta[sha256]),
+            )
             for check in REGISTRY.values():
                 for finding in check.faces(subject, faces, seen) if check.faces is not None else []:
                     results.findings.append(replace(finding, evidence={**finding.evidence, **extra}))
@@ -568,6 +573,7 @@ def _faces(
             context=context_of[sha256],
             training=reservation.training if reservation else None,
             training_sources=reservation.training_sources if reservation else {},
+            metadata=results.metadata.get(sha256),
         )
         for finding in (f for c in REGISTRY.values() if c.faces is not None for f in c.faces(subject, faces, seen)):
             results.findings.append(
@@ -741,6 +747,7 @@ def _images(store: Store, config: ScanConfig, results: _Results, progress: Progr
             results.thumbnails[url] = thumbnail
         results.facts.append((url, json.dumps(info(meta))))
         results.taken[sha256] = (meta.date_taken, meta.camera)
+        results.metadata[sha256] = meta
         if meta.provenance is not None:
             results.provenance[sha256] = meta.provenance
         if meta.width and meta.height:

@@ -97,6 +97,7 @@ class FaceContext:
     context: str = "general"
     training: str | None = None  # the photo's own AI-training reservation (strictest value), if it has one
     training_sources: dict[str, str] = field(default_factory=dict)  # where it was read -> its value
+    metadata: ImageMetadata | None = None  # the picture's own metadata (a video's container), when it was read
 
 
 @dataclass(frozen=True, slots=True)

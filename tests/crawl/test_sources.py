@@ -32,6 +32,10 @@ def _discover(
     assets: list[tuple[Discovery, str]] = []
     dropped: dict[str, int] = {}
 
+    def add(discovery: Discovery, page: str) -> bool:
+        assets.append((discovery, page))
+        return True
+
     async def run() -> None:
         async with Fetcher(config, store.tmp) as fetcher:
             context = SourceContext(
@@ -41,7 +45,7 @@ def _discover(
                 fetcher,
                 Scope(config.seeds),
                 [],
-                lambda d, page: assets.append((d, page)) is None,
+                add,
                 lambda n, key: dropped.__setitem__(key, dropped.get(key, 0) + n),
                 lambda: False,
             )
