@@ -23,8 +23,6 @@ import httpx
 from auditor.analyze.face_models import FaceModelUnavailable
 from auditor.analyze.face_models import resolve as resolve_face_models
 from auditor.analyze.faces import canary
-from auditor.analyze.run import FaceFeeder, analyze, face_pool_for
-from auditor.analyze.site import run_site_checks
 from auditor.config import ScanConfig
 from auditor.crawl.crawler import Crawler
 from auditor.crawl.fetch import Fetcher
@@ -35,6 +33,8 @@ from auditor.decisions import load as load_decisions
 from auditor.errors import BrowserUnavailable, ConfigError, StoreError, plain
 from auditor.history import History, scan_key
 from auditor.local_files import LocalFile, Skipped, collect
+from auditor.passes import FaceFeeder, analyze, face_pool_for
+from auditor.passes.site import run_site_checks
 from auditor.progress import NullProgress, Progress
 from auditor.report.outputs import ReportOptions, write_all
 from auditor.report.views import plural

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from auditor.analyze import run
+from auditor import passes as run
 from auditor.checks import REGISTRY, apply_to_schema, ids, readme_table
 from auditor.report.findings_json import schema
 from auditor.report.masking import known_names
@@ -66,9 +66,11 @@ def test_a_new_check_is_its_module_alone(tmp_path: Path, monkeypatch: Any) -> No
     from click.testing import CliRunner
 
     from auditor import checks
-    from auditor.analyze import run as stage
+    from auditor import passes as stage
     from auditor.cli import main
     from auditor.models import Finding
+    from auditor.passes import documents, people, videos
+    from auditor.passes import images as image_pass
     from auditor.report import findings_json, views
     from tests.analyze import images
 
@@ -98,9 +100,11 @@ def test_a_new_check_is_its_module_alone(tmp_path: Path, monkeypatch: Any) -> No
         evidence={"pixels": {"type": "integer"}},
         name_fields=(),
         image=find,
+        verify=None,
+        device_words=None,
     )
     registry = {**REGISTRY, "huge_file": new}
-    for module in (checks, views, stage):
+    for module in (checks, views, stage, image_pass, documents, videos, people):
         monkeypatch.setattr(module, "REGISTRY", registry, raising=False)
     monkeypatch.setattr(stage, "CHECKS", (*stage.CHECKS, "huge_file"))
     shipped = json.loads(json.dumps(findings_json.schema()))

@@ -15,7 +15,6 @@ embedding: only boxes, landmarks, sizes, scores and the age estimate.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -33,12 +32,14 @@ from auditor.analyze.face_models import (
     detector,
     recognizer,
 )
+from auditor.analyze.triage import SCHOOL_WORDS, Thresholds, reclassify, triage
 from auditor.errors import plain
 from auditor.imaging import NOT_READABLE, open_quietly, rgb, rgb_array
-from auditor.models import Face, TriageClass
+from auditor.models import Face
 
 __all__ = [
     "DEFAULT_MODELS",
+    "SCHOOL_WORDS",
     "Face",
     "FaceModelChoice",
     "Picture",
@@ -61,39 +62,6 @@ MIN_IMAGE_SIDE = 48  # no identifiable face fits in less
 DEFAULT_MODELS = FaceModelChoice("default")
 NEAR_MISS = 0.25  # a first-look candidate this strong (but under DETECT_THRESHOLD) earns a closer look
 MIN_FACE_HEIGHT = 12  # px in the original image: smaller boxes are noise more often than faces
-# Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``):
-# pupils, year groups, classes, and the galleries, trips and teams where a school or youth group shows them.
-SCHOOL_WORDS = re.compile(
-    r"\b(pupils?|students?|school|year\s?\d+|class(es)?\s?\d*|reception|nursery|playground|"
-    r"sports day|assembly|children|kids|galler(y|ies)|trips?|camps?|scouts?|cubs|beavers|brownies|guides|"
-    r"youth)\b",
-    re.IGNORECASE,
-)
-# Words that say a photo shows the staff (``--context auto``): a staff page lowers the prior. Only when nothing
-# about the photo itself names pupils (PUPIL_WORDS); "school" alone is in every school's domain name.
-STAFF_WORDS = re.compile(
-    r"\b(staff|teachers?|teaching team|governors?|trustees?|leadership|head\s?teacher|principal|"
-    r"our team|meet the team|leaders?|profiles?)\b|/team/",
-    re.IGNORECASE,
-)
-PUPIL_WORDS = re.compile(
-    r"\b(pupils?|students?|year\s?\d+|class\s?\d+|reception|nursery|children|kids|young leaders?)\b",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Age-estimate thresholds for the triage. Defaults are calibrated in ``benchmarks/faces.py`` on the
-    development split so that about 98 % of under-18s are flagged; ``school`` adds a safety margin."""
-
-    child: float = 14.0
-    minor: float = 29.0
-    min_iod_for_age: float = 12.0  # below this the age network sees a few pixels: "uncertain"
-
-    def for_context(self, context: str) -> Thresholds:
-        """``school`` (pupils' galleries, class pages) adds a safety margin; ``staff`` and ``general`` do not."""
-        return Thresholds(self.child + 1, self.minor + 2, self.min_iod_for_age) if context == "school" else self
 
 
 def load_image(data: bytes, max_pixels: int) -> np.ndarray | None:
@@ -307,24 +275,6 @@ def _age(pixels: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, flo
         return math.nan, math.nan, math.nan
     probabilities = model._engine.age.probabilities(chips).mean(axis=0)
     return (float((probabilities * weights).sum()), float(probabilities[:18].sum()), float(probabilities[:13].sum()))
-
-
-def triage(age: float | None, iod: float, thresholds: Thresholds, pose: str = "frontal") -> TriageClass:
-    """How old a face looks, as a class. A profile is never called an adult on its own reading: the age network
-    reads turned faces poorly, so a profile that looks old is ``uncertain`` (the person's other photos or the
-    page decide), while one that looks young is still a possible minor."""
-    if age is None or math.isnan(age) or iod < thresholds.min_iod_for_age:
-        return "uncertain"
-    if age < thresholds.child:
-        return "likely_child"
-    if age < thresholds.minor:
-        return "possible_minor"
-    return "uncertain" if pose == "profile" else "adult"
-
-
-def reclassify(faces: list[Face], thresholds: Thresholds) -> list[Face]:
-    """The same faces under other thresholds (the school context), without running any model again."""
-    return [replace(f, triage=triage(f.age, f.iod, thresholds, f.pose)) for f in faces]
 
 
 def rescaled(faces: list[Face], factor: float, thresholds: Thresholds, keep_triage: bool = False) -> list[Face]:

@@ -67,7 +67,7 @@ FACE: dict[str, Any] = {
     },
 }
 
-# Evidence fields the analysis stage may add to any finding about an image it groups (see auditor/analyze/run.py).
+# Evidence fields the analysis stage may add to any finding about an image it groups (see auditor/passes/).
 COMMON_EVIDENCE: dict[str, dict[str, Any]] = {
     "also_at": array(string(), "other URLs serving the same file (the finding is reported once, on the first)"),
     # A face finding about a video: the frame whose faces are reported, and every sampled frame showing a face.
@@ -148,7 +148,7 @@ class Check:
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     name_fields: tuple[str, ...] = ()
     # How the check finds its exposures: exactly one of the stages' hooks, called for every registered check that
-    # has it (auditor/analyze/run.py, auditor/analyze/site.py). A new check is its module; nothing else is wired.
+    # has it (auditor/passes/). A new check is its module; nothing else is wired.
     image: Callable[[Subject, ImageMetadata, ImageContext], list[Finding]] | None = None  # each picture's metadata
     document: Callable[[Subject, DocumentContent], list[Finding]] | None = None  # each document
     faces: Callable[[Subject, list[Face], FaceContext], list[Finding]] | None = None  # each picture's faces

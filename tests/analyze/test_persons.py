@@ -22,9 +22,9 @@ from PIL import Image, ImageOps
 
 from auditor.analyze import persons
 from auditor.analyze.faces import Thresholds, analyse
-from auditor.analyze.run import _people
 from auditor.cli import main
 from auditor.models import Face
+from auditor.passes.people import _people
 
 
 def _jpeg(image: Image.Image) -> bytes:

@@ -136,7 +136,7 @@ def test_faces_are_read_while_the_crawl_fetches_with_the_same_result(
 ) -> None:
     """A slow site: the face workers start on the pictures fetched so far; the findings are those of a scan
     whose faces are all read after the crawl."""
-    from auditor.analyze import run as stage
+    from auditor import passes as stage
 
     photo = Image.fromarray(skimage.data.astronaut())
     routes = {

@@ -1,0 +1,107 @@
+"""The triage: when a face is called a possible minor, and the contexts that move the line.
+
+One place for the minor rules (:class:`Thresholds`, :func:`triage`), the vocabulary that puts a photo in a school
+or staff context, and the context rules themselves (:func:`context_of`). The age network's reading comes from
+:mod:`auditor.analyze.faces`; what a finding says about it is the checks' (``auditor/checks/minor_face.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from auditor.models import MINOR_CLASSES, Face, TriageClass
+
+__all__ = [
+    "MINOR_CLASSES",
+    "PUPIL_WORDS",
+    "SCHOOL_WORDS",
+    "STAFF_WORDS",
+    "Thresholds",
+    "context_of",
+    "group_context",
+    "reclassify",
+    "triage",
+]
+
+# Words on a page, in a caption or in a file's path that put a photo in a school context (``--context auto``):
+# pupils, year groups, classes, and the galleries, trips and teams where a school or youth group shows them.
+SCHOOL_WORDS = re.compile(
+    r"\b(pupils?|students?|school|year\s?\d+|class(es)?\s?\d*|reception|nursery|playground|"
+    r"sports day|assembly|children|kids|galler(y|ies)|trips?|camps?|scouts?|cubs|beavers|brownies|guides|"
+    r"youth)\b",
+    re.IGNORECASE,
+)
+# Words that say a photo shows the staff (``--context auto``): a staff page lowers the prior. Only when nothing
+# about the photo itself names pupils (PUPIL_WORDS); "school" alone is in every school's domain name.
+STAFF_WORDS = re.compile(
+    r"\b(staff|teachers?|teaching team|governors?|trustees?|leadership|head\s?teacher|principal|"
+    r"our team|meet the team|leaders?|profiles?)\b|/team/",
+    re.IGNORECASE,
+)
+PUPIL_WORDS = re.compile(
+    r"\b(pupils?|students?|year\s?\d+|class\s?\d+|reception|nursery|children|kids|young leaders?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Age-estimate thresholds for the triage. Defaults are calibrated in ``benchmarks/faces.py`` on the
+    development split so that about 98 % of under-18s are flagged; ``school`` adds a safety margin."""
+
+    child: float = 14.0
+    minor: float = 29.0
+    min_iod_for_age: float = 12.0  # below this the age network sees a few pixels: "uncertain"
+
+    def for_context(self, context: str) -> Thresholds:
+        """``school`` (pupils' galleries, class pages) adds a safety margin; ``staff`` and ``general`` do not."""
+        return Thresholds(self.child + 1, self.minor + 2, self.min_iod_for_age) if context == "school" else self
+
+
+def triage(age: float | None, iod: float, thresholds: Thresholds, pose: str = "frontal") -> TriageClass:
+    """How old a face looks, as a class. A profile is never called an adult on its own reading: the age network
+    reads turned faces poorly, so a profile that looks old is ``uncertain`` (the person's other photos or the
+    page decide), while one that looks young is still a possible minor."""
+    if age is None or math.isnan(age) or iod < thresholds.min_iod_for_age:
+        return "uncertain"
+    if age < thresholds.child:
+        return "likely_child"
+    if age < thresholds.minor:
+        return "possible_minor"
+    return "uncertain" if pose == "profile" else "adult"
+
+
+def reclassify(faces: list[Face], thresholds: Thresholds) -> list[Face]:
+    """The same faces under other thresholds (the school context), without running any model again."""
+    return [replace(f, triage=triage(f.age, f.iod, thresholds, f.pose)) for f in faces]
+
+
+def context_of(setting: str, url: str, own: list[str], around: list[str]) -> str:
+    """The triage context of one image. ``--context school|general`` (``setting``) decides for every image;
+    ``auto`` reads the image's URL, its own texts (``own``: alt text, captions) and the texts around it
+    (``around``: its pages' URLs and titles):
+
+    - ``staff`` when any of them names staff (a staff or team page, a leader's profile) and nothing about the
+      image itself (its URL, alt text, caption) names pupils: a staff page lowers the prior, so the triage has
+      no school margin and faces too small to judge are not reported;
+    - ``school`` when any of them speaks of pupils, classes, year groups, galleries, trips or a youth group: the
+      triage is more generous and faces too small to judge are reported as possible pupils;
+    - ``general`` otherwise, except for a local file (``auditor check``): there is no page to read, and the photos
+      a school or youth group checks before publishing are its own, so ``school`` unless its path names staff
+      (``--context general`` turns that off)."""
+    if setting != "auto":
+        return setting
+    own = [url, *own]
+    texts = [url, *around]
+    if any(STAFF_WORDS.search(t) for t in texts) and not any(PUPIL_WORDS.search(t) for t in own):
+        return "staff"
+    if url.startswith("file:") or any(SCHOOL_WORDS.search(t) for t in texts):
+        return "school"
+    return "general"
+
+
+def group_context(contexts: list[str]) -> str:
+    """The context of a photo published under several URLs: the most generous one."""
+    return next((c for c in ("school", "general", "staff") if c in contexts), "general")
