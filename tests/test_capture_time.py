@@ -82,5 +82,5 @@ def test_check_reports_when_a_class_photo_was_taken_and_fix_removes_it(tmp_path:
     assert fixed.exit_code == 0, fixed.output
     manifest = json.loads((tmp_path / "safe-manifest.json").read_text())
     assert all("capture_time" not in entry.get("remaining", []) for entry in manifest["files"])
-    copy = Image.open(tmp_path / "safe" / "club-night.jpg")
-    assert 0x9003 not in copy.getexif().get_ifd(0x8769)
+    with Image.open(tmp_path / "safe" / "club-night.jpg") as copy:
+        assert 0x9003 not in copy.getexif().get_ifd(0x8769)
