@@ -16,7 +16,7 @@ UrlKind = Literal["page", "image", "document", "video", "resource", "other"]
 # How an asset or link was found. ``listing`` = an open directory index; ``rendered`` = the browser's DOM or
 # network log; ``sitemap`` includes image sitemaps; ``document`` = embedded in a PDF or Office file;
 # ``guessed`` = a full-size original derived from a thumbnail's URL (WordPress, Drupal, Squarespace, Wix).
-Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing", "document", "guessed", "share_link"]
+Via = Literal["html", "js", "css", "sitemap", "rendered", "json", "listing", "document", "guessed", "share_link", "api"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
 ShareAccess = Literal["public", "login_required", "gone", "unknown", "unchecked"]
 

@@ -110,6 +110,8 @@ def find(store: Store, natural: dict[str, tuple[int, int]]) -> list[Finding]:
                     "bytes": largest.bytes,
                     "reached_via": "guessed original"
                     if largest.how == "guessed"
+                    else "the site's media list (API)"
+                    if largest.how == "api"
                     else (
                         "the file itself" if served is None or largest.url == served.url else "srcset or full-size link"
                     ),

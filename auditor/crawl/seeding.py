@@ -32,6 +32,7 @@ class Seeding(CrawlBase):
                 self._add_asset,
                 self._dropped,
                 self._out_of_time,
+                self._allowed,
             )
             for source in SOURCES.values():  # sitemaps, and every other registered source (auditor/crawl/sources)
                 await source.discover(context)

@@ -153,6 +153,7 @@ def build(store: Store) -> dict[str, Any]:
             "timings": store.get_meta("timings") or {},
             "not_modified": store.not_modified_count(),
             "files_skipped": store.get_meta("files_skipped") or [],
+            "sources": store.get_meta("sources") or [],
         },
         "pages": pages,
         "assets": assets,

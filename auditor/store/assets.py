@@ -275,7 +275,24 @@ class AssetStore(StoreBase):
         return [(k, u) for k, u in rows]
 
     def guessed_variants(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT url, how FROM variants WHERE how = 'guessed'").fetchall())
+        """URL -> how it was found, for sizes no markup gave: ``guessed`` (a CMS's naming) or ``api`` (a media list)."""
+        return dict(self.db.execute("SELECT url, how FROM variants WHERE how IN ('guessed', 'api')").fetchall())
+
+    def api_listed(self) -> dict[str, str]:
+        """Asset URL -> the page a site's API gave for it (its attachment page), for every file an API listed."""
+        rows = self.db.execute("SELECT asset_url, MIN(page_url) FROM sources WHERE via = 'api' GROUP BY asset_url")
+        return {u: p for u, p in rows.fetchall()}
+
+    def shown_by_pages(self) -> set[str]:
+        """Asset URLs a page shows or links (markup, scripts, styles, the rendered page, a document), not counting
+        an API's own attachment page for the file, nor listings, sitemaps and guesses."""
+        rows = self.db.execute(
+            """SELECT DISTINCT o.asset_url FROM sources o
+               WHERE o.via NOT IN ('api', 'guessed', 'listing', 'sitemap')
+               AND NOT EXISTS (SELECT 1 FROM sources x WHERE x.asset_url = o.asset_url AND x.via = 'api'
+                               AND x.page_url = o.page_url)"""
+        )
+        return {u for (u,) in rows.fetchall()}
 
     def display_sizes(self, url: str) -> list[tuple[int | None, int | None, int | None, int | None]]:
         """(rendered width, height, declared width, height) for each page an image is on."""

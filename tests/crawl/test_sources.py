@@ -32,6 +32,9 @@ def _discover(
     assets: list[tuple[Discovery, str]] = []
     dropped: dict[str, int] = {}
 
+    async def allowed(url: str) -> bool:
+        return True
+
     def add(discovery: Discovery, page: str) -> bool:
         assets.append((discovery, page))
         return True
@@ -48,6 +51,7 @@ def _discover(
                 add,
                 lambda n, key: dropped.__setitem__(key, dropped.get(key, 0) + n),
                 lambda: False,
+                allowed,
             )
             await REGISTRY["sitemaps"].discover(context)
 

@@ -13,6 +13,7 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditor.config import ScanConfig
 from auditor.crawl.fetch import Fetcher
@@ -36,11 +37,13 @@ class SourceContext:
     add_asset: Callable[[Discovery, str], bool]
     dropped: Callable[[int, str], None]
     out_of_time: Callable[[], bool]
+    allowed: Callable[[str], Awaitable[bool]]  # robots.txt (always true under --ignore-robots)
     pages_added: int = field(default=0)
 
-    async def fetch(self, url: str, what: str) -> tuple[int, bytes] | None:
+    async def fetch(self, url: str, what: str) -> tuple[int, bytes, dict[str, str]] | None:
         """GET an in-scope ``url`` (redirects only within scope) as the crawl would: (status, body up to the page
-        size cap), or ``None`` after recording why it failed (``what`` names the source in the error)."""
+        size cap, headers with lower-case names), or ``None`` after recording why it failed (``what`` names the
+        source in the error)."""
         try:
             response = await self.fetcher.get(
                 url, max_bytes=self.config.max_page_bytes, allow_redirect=self.scope.page_in_scope
@@ -50,7 +53,17 @@ class SourceContext:
             return None
         body = response.read(self.config.max_page_bytes) if response.status == 200 else b""
         response.discard()
-        return response.status, body
+        return response.status, body, dict(response.headers)
+
+    def report(self, record: dict[str, Any]) -> None:
+        """What this source read at this origin, for ``findings.json``'s ``scan.sources`` (``source`` and
+        ``origin`` identify it; a second report of the same replaces the first, so a resumed scan says it once)."""
+        kept = [
+            r
+            for r in self.store.get_meta("sources") or []
+            if (r.get("source"), r.get("origin")) != (record["source"], record["origin"])
+        ]
+        self.store.set_meta("sources", [*kept, record])
 
     def add_page(self, url: str) -> bool:
         """Queue a page this source lists, at depth 1, ranked before the links pages give. No more than

@@ -26,7 +26,7 @@ async def discover(context: SourceContext) -> None:
         answer = await context.fetch(url, "sitemap")
         if answer is None:
             continue
-        content = parse_sitemap(answer[1])
+        content = parse_sitemap(answer[1])  # (status, body, headers)
         queue.extend(u for s in content.sitemaps if (u := try_normalize(s, url)))
         with context.store.transaction():
             for raw in content.pages[:MAX_URLS_PER_SOURCE]:

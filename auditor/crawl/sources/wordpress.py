@@ -1,0 +1,123 @@
+"""WordPress's media library, read the way a scraper reads it: ``/wp-json/wp/v2/media`` (or, where pretty links
+are off, ``/?rest_route=/wp/v2/media``) hands anyone every upload, including uploads no page shows. Each item
+gives the file (``source_url``), every size WordPress made (``media_details.sizes``), the camera original it keeps
+beside a ``-scaled`` copy (``media_details.original_image``, often still carrying GPS), and its attachment page.
+
+Polite and bounded like every source: robots.txt decides (a ``Disallow: /wp-json/`` is honoured for both forms,
+and said), at most :data:`MAX_LIST_PAGES` pages of 100, uploads count against ``--max-assets`` and attachment
+pages against ``--max-pages``. What the list announced (``X-WP-Total``) and what was read are recorded for
+``findings.json`` (``scan.sources``). Uploads found here are ``found_via: api``, found on their attachment page;
+``unlisted_upload`` reports those that no other page shows.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from typing import Any
+
+from auditor.crawl.sources import Source, SourceContext
+from auditor.crawl.urls import classify as classify_url
+from auditor.crawl.urls import try_normalize
+from auditor.models import Discovery, UrlKind
+
+FORMS = ("/wp-json/wp/v2/media?per_page=100&page={page}", "/?rest_route=/wp/v2/media&per_page=100&page={page}")
+MAX_LIST_PAGES = 200  # 20,000 uploads: the default --max-assets
+
+
+def _field(value: Any, kind: type[Any]) -> Any:
+    """``value`` when it is of ``kind``, else an empty one: the list is the site's JSON, to be read defensively."""
+    return value if isinstance(value, kind) else kind()
+
+
+def _urls(item: dict[str, Any]) -> list[str]:
+    """Every address of one upload: the file, each size, and the camera original beside a ``-scaled`` copy."""
+    source = _field(item.get("source_url"), str)
+    if not source:
+        return []
+    details = _field(item.get("media_details"), dict)
+    sizes = _field(details.get("sizes"), dict)
+    found = [source] + [_field(s, dict).get("source_url") for s in sizes.values()]
+    original = _field(details.get("original_image"), str)
+    if original and "/" not in original:
+        found.append(posixpath.join(posixpath.dirname(source), original))
+    return list(dict.fromkeys(u for u in found if isinstance(u, str) and u))
+
+
+def _kind(item: dict[str, Any], url: str) -> UrlKind:
+    """What the upload is, by the MIME type WordPress recorded (a video or a PDF is read as such), else its name."""
+    mime = _field(item.get("mime_type"), str)
+    if mime.startswith("video/"):
+        return "video"
+    if mime.startswith("image/"):
+        return "image"
+    return "document" if classify_url(url) == "document" else "image"
+
+
+async def _page(context: SourceContext, form: str, page: int) -> tuple[list[dict[str, Any]], dict[str, str]] | None:
+    """One page of the list, or ``None`` when this is no WordPress media list (404, not JSON, closed)."""
+    url = context.origin + form.format(page=page)
+    answer = await context.fetch(url, "WordPress media list")
+    if answer is None or answer[0] != 200:
+        return None
+    try:
+        items = json.loads(answer[1])
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    return [i for i in items if isinstance(i, dict)], answer[2]
+
+
+async def discover(context: SourceContext) -> None:
+    record: dict[str, Any] = {"source": "wordpress_media", "origin": context.origin}
+    for form in FORMS:
+        if not await context.allowed(context.origin + form.format(page=1)):
+            record["note"] = (
+                "not read: robots.txt disallows the WordPress API; a scraper that ignores robots.txt can still read "
+                "it (--ignore-robots reads it)"
+            )
+            context.report(record)
+            return
+        first = await _page(context, form, 1)
+        if first is not None:
+            break
+    else:
+        return  # no WordPress media list here (or it is closed): nothing to say
+    items, headers = first
+    announced = headers.get("x-wp-total", "")
+    pages = headers.get("x-wp-totalpages", "")
+    record |= {
+        "url": context.origin + form.format(page=1),
+        "announced": int(announced) if announced.isdigit() else None,
+        "reached": 0,
+    }
+    last = min(int(pages) if pages.isdigit() else 1, MAX_LIST_PAGES)
+    page = 1
+    while True:
+        with context.store.transaction():
+            for item in items:
+                link = try_normalize(item["link"]) if isinstance(item.get("link"), str) else None
+                where = link or record["url"]
+                urls = [u for raw in _urls(item) if (u := try_normalize(raw, context.origin + "/"))]
+                kind = _kind(item, urls[0]) if urls else "image"
+                for url in urls:
+                    context.add_asset(Discovery(url, kind, "api"), where)
+                if len(urls) > 1:  # sizes of one upload: judged together (the largest, what no page shows)
+                    context.store.add_variants(f"api:{context.origin}:{item.get('id')}", urls, "api")
+                if link is not None:
+                    context.add_page(link)  # the attachment page: a page of its own that shows the upload
+                record["reached"] += 1
+        page += 1
+        if page > last or context.out_of_time():
+            break
+        next_page = await _page(context, form, page)
+        if next_page is None:
+            break
+        items = next_page[0]
+    if last < (int(pages) if pages.isdigit() else 1):
+        record["note"] = f"read the first {MAX_LIST_PAGES} pages of the list only"
+    context.report(record)
+
+
+SOURCE = Source("wordpress_media", 20, discover)
