@@ -55,6 +55,12 @@ def test_the_media_list_gives_every_upload_and_what_no_page_shows(tmp_path: Path
     assert "/wp-json/wp/v2/media" in source["url"]
     assets = {Path(a["url"]).name: a for a in document["assets"]}
     assert "api" in assets["unused.jpg"]["found_via"] and assets["unused.jpg"]["fetched"]
+    # The public users list names the account that uploaded them: its name and upload count, nothing more.
+    (uploaders,) = [f for f in document["findings"] if f["check"] == "uploader_names"]
+    assert uploaders["evidence"]["names"] == ["Jane Office"] and uploaders["evidence"]["uploads"] == [3]
+    assert "/wp/v2/users" in uploaders["evidence"]["list"]
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "Jane Office" not in report  # a name the report prints is masked
 
 
 def test_a_robots_txt_that_closes_the_api_is_honoured_and_said(tmp_path: Path) -> None:

@@ -93,6 +93,7 @@ async def discover(context: SourceContext) -> None:
         "reached": 0,
     }
     last = min(int(pages) if pages.isdigit() else 1, MAX_LIST_PAGES)
+    authors: dict[int, int] = {}
     page = 1
     while True:
         with context.store.transaction():
@@ -107,6 +108,8 @@ async def discover(context: SourceContext) -> None:
                     context.store.add_variants(f"api:{context.origin}:{item.get('id')}", urls, "api")
                 if link is not None:
                     context.add_page(link)  # the attachment page: a page of its own that shows the upload
+                if isinstance(item.get("author"), int):
+                    authors[item["author"]] = authors.get(item["author"], 0) + 1
                 record["reached"] += 1
         page += 1
         if page > last or context.out_of_time():
@@ -118,6 +121,32 @@ async def discover(context: SourceContext) -> None:
     if last < (int(pages) if pages.isdigit() else 1):
         record["note"] = f"read the first {MAX_LIST_PAGES} pages of the list only"
     context.report(record)
+    if authors:
+        await _uploaders(context, form, authors)
+
+
+async def _uploaders(context: SourceContext, form: str, authors: dict[int, int]) -> None:
+    """The full names the public users list gives for the accounts that uploaded (``uploader_names``): only the
+    name and its upload count are kept, nothing else the list says."""
+    url = context.origin + form.replace("/media", "/users").format(page=1)
+    if not await context.allowed(url):
+        return
+    answer = await context.fetch(url, "WordPress users list")
+    people: list[tuple[str, int]] = []
+    if answer is not None and answer[0] == 200:
+        try:
+            users = json.loads(answer[1])
+        except ValueError:
+            users = []
+        for user in users if isinstance(users, list) else []:
+            name = _field(_field(user, dict).get("name"), str).strip()
+            uploads = authors.get(_field(user, dict).get("id"), 0)
+            if uploads and len(name.split()) >= 2 and all(part[:1].isalpha() for part in name.split()):
+                people.append((name, uploads))
+    kept = [r for r in context.store.get_meta("uploader_names") or [] if r.get("list") != url]
+    if people:
+        kept.append({"list": url, "names": [n for n, _ in people], "uploads": [u for _, u in people]})
+    context.store.set_meta("uploader_names", kept)
 
 
 SOURCE = Source("wordpress_media", 20, discover)
