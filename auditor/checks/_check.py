@@ -168,6 +168,12 @@ class Check:
     about_faces: bool = False
     names_photo: bool = False
     causes: tuple[Cause, ...] = ()
+    # The report's places besides the check's own section: a section of its own kind ("people", "share_links",
+    # "ai_signals"), the DPIA summary's row it counts ("gps", "names", "share_links"), and the evidence field that
+    # names a larger copy of the file (shown on the file's card).
+    section: str | None = None
+    dpia: str | None = None
+    larger_copy: str | None = None
 
     @property
     def hooks(self) -> list[str]:

@@ -120,4 +120,5 @@ CHECK = Check(
         "tdmrep_json": boolean(),
     },
     site=find,
+    section="ai_signals",
 )

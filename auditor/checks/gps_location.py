@@ -72,4 +72,5 @@ CHECK = Check(
     image=find,
     verify=remains,
     device_words="where it was",
+    dpia="gps",
 )

@@ -95,4 +95,5 @@ CHECK = Check(
             "Use first names only (or none) beside photos of pupils; never a full name next to a face.",
         ),
     ),
+    dpia="names",
 )

@@ -172,4 +172,5 @@ CHECK = Check(
             "auditor fix --from-scan {out} --out safe-copies/ --max-side 1200",
         ),
     ),
+    larger_copy="largest_url",
 )

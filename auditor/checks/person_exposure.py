@@ -200,4 +200,5 @@ CHECK = Check(
         ),
     },
     people=find,
+    section="people",
 )

@@ -81,4 +81,6 @@ CHECK = Check(
         ),
         Cause("each", "A public share link: {asset}", key="share"),
     ),
+    section="share_links",
+    dpia="share_links",
 )

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from auditor.checks import REGISTRY
 from auditor.decisions import counted
-from auditor.models import SEVERITIES
+from auditor.models import MINOR_CLASSES, SEVERITIES
 from auditor.report.masking import Masker, mask_name, masker_for
 
 __all__ = [
@@ -161,6 +161,7 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
         used.update(f["id"] for f in group)
 
     device_words = {c.id: c.device_words for c in REGISTRY.values() if c.device_words}
+    people_checks = {c.id for c in REGISTRY.values() if c.section == "people"}
     face_checks = {c.id for c in REGISTRY.values() if c.about_faces}
     by_device: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in findings:
@@ -181,7 +182,7 @@ def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any
             f"auditor fix --from-scan {out_dir} --out safe-copies/",
         )
     for f in findings:  # a person: fixing their photos also clears the face findings on those photos
-        if f["check"] != "person_exposure" or f["id"] in used:
+        if f["check"] not in people_checks or f["id"] in used:
             continue
         pictures = {p.get("url") for p in f["evidence"].get("pictures", [])}
         faces = [
@@ -318,7 +319,7 @@ def faces_per_page(document: dict[str, Any]) -> list[dict[str, Any]]:
                     "page": page,
                     "image": asset["url"],
                     "faces": len(faces),
-                    "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
+                    "possible_minors": sum(f["triage"] in MINOR_CLASSES for f in faces),
                     "identifiable": sum(f["iod"] >= 30 for f in faces),
                     "people": " ".join(
                         f"person {n}" for n in sorted({f["person"] for f in faces if f.get("person") is not None})
@@ -333,7 +334,7 @@ def people(findings: list[dict[str, Any]], thumbnails: dict[str, str]) -> list[d
     redacted thumbnail of the photo where the face is largest."""
     cards = []
     for f in findings:
-        if f["check"] != "person_exposure":
+        if REGISTRY.get(f["check"]) is None or REGISTRY[f["check"]].section != "people":
             continue
         evidence = f["evidence"]
         cards.append(
@@ -402,13 +403,17 @@ def provenance_summary(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _card(asset: dict[str, Any], thumbnails: dict[str, str], findings: list[dict[str, Any]]) -> dict[str, Any]:
     """One image or document: its thumbnail, where and how it was found, its findings and file facts."""
-    oversized = next((f for f in findings if f["check"] == "oversized_image"), None)
+    larger = [
+        f["evidence"].get(field)
+        for f in findings
+        if f["check"] in REGISTRY and (field := REGISTRY[f["check"]].larger_copy) is not None
+    ]
     facts = asset.get("metadata") or {}
     return {
         **asset,
         "thumbnail": thumbnails.get(asset["url"]),
         "findings": findings,
-        "largest": oversized["evidence"].get("largest_url") if oversized else None,
+        "largest": larger[0] if larger else None,
         "metadata_rows": sorted(
             (k.replace("_", " "), provenance_text(v) if k == "provenance" else plain_value(v))
             for k, v in facts.items()
@@ -461,6 +466,11 @@ def build(
             by_asset[f["asset"]].append(f)
         if f["page"]:
             by_page[f["page"]].append(f)
+
+    def in_section(section: str) -> list[dict[str, Any]]:
+        """The findings of the checks that have a report section of this kind (``Check.section``)."""
+        return [f for c in REGISTRY.values() if c.section == section for f in by_check.get(c.id, [])]
+
     sections = [_section(c, by_check[c]) for c in REGISTRY if by_check.get(c)]
     cards = [
         _card(a, thumbnails, by_asset.get(a["url"], []))
@@ -512,8 +522,8 @@ def build(
         ],
         "cards": cards,
         "people": people(document["findings"], thumbnails),
-        "share_links": by_check.get("public_share_link", []),
-        "ai_signals": by_check.get("ai_training_not_reserved", []),
+        "share_links": in_section("share_links"),
+        "ai_signals": in_section("ai_signals"),
         "provenance": provenance_summary(document["assets"]),
         "errors": document["errors"],
         "not_rendered": [e for e in document["errors"] if e["stage"] == "render"],
@@ -533,10 +543,8 @@ def build(
             ),
             "images_with_faces": sum(bool(a.get("faces")) for a in document["assets"]),
             "faces": len(faces),
-            "possible_minors": sum(f["triage"] in ("likely_child", "possible_minor") for f in faces),
-            "gps": len(by_check.get("gps_location", [])),
-            "names": len(by_check.get("name_near_photo", [])),
-            "share_links": len(by_check.get("public_share_link", [])),
+            "possible_minors": sum(f["triage"] in MINOR_CLASSES for f in faces),
+            **{row: len(by_check.get(c.id, [])) for c in REGISTRY.values() if (row := c.dpia) is not None},
         },
         "histogram": capture_histogram(document["assets"]),
         "csv_name": csv_name,
