@@ -39,13 +39,18 @@ def _layered(inside: int, encoding: str) -> bytes:
 
 
 def _run(code: Path, args: list[str], timeout: float = 300, wrap: list[str] | None = None) -> dict[str, Any]:
-    """``auditor ARGS`` from ``code``: exit status, seconds, peak RSS (GNU time), the tail of its output."""
+    """``auditor ARGS`` with ``code`` on the path, run in an empty folder (no settings file is read): exit status,
+    seconds, peak RSS (GNU time), its output."""
     stats = Path(tempfile.mktemp())
     command = [*(wrap or []), "/usr/bin/time", "-f", "%M", "-o", str(stats), sys.executable, "-m", "auditor", *args]
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            command, cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, timeout=timeout
+            command,
+            cwd=tempfile.mkdtemp(),
+            env={**os.environ, "PYTHONPATH": str(code)},
+            capture_output=True,
+            timeout=timeout,
         )
         status, output = done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
@@ -77,9 +82,7 @@ def bombs(code: Path, work: Path) -> str:
         }
     )
     with site.serve() as base:
-        r = _run(
-            code, ["--no-config", "scan", base + "/", "--out", str(work / "out"), "--no-state", "--render", "never"]
-        )
+        r = _run(code, ["scan", base + "/", "--out", str(work / "out"), "--no-state", "--render", "never"])
     doc = _findings(work / "out")
     said = (
         "no findings.json"
@@ -97,7 +100,6 @@ def addresses(code: Path, work: Path) -> str:
         r = _run(
             code,
             [
-                "--no-config",
                 "scan",
                 base + "/",
                 "--out",
@@ -111,7 +113,8 @@ def addresses(code: Path, work: Path) -> str:
         )
     doc = _findings(work / "out") or {"errors": []}
     refused = sum("private or reserved" in e["message"] for e in doc["errors"])
-    return f"exit {r['exit']}, {r['s']} s, {refused} of 2 refused before connecting"
+    fetched = sum(bool(a.get("sha256")) for a in doc.get("assets", []))
+    return f"exit {r['exit']}, {r['s']} s, {refused} of 2 refused before connecting, {fetched} fetched"
 
 
 def rebinding(code: Path, work: Path) -> str:
@@ -137,10 +140,11 @@ def hidden_names(code: Path, work: Path) -> str:
     for k, name in enumerate(names):
         (folder / name).write_bytes(images.jpeg(images.scene(seed=k), lat=51.5007, lon=-0.1246))
     (folder / "IMG_0007.arw").write_bytes(images.save(images.scene(seed=9), "TIFF"))
-    r = _run(code, ["--no-config", "check", str(folder), "--out", str(work / "out"), "--no-state", "--fail-on", "high"])
+    r = _run(code, ["check", str(folder), "--out", str(work / "out"), "--no-state", "--fail-on", "high"])
     doc = _findings(work / "out") or {"findings": [], "scan": {}}
     gps = sum(f["check"] == "gps_location" for f in doc["findings"])
-    return f"exit {r['exit']}, {gps} of 7 GPS findings, complete: {doc['scan'].get('complete')}"
+    read = sum(bool(a.get("metadata")) for a in doc.get("assets", []))
+    return f"exit {r['exit']}, {read} of 7 files read, {gps} of 6 GPS findings, complete: {doc['scan'].get('complete')}"
 
 
 def dangling(code: Path, work: Path) -> str:
@@ -148,7 +152,7 @@ def dangling(code: Path, work: Path) -> str:
     folder.mkdir()
     (folder / "a.jpg").write_bytes(images.jpeg())
     (folder / "gone.jpg").symlink_to(work / "deleted.jpg")
-    r = _run(code, ["--no-config", "check", str(folder), "--out", str(work / "out"), "--no-state"])
+    r = _run(code, ["check", str(folder), "--out", str(work / "out"), "--no-state", "--fail-on", "high"])
     doc = _findings(work / "out") or {"findings": []}
     return f"exit {r['exit']}, not_checked findings: {sum(f['check'] == 'not_checked' for f in doc['findings'])}"
 
@@ -159,56 +163,56 @@ def fix_names(code: Path, work: Path) -> str:
     names = ["A.jpg", "a.jpg", "caf\u00e9.jpg", "cafe\u0301.jpg", "x.jpg", "x.jpg."]
     for k, name in enumerate(names):
         (folder / name).write_bytes(images.jpeg(images.scene(seed=k), lat=51.5, lon=-0.12))
-    r = _run(code, ["--no-config", "fix", str(folder), "--out", str(work / "safe")])
+    r = _run(code, ["fix", str(folder), "--out", str(work / "safe")])
     manifest = work / "safe-manifest.json"
     outputs = [f["output"] for f in json.loads(manifest.read_text())["files"]] if manifest.exists() else []
     folded = {unicodedata.normalize("NFC", o).casefold().rstrip(". ") for o in outputs}
     return f"exit {r['exit']}, {len(outputs)} copies listed, {len(folded)} distinct on a case-insensitive disk"
 
 
+ONE = {
+    "finding_id": "0123456789abcdef0123",
+    "check": "gps_location",
+    "target": "file:///photos/a.jpg",
+    "sha256": None,
+    "reason": "consent on file",
+    "by": "dpo",
+    "at": "2026-01-01T00:00:00+00:00",
+}
+
+
+ONE = {
+    "finding_id": "0123456789abcdef0123",
+    "check": "gps_location",
+    "target": "file:///photos/a.jpg",
+    "sha256": None,
+    "reason": "consent on file",
+    "by": "dpo",
+    "at": "2026-01-01T00:00:00+00:00",
+}
+
+
 def decisions(code: Path, work: Path) -> str:
     folder = work / "photos"
     folder.mkdir()
     (folder / "a.jpg").write_bytes(images.jpeg(lat=51.5, lon=-0.12))
-    one = {
-        "finding_id": "x",
-        "until": "2099-13-45",
-        "reason": "consent",
-        "by": "dpo",
-        "at": "2026-01-01T00:00:00+00:00",
-    }
     path = work / "decisions.json"
-    path.write_text(json.dumps({"schema": "exposure-auditor/decisions@1", "decisions": [one]}))
-    r = _run(
-        code,
-        [
-            "--no-config",
-            "check",
-            str(folder),
-            "--out",
-            str(work / "out"),
-            "--state",
-            str(work / "state"),
-            "--decisions",
-            str(path),
-        ],
+    path.write_text(
+        json.dumps({"schema": "exposure-auditor/decisions@1", "decisions": [{**ONE, "until": "2099-13-45"}]})
     )
-    written = (work / "out" / "findings.json").exists()
+    out = work / "out"
+    r = _run(code, ["check", str(folder), "--out", str(out), "--state", str(work / "state"), "--decisions", str(path)])
     trace = "traceback" if "Traceback" in r["output"] else "one line"
-    return f"exit {r['exit']}, {trace}, findings.json {'written' if written else 'not written'}"
+    return (
+        f"exit {r['exit']}, {trace}, findings.json {'written' if (out / 'findings.json').exists() else 'not written'}"
+    )
 
 
 def terminal(code: Path, work: Path) -> str:
-    one = {
-        "finding_id": "x",
-        "until": None,
-        "reason": "ok\x1b]0;owned\x07\x1b[2J",
-        "by": "dpo",
-        "at": "2026-01-01T00:00:00+00:00",
-    }
     path = work / "decisions.json"
-    path.write_text(json.dumps({"schema": "exposure-auditor/decisions@1", "decisions": [one]}))
-    r = _run(code, ["--no-config", "decisions", "--decisions", str(path)])
+    hostile = {**ONE, "reason": "ok\x1b]0;owned\x07\x1b[2J"}
+    path.write_text(json.dumps({"schema": "exposure-auditor/decisions@1", "decisions": [hostile]}))
+    r = _run(code, ["decisions", "--decisions", str(path)])
     return f"exit {r['exit']}, ESC reaches the terminal: {'yes' if chr(27) in r['output'] else 'no'}"
 
 
@@ -217,8 +221,9 @@ def sites_file(code: Path, work: Path) -> str:
     path.write_text(
         '[[site]]\nname = "hill"\nseeds = ["--no-state"]\n\n[[site]]\nname = "Hill"\nseeds = ["http://127.0.0.1:9/"]\n'
     )
-    r = _run(code, ["--no-config", "fleet", str(path), "--out", str(work / "fleet")], timeout=180)
-    last = r["output"].strip().splitlines()[-1] if r["output"].strip() else ""
+    r = _run(code, ["fleet", str(path), "--out", str(work / "fleet")], timeout=180)
+    lines = [line for line in r["output"].strip().splitlines() if "Error" in line or "error" in line]
+    last = lines[-1] if lines else (r["output"].strip().splitlines() or [""])[-1]
     return f"exit {r['exit']}, {r['s']} s: {last[:90]}"
 
 
@@ -226,8 +231,8 @@ CASES = {
     "page and image gzip,gzip / deflate,deflate, 1 GiB inside each": bombs,
     "images at 100.100.100.200 and 192.0.0.192": addresses,
     "DNS answer moving to 10.0.0.1 after the check (netns)": rebinding,
-    "7 GPS photos named IMG_0003, x.jpg , x.jpg., .jpg_large, .mpo, .dng, .arw (check --fail-on high)": hidden_names,
-    "a dangling symlink in a checked folder": dangling,
+    "6 GPS photos named IMG_0003, x.jpg , x.jpg., .jpg_large, .mpo, .dng; a TIFF named .arw": hidden_names,
+    "a dangling symlink in a checked folder (check --fail-on high)": dangling,
     "fix: A.jpg/a.jpg, NFC/NFD, x.jpg/x.jpg.": fix_names,
     "decisions file with until 2099-13-45": decisions,
     "auditor decisions with ESC/BEL in a reason": terminal,
