@@ -37,7 +37,7 @@ from auditor.passes import FaceFeeder, analyze, face_pool_for
 from auditor.passes.site import run_site_checks
 from auditor.progress import NullProgress, Progress
 from auditor.report.outputs import ReportOptions, write_all
-from auditor.report.views import plural
+from auditor.report.words import plural
 from auditor.store import Store
 from auditor.store.base import is_disk_full
 

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auditor.decisions import counted
-from auditor.report.views import root_causes
+from auditor.report.causes import root_causes
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from auditor.cli.options import max_bytes_option
 from auditor.cli.output import UserError, _echo
 from auditor.errors import ConfigError, StoreError
 from auditor.progress import RichProgress, for_terminal
-from auditor.report.views import plural
+from auditor.report.words import plural
 
 
 @click.command()

@@ -12,7 +12,7 @@ import click
 from auditor.cli.gate import EXIT_MEANINGS
 from auditor.cli.output import UserError, _echo
 from auditor.errors import ConfigError, ContractError
-from auditor.report.views import plural
+from auditor.report.words import plural
 
 
 @click.command()

@@ -11,7 +11,7 @@ import click
 from auditor.cli.output import UserError, _echo
 from auditor.crawl.urls import BadUrl, normalize
 from auditor.history import default_state_dir
-from auditor.report.views import plural
+from auditor.report.words import plural
 
 
 def _different_runs(old: dict[str, Any], new: dict[str, Any]) -> str | None:

@@ -20,7 +20,8 @@ from auditor.errors import ContractError
 from auditor.files import write_atomic
 from auditor.fleet.run import FleetState, SiteSpec, SiteState
 from auditor.models import SEVERITIES
-from auditor.report.views import WEIGHT, plural, trend_chart
+from auditor.report.charts import trend_chart
+from auditor.report.words import WEIGHT, plural
 from auditor.resources import templates_dir
 
 SCHEMA_ID = "exposure-auditor/fleet@1"

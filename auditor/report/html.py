@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from auditor.files import write_atomic
 from auditor.report import views
+from auditor.report.words import plural
 from auditor.resources import templates_dir
 
 
@@ -31,7 +32,7 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["plural"] = views.plural
+    env.filters["plural"] = plural
     model = views.build(document, thumbnails or {}, show_names=show_names, redacted=redacted)
     return env.get_template("report.html.j2").render(**model)
 

@@ -12,8 +12,8 @@ from auditor.decisions import apply as apply_decisions
 from auditor.errors import ContractError
 from auditor.models import SEVERITIES
 from auditor.report import exports, findings_json, html
+from auditor.report.causes import root_causes
 from auditor.report.thumbnails import data_uri, thumbnail_uri
-from auditor.report.views import root_causes
 from auditor.store import Store
 
 

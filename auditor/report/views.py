@@ -4,33 +4,19 @@ loops and prints. Pure functions, unit-tested without a browser.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.checks import REGISTRY
 from auditor.decisions import counted
 from auditor.models import MINOR_CLASSES, SEVERITIES
+from auditor.report.causes import root_causes, top_fixes
+from auditor.report.charts import capture_histogram, trend_chart
 from auditor.report.masking import Masker, mask_name, masker_for
+from auditor.report.words import check_name
 
-__all__ = [
-    "build",
-    "capture_histogram",
-    "faces_per_page",
-    "mask_name",
-    "mask_names_in",
-    "plain_value",
-    "plural",
-    "top_fixes",
-]
-
-WEIGHT = {"critical": 100, "high": 30, "medium": 10, "low": 3, "info": 1}
-
-
-def _name(check: str) -> str:
-    return REGISTRY[check].name if check in REGISTRY else check
+__all__ = ["build", "faces_per_page", "mask_name", "mask_names_in", "people", "plain_value", "provenance_text"]
 
 
 def _section(check: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,11 +55,6 @@ def plain_value(value: Any) -> str:
     return str(value)
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """``1 face``, ``2 faces``: the report never says ``face(s)``."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
-
-
 def _evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in evidence.items():
@@ -90,220 +71,11 @@ def _finding_view(finding: dict[str, Any]) -> dict[str, Any]:
     return {
         **finding,
         "evidence_rows": _evidence_rows(finding["evidence"]),
-        "check_name": _name(finding["check"]),
+        "check_name": check_name(finding["check"]),
         "status": finding.get("status", ""),
         "accepted": finding.get("accepted"),
         "acceptance_lapsed": finding.get("acceptance_lapsed"),
     }
-
-
-def top_fixes(findings: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
-    """The fixes that remove the most risk: findings grouped by what to fix (the asset or page), scored by the
-    severity of everything that fix would resolve."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for f in findings:
-        groups[f["asset"] or f["page"] or f["id"]].append(f)
-    scored = sorted(groups.items(), key=lambda kv: (-sum(WEIGHT[f["severity"]] for f in kv[1]), kv[0]))
-    out = []
-    for target, group in scored[:limit]:
-        worst = min(group, key=lambda f: SEVERITIES.index(f["severity"]))
-        out.append(
-            {
-                "target": target,
-                "severity": worst["severity"],
-                "score": sum(WEIGHT[f["severity"]] for f in group),
-                "checks": sorted({_name(f["check"]) for f in group}),
-                "advice": worst["advice"],
-            }
-        )
-    return out
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-MIN_GROUP = 2  # a cause shared by two files or more is one action; a single file stays a file
-
-
-def _folder(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/" if parts.netloc else url.rsplit("/", 1)[0]
-
-
-def root_causes(document: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
-    """ "Fix first" as root causes, ranked by the risk each removes: a device that writes its position, serial or
-    owner into every photo; a folder serving originals; a page showing many possible minors; a person
-    recognisable in many photos; a public share link. What no shared cause explains stays one file at a time.
-    Accepted findings and ``info`` ones (a share link that is gone, a file too small to hold a photo) are left out:
-    they need no fixing, and a first screen spent on them hides what does."""
-    findings = [f for f in counted(document["findings"]) if f["severity"] != "info"]
-    assets = {a["url"]: a for a in document["assets"]}
-    out_dir = (document["scan"].get("config") or {}).get("out") or "OUT"
-    used: set[str] = set()
-    causes: list[dict[str, Any]] = []
-
-    def add(key: str, group: list[dict[str, Any]], cause: str, action: str, command: str | None = None) -> None:
-        files = sorted({f.get("asset") or f.get("page") or "" for f in group})
-        causes.append(
-            {
-                "key": key,
-                "cause": cause,
-                "action": action,
-                "command": command,
-                "severity": min((f["severity"] for f in group), key=SEVERITIES.index),
-                "score": sum(WEIGHT[f["severity"]] for f in group),
-                "findings": len(group),
-                "files": files,
-                "finding_ids": sorted(f["id"] for f in group),
-            }
-        )
-        used.update(f["id"] for f in group)
-
-    device_words = {c.id: c.device_words for c in REGISTRY.values() if c.device_words}
-    people_checks = {c.id for c in REGISTRY.values() if c.section == "people"}
-    face_checks = {c.id for c in REGISTRY.values() if c.about_faces}
-    by_device: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for f in findings:
-        camera = ((assets.get(f.get("asset") or "") or {}).get("metadata") or {}).get("camera")
-        if f["check"] in device_words and camera:
-            by_device[camera].append(f)
-    for camera, group in by_device.items():
-        photos = {f["asset"] for f in group}
-        if len(photos) < MIN_GROUP:
-            continue
-        what = [w for check, w in device_words.items() if any(f["check"] == check for f in group)]
-        add(
-            f"device:{camera}",
-            group,
-            f"The {camera} writes {_and(what)} into every photo it takes ({plural(len(photos), 'photo')})",
-            f"Switch off location (and the owner's name) in the {camera}'s settings, and strip metadata before "
-            "uploading; replace the published copies with safe ones.",
-            f"auditor fix --from-scan {out_dir} --out safe-copies/",
-        )
-    for f in findings:  # a person: fixing their photos also clears the face findings on those photos
-        if f["check"] not in people_checks or f["id"] in used:
-            continue
-        pictures = {p.get("url") for p in f["evidence"].get("pictures", [])}
-        faces = [
-            g for g in findings if g["check"] in face_checks and g.get("asset") in pictures and g["id"] not in used
-        ]
-        add(f"person:{f['id']}", [f, *faces], f["title"], f["advice"])
-    where: dict[str, Callable[[dict[str, Any]], str | None]] = {
-        "folder": lambda f: _folder(f["asset"]) if f.get("asset") else None,
-        "page": lambda f: f.get("page"),
-    }
-    for by in ("folder", "page", "site", "each"):  # what a narrower cause explains is not counted again
-        for check in REGISTRY.values():
-            for cause in (c for c in check.causes if c.by == by):
-                mine = [f for f in findings if f["check"] == check.id and f["id"] not in used]
-                if by == "site":  # one setting or one habit fixes them all
-                    groups = {"": mine} if len(mine) >= MIN_GROUP else {}
-                elif by == "each":
-                    groups = {f["id"]: [f] for f in mine}
-                else:
-                    groups = defaultdict(list)
-                    for f in mine:
-                        if key := where[by](f):
-                            groups[key].append(f)
-                for place, group in groups.items():
-                    if by != "each" and len(group) < MIN_GROUP:
-                        continue
-                    words = {
-                        "n": len(group),
-                        "photos": plural(len(group), "photo"),
-                        "place": place,
-                        "asset": group[0].get("asset"),
-                        "out": out_dir,
-                    }
-                    if cause.with_faces:  # publishing those photos small also clears their other face findings
-                        shown = {f.get("asset") for f in group}
-                        also = [g for g in findings if g["check"] in face_checks and g.get("asset") in shown]
-                        group = [*group, *(g for g in also if g not in group and g["id"] not in used)]
-                    keys = {"folder": f"folder:{place}", "page": f"page:{place}", "site": f"all:{check.id}"}
-                    add(
-                        keys.get(by, f"{cause.key or check.id}:{place}"),
-                        group,
-                        cause.cause.format(**words),
-                        cause.action.format(**words) if cause.action else group[0]["advice"],
-                        cause.command.format(**words) or None,
-                    )
-    rest = [f for f in findings if f["id"] not in used]
-    for fix in top_fixes(rest, limit=limit):
-        group = [f for f in rest if (f.get("asset") or f.get("page") or f["id"]) == fix["target"]]
-        causes.append(
-            {
-                "key": f"file:{fix['target']}",
-                "cause": f"{fix['target']} ({', '.join(fix['checks'])})",
-                "action": fix["advice"],
-                "command": None,
-                "severity": fix["severity"],
-                "score": fix["score"],
-                "findings": len(group),
-                "files": [fix["target"]],
-                "finding_ids": sorted(f["id"] for f in group),
-            }
-        )
-    causes.sort(key=lambda c: (-c["score"], c["key"]))
-    return causes[:limit]
-
-
-CHART_HEIGHT, BAR_WIDTH, BAR_GAP, LABEL_WIDTH = 120, 18, 6, 70
-
-
-def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Stacked bars of findings by severity, one per scan (oldest first, this scan last), for an inline SVG drawn
-    by the template: no script, no image file, the colours follow light and dark mode. ``None`` for fewer than
-    two scans (one bar says nothing a number does not)."""
-    if len(trend) < 2:
-        return None
-    tallest = max(sum(t["counts"].values()) for t in trend) or 1
-    bars = []
-    for k, point in enumerate(trend):
-        x, y = k * (BAR_WIDTH + BAR_GAP), float(CHART_HEIGHT)
-        for severity in reversed(SEVERITIES):  # info at the bottom, critical on top
-            count = int(point["counts"].get(severity, 0))
-            if not count:
-                continue
-            height = count / tallest * (CHART_HEIGHT - 10)
-            y -= height
-            bars.append({"x": x, "y": round(y, 1), "height": round(height, 1), "severity": severity, "count": count})
-    width = max(len(trend) * (BAR_WIDTH + BAR_GAP), 2 * LABEL_WIDTH)
-    labels = [{"x": 0, "anchor": "start", "text": (trend[0].get("finished_at") or "")[:10]}]
-    labels.append({"x": width, "anchor": "end", "text": (trend[-1].get("finished_at") or "")[:10]})
-    rows = [
-        ((t.get("finished_at") or "this scan")[:16].replace("T", " "), [t["counts"].get(s, 0) for s in SEVERITIES])
-        for t in trend
-    ]
-    return {
-        "width": width,
-        "height": CHART_HEIGHT,
-        "bar_width": BAR_WIDTH,
-        "bars": bars,
-        "labels": labels,
-        "rows": rows,
-        "severities": SEVERITIES,
-        "scans": len(trend),
-    }
-
-
-def capture_histogram(assets: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
-    """Images by year, for retention: (year, images whose metadata says they were taken that year, images with no
-    capture date whose server says it last changed them that year). A server's Last-Modified is when the file was
-    uploaded or copied, not when the photo was taken, so the two are never added together."""
-    taken: Counter[str] = Counter()
-    served: Counter[str] = Counter()
-    for asset in assets:
-        if asset["type"] != "image":
-            continue
-        date = (asset.get("metadata") or {}).get("date_taken") or ""
-        if match := re.match(r"(19|20)\d\d", date):
-            taken[match.group(0)] += 1
-        elif match := re.search(r"\b(19|20)\d\d\b", asset.get("last_modified") or ""):
-            served[match.group(0)] += 1
-        else:
-            taken["unknown"] += 1
-    return [(year, taken[year], served[year]) for year in sorted(set(taken) | set(served))]
 
 
 def faces_per_page(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -488,7 +260,7 @@ def build(
         "redacted": redacted,
         "show_names": show_names,
         "severity_counts": [(s, by_severity.get(s, 0)) for s in SEVERITIES],
-        "check_counts": [(_name(c), c, len(by_check[c])) for c in REGISTRY if by_check.get(c)],
+        "check_counts": [(check_name(c), c, len(by_check[c])) for c in REGISTRY if by_check.get(c)],
         "top_fixes": top_fixes(counted(document["findings"])),  # an accepted finding needs no fixing
         "causes": document.get("fix_first") or root_causes(document),
         "accepted_count": sum(bool(f.get("accepted")) for f in document["findings"]),
@@ -501,7 +273,7 @@ def build(
                 "severity": f["severity"],
                 "title": f["title"],
                 "where": f.get("asset") or f.get("page") or "",
-                "check_name": _name(f["check"]),
+                "check_name": check_name(f["check"]),
             }
             for f in history.get("resolved_findings", [])
         ],
@@ -511,14 +283,14 @@ def build(
             for p in document["pages"]
         ],
         "page_filter": sorted(by_page),
-        "checks_present": [(c, _name(c)) for c in REGISTRY if by_check.get(c)],
+        "checks_present": [(c, check_name(c)) for c in REGISTRY if by_check.get(c)],
         "timing_rows": [
             (k.removesuffix("_s").replace("_", " "), plain_value(v))
             for k, v in document["scan"].get("timings", {}).items()
         ],
         "skipped_rows": [(k.replace("_", " "), plain_value(v)) for k, v in document["scan"].get("skipped", {}).items()],
         "checks_skipped_rows": [
-            (_name(k) if k in REGISTRY else k, v) for k, v in document["scan"].get("checks_skipped", {}).items()
+            (check_name(k) if k in REGISTRY else k, v) for k, v in document["scan"].get("checks_skipped", {}).items()
         ],
         "cards": cards,
         "people": people(document["findings"], thumbnails),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.report.views import root_causes
+from auditor.report.causes import root_causes
 
 
 def _finding(

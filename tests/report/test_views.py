@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.report.views import build, capture_histogram, faces_per_page, mask_name, mask_names_in, top_fixes
+from auditor.report.causes import top_fixes
+from auditor.report.charts import capture_histogram
+from auditor.report.views import build, faces_per_page, mask_name, mask_names_in
 
 
 def finding(
@@ -164,7 +166,8 @@ def test_consent_register_rows_and_capture_histogram() -> None:
 
 
 def test_values_read_as_plain_language() -> None:
-    from auditor.report.views import plain_value, plural
+    from auditor.report.views import plain_value
+    from auditor.report.words import plural
 
     assert plain_value(True) == "yes" and plain_value(None) == "—" and plain_value([1200, 800]) == "1200 × 800"
     assert plain_value({"EXIF:Artist": "J. Smith", "precise": False}) == "EXIF:Artist: J. Smith; precise: no"
