@@ -24,7 +24,7 @@ from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.checks import REGISTRY
 from auditor.errors import ConfigError, plain
 from auditor.files import write_atomic
-from auditor.fix.names import named_for, unique_name, copy_name, folded, manifest_path
+from auditor.fix.names import copy_name, folded, manifest_path, named_for, unique_name
 from auditor.fix.reserve import Reservation, add_xmp
 from auditor.fix.sign import C2paSigner, CannotSign
 from auditor.fix.strip import CannotStrip, Stripped, strip_jpeg, strip_png, strip_webp, upright_losslessly
