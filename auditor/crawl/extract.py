@@ -11,21 +11,22 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Iterable
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.builder import ParserRejectedMarkup
 
+from auditor.crawl.collector import Collector, parse_srcset
 from auditor.crawl.scope import Scope
 from auditor.crawl.scripts import (
     asset_literals_in_js,
     asset_strings_in_json,
     looks_like_asset_path,
-    urls_in_css,
 )
 from auditor.crawl.sharelinks import match_provider, share_links_in_text
 from auditor.crawl.urls import classify, try_normalize
-from auditor.models import Discovery, Extraction, PageSignals, UrlKind, Via
+from auditor.models import Extraction, PageSignals, UrlKind
+
+__all__ = ["extract_html", "extract_resource", "parse_srcset"]
 
 # Attributes that hold one URL, by tag ("*" = any tag).
 _URL_ATTRS: dict[str, tuple[str, ...]] = {
@@ -57,94 +58,6 @@ MAX_CONTEXT_CHARS = 300
 _LISTING_TITLE = re.compile(r"^\s*(index of|directory listing for)\s+/", re.IGNORECASE)
 
 
-def parse_srcset(value: str) -> list[str]:
-    """URLs of a ``srcset`` (HTML's algorithm: URLs may contain commas, e.g. ``w_300,h_200``)."""
-    urls, pos, n = [], 0, len(value)
-    while pos < n:
-        while pos < n and (value[pos].isspace() or value[pos] == ","):
-            pos += 1
-        start = pos
-        while pos < n and not value[pos].isspace():
-            pos += 1
-        url = value[start:pos]
-        if url.endswith(","):
-            url = url.rstrip(",")
-        else:
-            depth = 0
-            while pos < n and (value[pos] != "," or depth):
-                depth += {"(": 1, ")": -1}.get(value[pos], 0)
-                pos += 1
-        if url:
-            urls.append(url)
-    return urls
-
-
-class _Collector:
-    """Accumulates discoveries in document order, without repeats, resolving against the page's base URL."""
-
-    def __init__(self, base: str, scope: Scope) -> None:
-        self.base = base
-        self.scope = scope
-        self.out = Extraction()
-        self._seen: set[tuple[str, Via]] = set()
-        self._shares: dict[str, None] = {}
-
-    def add(
-        self, raw: str | None, via: Via, hint: UrlKind | None = None, base: str | None = None, speculative: bool = False
-    ) -> str | None:
-        """Record one reference; returns its normalized URL when it is an image (for variant groups)."""
-        if not raw:
-            return None
-        raw = raw.strip()
-        if not raw or raw.startswith(("data:", "javascript:", "mailto:", "tel:", "#", "blob:")):
-            return None
-        shared = try_normalize(raw, base or self.base, keep_fragment=True)
-        if shared and match_provider(shared):
-            self._shares.setdefault(shared, None)
-            return None
-        url = try_normalize(raw, base or self.base)
-        if url is None:
-            return None
-        kind = classify(url)
-        if hint and kind == "page" and hint != "page":
-            kind = hint
-        if kind == "other":
-            return None
-        if (url, via) not in self._seen:
-            self._seen.add((url, via))
-            self.out.discoveries.append(Discovery(url=url, kind=kind, via=via, speculative=speculative))
-        return url if kind == "image" else None
-
-    def add_script_literals(self, literals: Iterable[str], via: Via, base: str | None = None) -> None:
-        """Literals from JS/JSON: keep share links anywhere, assets only when they resolve to the same site."""
-        for literal in literals:
-            url = try_normalize(literal, base or self.base, keep_fragment=True)
-            if url is None:
-                continue
-            if match_provider(url):
-                self._shares.setdefault(url, None)
-            elif not looks_like_asset_path(literal):
-                continue
-            elif literal.startswith(("/", "http:", "https:", "./", "../")):
-                if self.scope.same_site(url):
-                    self.add(literal, via, base=base)
-            else:
-                candidates = {url, try_normalize("/" + literal, base or self.base)}
-                for candidate in sorted(c for c in candidates if c and self.scope.same_site(c)):
-                    self.add(candidate, via, speculative=len(candidates) > 1)
-
-    def add_css(self, source: str, base: str | None = None) -> None:
-        urls, imports = urls_in_css(source)
-        for url in urls:
-            self.add(url, "css", hint="image", base=base)
-        for url in imports:
-            self.add(url, "css", hint="resource", base=base)
-
-    def finish(self) -> Extraction:
-        self.out.share_links = list(self._shares)
-        return self.out
-
-
 def _decode(body: bytes, declared: str | None) -> str:
     for encoding in filter(None, [declared, "utf-8"]):
         try:
@@ -169,7 +82,7 @@ def _page_signals(soup: BeautifulSoup, headers: dict[str, str]) -> PageSignals:
     return PageSignals(noai="noai" in tokens, noimageai="noimageai" in tokens or "noai" in tokens, tdm_reservation=tdm)
 
 
-def _jsonld_images(data: object, collector: _Collector) -> None:
+def _jsonld_images(data: object, collector: Collector) -> None:
     stack: list[tuple[str, object]] = [("", data)]
     while stack:
         key, item = stack.pop()
@@ -181,7 +94,7 @@ def _jsonld_images(data: object, collector: _Collector) -> None:
             collector.add(item, "html", hint="image" if key in _JSONLD_IMAGE_KEYS else None)
 
 
-def _tag_urls(tag: Tag, c: _Collector) -> list[str]:
+def _tag_urls(tag: Tag, c: Collector) -> list[str]:
     """Record every URL on one element; returns the images among them (one picture's sizes, for an <img>)."""
     name = tag.name
     images: list[str | None] = []
@@ -225,7 +138,7 @@ def _dimension(value: object) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) < 100_000 else None
 
 
-def _img_group(img: Tag, own: list[str], c: _Collector) -> None:
+def _img_group(img: Tag, own: list[str], c: Collector) -> None:
     """One picture's sizes: the <img>'s own URLs, its <picture> sources, and a full-size link around it."""
     group = list(own)
     picture = img.find_parent("picture")
@@ -255,7 +168,7 @@ def _short(text: str | None, limit: int = MAX_CONTEXT_CHARS) -> str | None:
     return text if text and len(text) <= limit else None
 
 
-def _context(img: Tag, url: str, link: Tag | None, c: _Collector) -> None:
+def _context(img: Tag, url: str, link: Tag | None, c: Collector) -> None:
     """The text a reader sees with the picture: where a name beside a photo would be."""
     found: list[tuple[str, str | None]] = [
         ("alt", _short(str(img.get("alt") or ""))),
@@ -282,7 +195,7 @@ def _context(img: Tag, url: str, link: Tag | None, c: _Collector) -> None:
             c.out.image_context.append((url, where, text))
 
 
-def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
+def _head_urls(soup: BeautifulSoup, c: Collector) -> None:
     for meta in soup.find_all("meta"):
         key = str(meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
         content = meta.get("content")
@@ -307,7 +220,7 @@ def _head_urls(soup: BeautifulSoup, c: _Collector) -> None:
             c.add(href, "html", hint="image" if rel & {"image_src"} or link.get("as") == "image" else None)
 
 
-def _scripts(soup: BeautifulSoup, c: _Collector) -> None:
+def _scripts(soup: BeautifulSoup, c: Collector) -> None:
     for script in soup.find_all("script"):
         kind = str(script.get("type") or "").lower()
         src = script.get("src")
@@ -358,7 +271,7 @@ def extract_html(
         soup = BeautifulSoup("", "lxml")
     base_tag = soup.find("base", href=True)
     base = try_normalize(str(base_tag["href"]), page_url) if isinstance(base_tag, Tag) else None
-    c = _Collector(base or page_url, scope)
+    c = Collector(base or page_url, scope)
     _head_urls(soup, c)
     for tag in soup.find_all(True):
         found = _tag_urls(tag, c)
@@ -395,7 +308,7 @@ def extract_resource(body: bytes, url: str, content_type: str, page_url: str, sc
     """Discoveries in a fetched script, stylesheet or JSON file. CSS resolves against itself; scripts and JSON
     against the page that loaded them, as the browser would when it turns their strings into ``<img src>``."""
     text = _decode(body, None)
-    c = _Collector(page_url, scope)
+    c = Collector(page_url, scope)
     ctype = content_type.lower()
     if "css" in ctype or url.lower().split("?")[0].endswith(".css"):
         c.add_css(text, base=url)
