@@ -20,6 +20,7 @@ from typing import Any
 from PIL import Image, IptcImagePlugin
 
 from auditor.analyze import provenance, xmp
+from auditor.analyze.gps import GpsFix, exif_gps, text_value, xmp_gps
 from auditor.analyze.makernotes import ciff_owner, flir_serial, infiray_serial, parse_maker_note
 from auditor.errors import plain
 from auditor.imaging import NOT_READABLE, open_quietly
@@ -55,16 +56,6 @@ class UnreadableImage(Exception):
     """Pillow cannot open the file (corrupt, truncated, or a format it does not know)."""
 
 
-@dataclass(frozen=True, slots=True)
-class GpsFix:
-    lat: float
-    lon: float
-    alt: float | None
-    timestamp: str | None
-    source: str
-    precise: bool
-
-
 @dataclass(slots=True)
 class ImageMetadata:
     """Everything the metadata checks look at, for one image. Values keep the exact field name as key."""
@@ -88,91 +79,6 @@ class ImageMetadata:
     data_mining: str | None = None
     provenance: provenance.Provenance | None = None
     thumbnail: bytes | None = None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        if value.startswith(b"ASCII\x00\x00\x00") or value.startswith(b"UNICODE\x00"):
-            value = value[8:]
-        try:
-            value = value.decode("utf-16-le") if value[1:2] == b"\x00" else value.decode("utf-8")
-        except UnicodeDecodeError:
-            value = value.decode("latin-1")
-    if value is None or isinstance(value, tuple | list | dict):
-        return None
-    text = str(value).replace("\x00", "").strip()
-    return text or None
-
-
-def _rational(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-
-
-def _dms(value: Any) -> tuple[float, bool] | None:
-    """Degrees from an EXIF (deg, min, sec) triple; and whether it is finer than whole degrees."""
-    if not isinstance(value, tuple | list) or len(value) != 3:
-        return None
-    parts = [_rational(v) for v in value]
-    if any(p is None for p in parts):
-        return None
-    d, m, s = (p or 0.0 for p in parts)
-    return d + m / 60 + s / 3600, bool(m or s or d != int(d))
-
-
-def _exif_gps(gps: dict[int, Any]) -> GpsFix | None:
-    lat, lon = _dms(gps.get(2)), _dms(gps.get(4))
-    if lat is None or lon is None:
-        return None
-    lat_v = -lat[0] if str(gps.get(1, "N")).strip().upper().startswith("S") else lat[0]
-    lon_v = -lon[0] if str(gps.get(3, "E")).strip().upper().startswith("W") else lon[0]
-    if (lat_v == 0 and lon_v == 0) or not (abs(lat_v) <= 90 and abs(lon_v) <= 180):  # also rejects NaN
-        return None
-    alt = _rational(gps.get(6))
-    if alt is not None and gps.get(5) in (1, b"\x01"):
-        alt = -alt
-    stamp = gps.get(7)
-    time = None
-    if isinstance(stamp, tuple) and len(stamp) == 3:
-        time = ":".join(f"{_rational(p) or 0:02.0f}" for p in stamp)
-    date = _text(gps.get(29))
-    timestamp = " ".join(p for p in (date, time) if p) or None
-    return GpsFix(lat_v, lon_v, alt, timestamp, "EXIF:GPS", lat[1] or lon[1])
-
-
-_XMP_COORD = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$", re.I)
-
-
-def _xmp_coord(text: str | None) -> tuple[float, bool] | None:
-    if not text:
-        return None
-    match = _XMP_COORD.match(text)
-    if match is None:
-        try:
-            value = float(text)
-        except ValueError:
-            return None
-        return value, value != int(value)
-    d, m, s, ref = match.groups()
-    value = float(d) + float(m or 0) / 60 + float(s or 0) / 3600
-    return (-value if ref.upper() in "SW" else value), bool(m or s or "." in d)
-
-
-def _xmp_gps(data: xmp.XmpData) -> GpsFix | None:
-    lat, lon = _xmp_coord(data.first("exif:GPSLatitude")), _xmp_coord(data.first("exif:GPSLongitude"))
-    if lat is None or lon is None or (lat[0] == 0 and lon[0] == 0):
-        return None
-    alt_text = data.first("exif:GPSAltitude")
-    alt = None
-    if alt_text:
-        num, _, den = alt_text.partition("/")
-        try:
-            alt = float(num) / float(den or 1)
-        except (ValueError, ZeroDivisionError):
-            alt = None
-    return GpsFix(lat[0], lon[0], alt, data.first("exif:GPSTimeStamp"), "XMP:exif:GPSLatitude", lat[1] or lon[1])
 
 
 def _tiff_block(img: Image.Image, raw: bytes) -> bytes | None:
@@ -263,7 +169,7 @@ def _read_open(img: Image.Image, raw: bytes) -> ImageMetadata:
     if extra is not None:
         _from_exif(meta, extra, None, endian, prefix="PNG:")
     for key, name in PNG_NAMES.items():
-        if (value := _text(img.info.get(key))) is not None:
+        if (value := text_value(img.info.get(key))) is not None:
             meta.names.setdefault(name, value)
     _from_iptc(meta, img, raw)
     data = xmp.parse(raw)
@@ -306,15 +212,15 @@ def _other_exif_blocks(raw: bytes, first: bytes | None) -> list[Image.Exif]:
 def _copy_tags(ifd: Any, table: dict[int, str], target: dict[str, str], prefix: str) -> None:
     """Non-blank text values of ``table``'s tags, under their field names (the first source found wins)."""
     for tag, name in table.items():
-        if (value := _text(ifd.get(tag))) is not None:
+        if (value := text_value(ifd.get(tag))) is not None:
             target.setdefault(prefix + name, value)
 
 
 def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian: str, prefix: str = "") -> None:
     _copy_tags(exif, IFD0_NAMES, meta.names, prefix)
     _copy_tags(exif, IFD0_SERIALS, meta.serials, prefix)
-    meta.software = meta.software or _text(exif.get(0x0131))
-    make, model = _text(exif.get(0x010F)), _text(exif.get(0x0110))
+    meta.software = meta.software or text_value(exif.get(0x0131))
+    make, model = text_value(exif.get(0x010F)), text_value(exif.get(0x0110))
     if meta.camera is None and (make or model):
         # "Canon" + "Canon EOS 80D" is "Canon EOS 80D", not "Canon Canon EOS 80D"
         meta.camera = (
@@ -322,19 +228,21 @@ def _from_exif(meta: ImageMetadata, exif: Image.Exif, tiff: bytes | None, endian
             if make and model and model.lower().startswith(make.lower().split()[0])
             else " ".join(p for p in (make, model) if p)
         )
-    if (description := _text(exif.get(0x010E))) is not None:
+    if (description := text_value(exif.get(0x010E))) is not None:
         meta.captions.setdefault(prefix + "EXIF:ImageDescription", [description])
     sub = exif.get_ifd(EXIF_IFD)
     _copy_tags(sub, EXIF_SERIALS, meta.serials, prefix)
     _copy_tags(sub, EXIF_NAMES, meta.names, prefix)
-    meta.date_taken = meta.date_taken or _text(sub.get(0x9003)) or _text(exif.get(0x0132))
+    meta.date_taken = meta.date_taken or text_value(sub.get(0x9003)) or text_value(exif.get(0x0132))
     gps = exif.get_ifd(GPS_IFD)
     if gps:
         meta.gps_block_present = True
-        meta.gps = meta.gps or _exif_gps(gps)
+        meta.gps = meta.gps or exif_gps(gps)
     note = sub.get(0x927C)
     if isinstance(note, bytes) and note:
-        fields = parse_maker_note(note, _text(exif.get(0x010F)) or "", tiff, endian, _text(exif.get(0x0110)) or "")
+        fields = parse_maker_note(
+            note, text_value(exif.get(0x010F)) or "", tiff, endian, text_value(exif.get(0x0110)) or ""
+        )
         if fields is not None:
             for key, value in fields.fields.items():
                 target = meta.names if key == "OwnerName" else meta.serials
@@ -373,12 +281,12 @@ def _from_iptc(meta: ImageMetadata, img: Image.Image, raw: bytes) -> None:
     for key, name in IPTC_NAMES.items():
         value = info.get(key)
         values = value if isinstance(value, list) else [value]
-        texts = [t for v in values if (t := _text(v))]
+        texts = [t for v in values if (t := text_value(v))]
         if texts:
             meta.names.setdefault(name, "; ".join(texts))
     for key, name in IPTC_CAPTIONS.items():
         value = info.get(key)
-        texts = [t for v in (value if isinstance(value, list) else [value]) if (t := _text(v))]
+        texts = [t for v in (value if isinstance(value, list) else [value]) if (t := text_value(v))]
         if texts:
             meta.captions.setdefault(name, texts)
 
@@ -397,7 +305,7 @@ def _from_xmp(meta: ImageMetadata, data: xmp.XmpData) -> None:
     for key in sorted(xmp.CAPTION_PROPERTIES):
         if data.values.get(key):
             meta.captions.setdefault(f"XMP:{key}", data.values[key])
-    meta.gps = meta.gps or _xmp_gps(data)
+    meta.gps = meta.gps or xmp_gps(data)
     meta.gps_block_present = meta.gps_block_present or "exif:GPSLatitude" in data.values
     meta.software = meta.software or data.first("xmp:CreatorTool")
     meta.date_taken = meta.date_taken or data.first("exif:DateTimeOriginal") or data.first("photoshop:DateCreated")

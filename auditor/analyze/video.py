@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from auditor.analyze.metadata import GpsFix, ImageMetadata
+from auditor.analyze.gps import GpsFix
+from auditor.analyze.metadata import ImageMetadata
 
 VIDEO_EXTENSIONS = frozenset("mp4 m4v mov webm mkv avi 3gp".split())
 # Container tags, as FFmpeg names them, that hold a place (ISO 6709), names, or the device.
