@@ -132,7 +132,7 @@ STAGES = [
     ("faces: detection and ages", ("analyse_picture", "analyse")),
     ("faces: decoding", ("load_image",)),
     ("faces: report thumbnails", ("redacted_thumbnail",)),
-    ("faces: fingerprints", ("_fingerprint_of",)),
+    ("faces: fingerprints", ("fingerprint_of",)),
     ("faces: worker start-up", ("_process_worker", "spawn_main")),
     ("faces: grouping", ("largest_copies",)),
     ("report", ("write_all",)),

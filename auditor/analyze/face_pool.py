@@ -8,231 +8,31 @@ models single-threaded so the workers, not the libraries, use the cores.
 
 from __future__ import annotations
 
-import base64
 import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from PIL import Image
 
-from auditor.analyze import face_models, faces, persons, variants
-from auditor.analyze.face_models import FaceModelChoice, FaceModelUnavailable
+from auditor.analyze import face_jobs, face_models, faces, persons, variants
+from auditor.analyze.face_jobs import PictureFaces
+from auditor.analyze.face_models import FaceModelChoice
 from auditor.analyze.faces import (
     Face,
     Thresholds,
-    analyse_picture,
-    decode,
-    later_frames,
-    load_image,
-    merge_faces,
     reclassify,
     rescaled,
 )
-from auditor.analyze.variants import Fingerprint, fingerprint
-from auditor.children import exit_with_parent
-from auditor.errors import plain
-from auditor.imaging import NOT_READABLE, open_quietly, thumbnail_jpeg
+from auditor.analyze.variants import Fingerprint
+from auditor.analyze.video_faces import VIDEO_MAX_SIDE, VideoFaces, VideoJob, video_key, video_of
 
 POOL_MIN_IMAGES = 24
-
-
-def _single_threaded(parent: int) -> None:
-    exit_with_parent(parent)  # a scan killed with kill -9 leaves no worker behind, even one still starting
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    face_models.THREADS = 1
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - cv2 comes with the face detector
-        pass
-
-
-def _faces_of(job: tuple[str, str, int, Thresholds, FaceModelChoice]) -> tuple[str, PictureFaces | str]:
-    """Faces in one picture and, while its pixels are decoded, the report's redacted thumbnail of it."""
-    sha256, path, max_pixels, thresholds, choice = job
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:  # the stored copy went missing under us: this picture's error, not the scan's end
-        return sha256, PictureFaces([], error=f"cannot read the stored copy ({exc.strerror})")
-    pixels = decode(data, max_pixels)
-    if isinstance(pixels, str):  # not "nobody in it": nobody has looked
-        return sha256, PictureFaces([], error=pixels)
-    frames = later_frames(data, max_pixels)
-    if isinstance(frames, str):  # an animation with a damaged frame: nobody has looked at what follows it
-        return sha256, PictureFaces([], error=frames)
-    try:
-        seen = analyse_picture(pixels, thresholds, choice)
-        started = time.perf_counter()
-        described = list(zip(seen.faces, persons.describe(pixels, seen.faces), strict=True))
-        describe_s = time.perf_counter() - started
-        for frame in frames:
-            later = analyse_picture(frame, thresholds, choice).faces
-            started = time.perf_counter()
-            described += zip(later, persons.describe(frame, later), strict=True)
-            describe_s += time.perf_counter() - started
-    except FaceModelUnavailable as exc:
-        return sha256, str(exc)
-    except Exception as exc:  # one picture that breaks a model is that picture's error, never the scan's end
-        return sha256, PictureFaces([], error=f"the face models failed on this picture ({plain(str(exc))[:200]})")
-    # An animation: every face in it, once (merge_faces keeps the face objects, so their vectors follow them).
-    found = merge_faces([f for f, _ in described]) if frames else seen.faces
-    vectors = {id(f): v for f, v in described}
-    hidden = [f.box for f in found] + seen.weak
-    thumbnail = thumbnail_jpeg(
-        Image.fromarray(seen.preview),
-        [(float(x), float(y), float(w), float(h)) for x, y, w, h in hidden],
-        pixels.shape[1],
-    )
-    prints = tuple(vectors[id(f)] for f in found)
-    return sha256, PictureFaces(found, thumbnail=thumbnail, prints=prints, describe_s=describe_s)
-
-
-def _prints_of(job: tuple[str, str, int, list[Face], Thresholds, FaceModelChoice]) -> tuple[np.ndarray | None, ...]:
-    """The recogniser's vectors for faces already known from the cache (boxes and landmarks, no pixels): the
-    picture is decoded again but not searched again. An animation is analysed again in full (its faces may come
-    from any frame). Empty when the picture cannot be read now: its faces are then simply not grouped."""
-    sha256, path, max_pixels, known, thresholds, choice = job
-    try:
-        data = Path(path).read_bytes()
-        with open_quietly(data) as img:
-            animated = int(getattr(img, "n_frames", 1)) > 1
-    except (OSError, *NOT_READABLE):
-        return ()
-    if animated:
-        result = _faces_of((sha256, path, max_pixels, thresholds, choice))[1]
-        return result.prints if not isinstance(result, str) and len(result.faces) == len(known) else ()
-    pixels = decode(data, max_pixels)
-    if isinstance(pixels, str):
-        return ()
-    try:
-        return tuple(persons.describe(pixels, known))
-    except Exception:  # a model failure here only leaves this picture's faces ungrouped
-        return ()
-
-
-@dataclass(frozen=True, slots=True)
-class VideoFrame:
-    """One sampled frame of a video in which faces were found: when, the faces, and (in memory only) the
-    recogniser's vectors of its recognisable faces, for grouping people across frames, videos and photos."""
-
-    at: float
-    faces: list[Face]
-    prints: tuple[np.ndarray | None, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class VideoFaces:
-    """What the sampled frames of one video showed. ``sheet``: the report's contact sheet (faces covered);
-    ``stopped``: why sampling ended before the end (the time budget), said in the report, never silent."""
-
-    frames: list[VideoFrame]
-    sampled: int
-    sheet: bytes | None = None
-    stopped: str | None = None
-    error: str | None = None
-
-    def to_cache(self) -> dict[str, Any]:
-        """Times and faces (boxes, landmarks, ages) and the redacted contact sheet: never the vectors."""
-        sheet = None if self.sheet is None else base64.b64encode(self.sheet).decode("ascii")
-        frames = [{"at": f.at, "faces": [face.to_cache() for face in f.faces]} for f in self.frames]
-        return {"video": frames, "sampled": self.sampled, "sheet": sheet}
-
-    @staticmethod
-    def from_cache(data: dict[str, Any], thresholds: Thresholds) -> VideoFaces:
-        frames = [
-            VideoFrame(f["at"], reclassify([Face.from_cache(x) for x in f["faces"]], thresholds)) for f in data["video"]
-        ]
-        sheet = data.get("sheet")
-        return VideoFaces(frames, data["sampled"], None if sheet is None else base64.b64decode(sheet))
-
-
-@dataclass(frozen=True, slots=True)
-class VideoJob:
-    sha256: str
-    path: str
-    every_s: float
-    max_frames: int
-    max_seconds: float
-    max_side: int
-    budget_s: float  # seconds of work this video may take; sampling stops there and says so
-    thresholds: Thresholds
-    choice: FaceModelChoice
-    duration_s: float | None = None  # what the container says: the samples are spread over all of it
-
-    @property
-    def interval(self) -> float:
-        """Seconds between samples: ``every_s``, or wider so that ``max_frames`` samples cover the whole video (up
-        to ``max_seconds``): a long film is looked at from start to end, never only in its first minutes."""
-        span = min(self.duration_s or 0.0, self.max_seconds)
-        return max(self.every_s, span / self.max_frames if self.max_frames else self.every_s)
-
-
-SHEET_SIDE = 480  # each frame kept for the contact sheet is this small: four of them cost under 3 MB
-VIDEO_MAX_SIDE = 1920  # frames are read at most this size (a 4K video's faces are measured at 1080p)
-
-
-def _video_key(key: str, job: VideoJob) -> str:
-    """The cache key of a video's frames: the models, and how it was sampled."""
-    return f"{key}|video|{job.interval:g}|{job.max_frames}|{job.max_seconds:g}|{job.max_side}"
-
-
-def _video_of(job: VideoJob) -> tuple[str, VideoFaces | str]:
-    """Faces in the frames sampled through one video, on a worker: decoding is bounded by the sampling, the pixel
-    cap and the time budget; a damaged file is this video's error, never the scan's end."""
-    from auditor.analyze.video import UnreadableVideo, frames
-    from auditor.imaging import contact_sheet
-
-    started = time.monotonic()
-    found: list[VideoFrame] = []
-    sheet: list[tuple[tuple[int, float], float, Image.Image, list[tuple[float, float, float, float]]]] = []
-    sampled, stopped = 0, None
-    try:
-        for at, pixels in frames(Path(job.path), job.interval, job.max_frames, job.max_seconds, job.max_side):
-            if time.monotonic() - started > job.budget_s:
-                stopped = f"sampling stopped at {at:.0f} s: the video took over its {job.budget_s:.0f} s budget"
-                break
-            sampled += 1
-            seen = analyse_picture(pixels, job.thresholds, job.choice).faces
-            if not seen:
-                continue
-            found.append(VideoFrame(at, seen, tuple(persons.describe(pixels, seen))))
-            rank = (sum(f.triage in ("likely_child", "possible_minor") for f in seen), max(f.iod for f in seen))
-            small = Image.fromarray(pixels)
-            small.thumbnail((SHEET_SIDE, SHEET_SIDE))
-            scale = small.width / pixels.shape[1]
-            boxes = [(x * scale, y * scale, w * scale, h * scale) for x, y, w, h in (f.box for f in seen)]
-            sheet = sorted([*sheet, (rank, at, small, boxes)], key=lambda s: s[0], reverse=True)[:4]
-    except UnreadableVideo as exc:
-        if not sampled:
-            return job.sha256, VideoFaces([], sampled, error=f"{exc}; its faces were not checked")
-        stopped = f"{exc}: the frames before it were checked, the rest of the video was not"  # a truncated file
-    except FaceModelUnavailable as exc:
-        return job.sha256, str(exc)
-    except Exception as exc:  # one video that breaks a model is that video's error, never the scan's end
-        return job.sha256, VideoFaces(
-            [], sampled, error=f"the face models failed on this video ({plain(str(exc))[:200]})"
-        )
-    shown = [(img, boxes) for _, _, img, boxes in sorted(sheet, key=lambda s: s[1])]
-    return job.sha256, VideoFaces(found, sampled, contact_sheet(shown) if shown else None, stopped)
-
-
-def _faces_in(job: tuple[bytes, int, Thresholds, FaceModelChoice]) -> list[Face]:
-    data, max_pixels, thresholds, choice = job
-    pixels = load_image(data, max_pixels)
-    return [] if pixels is None else analyse_picture(pixels, thresholds, choice).faces
-
-
-def _fingerprint_of(job: tuple[str, str, int]) -> tuple[str, Fingerprint | None]:
-    sha256, path, max_pixels = job
-    return sha256, fingerprint(Path(path).read_bytes(), max_pixels)
 
 
 def workers() -> int:
@@ -242,35 +42,6 @@ def workers() -> int:
     if given.isdigit() and int(given) > 0:
         return int(given)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-@dataclass(frozen=True, slots=True)
-class PictureFaces:
-    """The faces in one picture (by content hash). ``copy_of``: the content hash of the larger copy of the same
-    photo they were read from, scaled to this picture's size (``None`` when read from this picture itself).
-    ``thumbnail``: the report's thumbnail with every face pixelated and blurred (JPEG), never an unredacted one."""
-
-    faces: list[Face]
-    copy_of: str | None = None
-    thumbnail: bytes | None = None
-    error: str | None = None  # the models failed on this picture: its faces are unknown, it was not checked
-    # The recogniser's vector for each recognisable face (None for the others), in memory for this scan's person
-    # grouping only: never cached, stored or reported (a face from the cache has none).
-    prints: tuple[np.ndarray | None, ...] = field(default=(), compare=False, repr=False)
-    describe_s: float = field(default=0.0, compare=False, repr=False)  # seconds the recogniser took on it
-
-    def to_cache(self) -> dict[str, Any]:
-        thumbnail = None if self.thumbnail is None else base64.b64encode(self.thumbnail).decode("ascii")
-        return {"faces": [f.to_cache() for f in self.faces], "copy_of": self.copy_of, "thumbnail": thumbnail}
-
-    @staticmethod
-    def from_cache(data: dict[str, Any]) -> PictureFaces:
-        thumbnail = data.get("thumbnail")
-        return PictureFaces(
-            [Face.from_cache(f) for f in data["faces"]],
-            data.get("copy_of"),
-            None if thumbnail is None else base64.b64decode(thumbnail),
-        )
 
 
 class FaceCache(Protocol):
@@ -365,7 +136,7 @@ class FacePool:
             return
         for sha, path in new:
             self._paths[sha] = path
-            self._printing[sha] = executor.submit(_fingerprint_of, (sha, str(path), self.max_pixels))
+            self._printing[sha] = executor.submit(face_jobs.fingerprint_of, (sha, str(path), self.max_pixels))
         self.fed += len(new)
         for sha, future in list(self._printing.items()):
             if future.done():
@@ -466,7 +237,11 @@ class FacePool:
         ]
         pool = self._pool(len(tasks))
         described = dict(
-            zip(photos_again, pool.map(_prints_of, tasks) if pool else map(_prints_of, tasks), strict=True)
+            zip(
+                photos_again,
+                pool.map(face_jobs.prints_of, tasks) if pool else map(face_jobs.prints_of, tasks),
+                strict=True,
+            )
         )
         described.update(self._frame_prints([sha for sha in again if "@" in sha], found))
         for sha in pictures:
@@ -488,18 +263,18 @@ class FacePool:
         todo = []
         for job in jobs:
             self._video_paths[job.sha256] = Path(job.path)
-            data = self.cache.get(job.sha256, _video_key(self.key, job)) if self.cache is not None else None
+            data = self.cache.get(job.sha256, video_key(self.key, job)) if self.cache is not None else None
             if data is not None and "video" in data:
                 found[job.sha256] = VideoFaces.from_cache(data, job.thresholds)
             else:
                 todo.append(job)
         pool = self._pool(POOL_MIN_IMAGES) if todo else None
-        computed = dict(pool.map(_video_of, todo) if pool else map(_video_of, todo))
+        computed = dict(pool.map(video_of, todo) if pool else map(video_of, todo))
         if self.cache is not None:
             for job in todo:
                 result = computed[job.sha256]
                 if not isinstance(result, str) and result.error is None and result.stopped is None:
-                    self.cache.put_all(_video_key(self.key, job), {job.sha256: result.to_cache()})
+                    self.cache.put_all(video_key(self.key, job), {job.sha256: result.to_cache()})
         return {**found, **computed}
 
     def _frame_prints(
@@ -532,7 +307,7 @@ class FacePool:
         """Faces in a picture held in memory (an EXIF thumbnail), on a worker when there are workers, so this
         process does not load a second copy of the models during a large scan."""
         task = (data, self.max_pixels, self.thresholds, self.choice)
-        return self._executor.submit(_faces_in, task).result() if self._executor else _faces_in(task)
+        return self._executor.submit(face_jobs.faces_in, task).result() if self._executor else face_jobs.faces_in(task)
 
     def _from_cache(self, sha: str) -> PictureFaces | None:
         if self.cache is None:
@@ -549,22 +324,27 @@ class FacePool:
         if self._executor is None and jobs >= POOL_MIN_IMAGES and workers() >= 2:
             context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
-                max_workers=workers(), mp_context=context, initializer=_single_threaded, initargs=(os.getpid(),)
+                max_workers=workers(),
+                mp_context=context,
+                initializer=face_jobs.single_threaded,
+                initargs=(os.getpid(),),
             )
         return self._executor
 
     def _fingerprints(self, jobs: list[tuple[str, Path]]) -> None:
         tasks = [(sha, str(path), self.max_pixels) for sha, path in jobs]
         pool = self._pool(len(tasks))
-        results = pool.map(_fingerprint_of, tasks, chunksize=8) if pool else map(_fingerprint_of, tasks)
+        results = (
+            pool.map(face_jobs.fingerprint_of, tasks, chunksize=8) if pool else map(face_jobs.fingerprint_of, tasks)
+        )
         self._prints.update(results)
 
     def _submit(self, sha: str, path: Path) -> None:
         task = (sha, str(path), self.max_pixels, self.thresholds, self.choice)
         future: Future[tuple[str, PictureFaces | str]]
         if self._executor is not None:
-            future = self._executor.submit(_faces_of, task)
+            future = self._executor.submit(face_jobs.faces_of, task)
         else:
             future = Future()
-            future.set_result(_faces_of(task))
+            future.set_result(face_jobs.faces_of(task))
         self._read[sha] = future

@@ -8,8 +8,9 @@ import json
 import time
 from dataclasses import replace
 
+from auditor.analyze.face_jobs import PictureFaces
 from auditor.analyze.face_models import FaceModelUnavailable
-from auditor.analyze.face_pool import FacePool, PictureFaces
+from auditor.analyze.face_pool import FacePool
 from auditor.analyze.faces import Face, rescaled
 from auditor.analyze.persons import person_age
 from auditor.analyze.scenes import Shot, scenes

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from auditor.analyze.face_pool import VIDEO_MAX_SIDE, FacePool, VideoFaces, VideoJob
+from auditor.analyze.face_pool import FacePool
 from auditor.analyze.triage import group_context
 from auditor.analyze.video import UnreadableVideo, VideoMetadata, as_image_metadata, timecode
 from auditor.analyze.video import read_metadata as read_video_metadata
+from auditor.analyze.video_faces import VIDEO_MAX_SIDE, VideoFaces, VideoJob
 from auditor.checks import REGISTRY
 from auditor.checks._check import FaceContext, ImageContext
 from auditor.config import ScanConfig

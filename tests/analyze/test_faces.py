@@ -231,7 +231,7 @@ def test_the_worker_pool_gives_the_same_faces(tmp_path: Path, monkeypatch: pytes
 
 
 def test_a_rescan_reuses_faces_from_the_state(tmp_path: Path, make_config, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from auditor.analyze import face_pool
+    from auditor.analyze import face_jobs
 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "staff.jpg").write_bytes(jpeg_bytes(portrait()))
@@ -239,13 +239,13 @@ def test_a_rescan_reuses_faces_from_the_state(tmp_path: Path, make_config, monke
     config = make_config(out=tmp_path / "out", state_dir=tmp_path / "state")
     first = run_check([tmp_path / "in"], config).document
     calls: list[str] = []
-    real = face_pool._faces_of
+    real = face_jobs.faces_of
 
     def counting(job):  # type: ignore[no-untyped-def]
         calls.append(job[0])
         return real(job)
 
-    monkeypatch.setattr(face_pool, "_faces_of", counting)
+    monkeypatch.setattr(face_jobs, "faces_of", counting)
     (tmp_path / "in" / "new.jpg").write_bytes(jpeg_bytes(portrait()[:, ::-1].copy()))
     second = run_check([tmp_path / "in"], config).document
     assert len(calls) == 1  # only the new picture went through the models

@@ -207,7 +207,7 @@ def test_a_picture_that_cannot_be_described_again_makes_the_people_check_incompl
     """A re-scan with one more photo describes the cached pictures again; one that cannot be read any more is in
     no person, so the counts may be low: the audit says so (``checks_skipped``, incomplete), never a clean count.
     The failure is faked: as root, a stored copy cannot be made unreadable."""
-    from auditor.analyze import face_pool
+    from auditor.analyze import face_jobs
 
     photos = _astronaut_photos()
     source = tmp_path / "in"
@@ -218,7 +218,7 @@ def test_a_picture_that_cannot_be_described_again_makes_the_people_check_incompl
     first = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "o1"), "--state", str(state)])
     assert first.exit_code in (0, 1), first.output
     (source / "visit-4.jpg").write_bytes(photos["visit-4.jpg"])
-    monkeypatch.setattr(face_pool, "_prints_of", lambda job: ())
+    monkeypatch.setattr(face_jobs, "prints_of", lambda job: ())
     second = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "o2"), "--state", str(state)])
     assert second.exit_code in (1, 3), second.output
     document = json.loads((tmp_path / "o2" / "findings.json").read_text())

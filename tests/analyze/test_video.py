@@ -351,8 +351,8 @@ def test_a_dash_manifest_is_read_like_an_hls_stream(tmp_path: Path) -> None:
 def test_samples_spread_over_a_long_video() -> None:
     """120 samples cover a 10-minute film from start to end (one every 5 s), not only its first 4 minutes; a
     two-hour one is sampled over its first half hour (the evidence's sampled_seconds says so)."""
-    from auditor.analyze.face_pool import VideoJob
     from auditor.analyze.faces import DEFAULT_MODELS
+    from auditor.analyze.video_faces import VideoJob
 
     def job(duration: float | None) -> VideoJob:
         return VideoJob("x", "v.mp4", 2.0, 120, 1800.0, 1920, 300.0, Thresholds(), DEFAULT_MODELS, duration)
