@@ -26,10 +26,13 @@ from typing import Any
 LOOPBACK = re.compile(r"https?://127\.0\.0\.1:\d+")
 
 
-def _plain(value: Any, out: Path) -> Any:
+def _plain(value: Any, out: Path, written_in: str | None = None) -> Any:
     """``value`` with the loopback server's address (a new port each run) written ``SITE`` and the scan folder
-    ``OUT``."""
-    return json.loads(LOOPBACK.sub("SITE", json.dumps(value).replace(str(out), "OUT")))
+    ``OUT`` (where it is now, and ``written_in``, where the scan wrote it when it has moved since)."""
+    text = json.dumps(value).replace(str(out), "OUT")
+    if written_in:
+        text = text.replace(written_in, "OUT")
+    return json.loads(LOOPBACK.sub("SITE", text))
 
 
 def snapshot(out: Path) -> dict[str, Any]:
@@ -52,7 +55,8 @@ def snapshot(out: Path) -> dict[str, Any]:
         "seeds": document["scan"].get("seeds", []),
         "findings": findings,
         "fix_first": [
-            {k: v for k, v in c.items() if k != "finding_ids"} for c in _plain(document.get("fix_first", []), out)
+            {k: v for k, v in c.items() if k != "finding_ids"}
+            for c in _plain(document.get("fix_first", []), out, (document["scan"].get("config") or {}).get("out"))
         ],
         "thumbnails": [hashlib.sha256(base64.b64decode(p)).hexdigest() for p in pictures],
     }
