@@ -53,6 +53,9 @@ def test_the_media_list_gives_every_upload_and_what_no_page_shows(tmp_path: Path
     (source,) = document["scan"]["sources"]
     assert source["source"] == "wordpress_media" and source["announced"] == 3 and source["reached"] == 3
     assert "/wp-json/wp/v2/media" in source["url"]
+    # The camera original WordPress keeps beside sports-day-scaled.jpg is named as the largest copy.
+    largest = {Path(f["evidence"]["largest_url"]).name for f in document["findings"] if f["check"] == "oversized_image"}
+    assert "sports-day.jpg" in largest and "sports-day-scaled.jpg" not in largest
     assets = {Path(a["url"]).name: a for a in document["assets"]}
     assert "api" in assets["unused.jpg"]["found_via"] and assets["unused.jpg"]["fetched"]
     # The public users list names the account that uploaded them: its name and upload count, nothing more.
