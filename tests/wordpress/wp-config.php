@@ -12,6 +12,7 @@ define('WP_CONTENT_DIR', __DIR__ . '/wp-content');
 define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_HTTP_BLOCK_EXTERNAL', true);
 define('DISABLE_WP_CRON', true);
+define('WP_ENVIRONMENT_TYPE', 'local'); // application passwords over plain HTTP, on 127.0.0.1 only
 $table_prefix = 'wp_';
 if (!defined('ABSPATH')) {
     define('ABSPATH', __DIR__ . '/');
