@@ -4,7 +4,9 @@ A school's staff see the pages; a scraper also reads the media list WordPress pu
 which names every upload, including photos attached to nothing, left from a draft, or replaced on the page but
 never deleted. Those are invisible to the school and fully visible to a scraper, so they are reported as such (the
 other checks read them like any photo: faces, GPS, size). An upload counts as shown when a page other than its own
-attachment page shows any of its sizes. Files an open folder listing reveals are ``directory_listing``'s.
+attachment page shows any of its sizes; one attached to a post is judged only when the scan reached that post
+(the source queues it), never on pages the crawl did not reach. Files an open folder listing reveals are
+``directory_listing``'s.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ def find(store: Store) -> list[Finding]:
     if not listed:
         return []
     shown = store.shown_by_pages()
+    # An upload attached to a post is judged only when the scan reached that post's page: a post the crawl did
+    # not reach (--max-pages, a page that failed) may well show it.
+    reached = {p.url for p in store.page_records() if p.status is not None and p.status < 400}
+    parents: dict[str, str] = store.get_meta("api_parents") or {}
     groups: dict[str, set[str]] = {}
     for key, url in store.variant_links():
         groups.setdefault(key, set()).add(url)
@@ -36,7 +42,8 @@ def find(store: Store) -> list[Finding]:
     findings, seen = [], set()
     for url in sorted(listed):
         members = group_of.get(url, frozenset({url}))
-        if members in seen or members & shown:
+        parent = next((parents[m] for m in sorted(members) if m in parents), None)
+        if members in seen or members & shown or (parent is not None and parent not in reached):
             continue
         seen.add(members)
         fetched = [(contents[m][1], m) for m in members if m in contents]

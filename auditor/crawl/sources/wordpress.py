@@ -94,6 +94,7 @@ async def discover(context: SourceContext) -> None:
     }
     last = min(int(pages) if pages.isdigit() else 1, MAX_LIST_PAGES)
     authors: dict[int, int] = {}
+    parents: dict[str, str] = dict(context.store.get_meta("api_parents") or {})
     page = 1
     while True:
         with context.store.transaction():
@@ -106,6 +107,12 @@ async def discover(context: SourceContext) -> None:
                     context.add_asset(Discovery(url, kind, "api"), where)
                 if len(urls) > 1:  # sizes of one upload: judged together (the largest, what no page shows)
                     context.store.add_variants(f"api:{context.origin}:{item.get('id')}", urls, "api")
+                post = item.get("post")
+                if isinstance(post, int) and post > 0 and urls:
+                    # The post it is attached to, by the address WordPress redirects to its page: crawled, so that
+                    # "no page shows it" is judged on that page (a post the crawl did not reach is not judged).
+                    parents[urls[0]] = f"{context.origin}/?p={post}"
+                    context.add_page(parents[urls[0]])
                 if link is not None:
                     context.add_page(link)  # the attachment page: a page of its own that shows the upload
                 if isinstance(item.get("author"), int):
@@ -120,6 +127,7 @@ async def discover(context: SourceContext) -> None:
         items = next_page[0]
     if last < (int(pages) if pages.isdigit() else 1):
         record["note"] = f"read the first {MAX_LIST_PAGES} pages of the list only"
+    context.store.set_meta("api_parents", parents)
     context.report(record)
     if authors:
         await _uploaders(context, form, authors)
