@@ -73,3 +73,15 @@ def test_a_robots_txt_that_closes_the_api_is_honoured_and_said(tmp_path: Path) -
     (source,) = document["scan"]["sources"]
     assert source["note"].startswith("not read: robots.txt disallows the WordPress API")
     assert not any(a["url"].endswith("/unused.jpg") for a in document["assets"])
+
+
+def test_without_pretty_links_the_list_is_read_through_rest_route(tmp_path: Path) -> None:
+    """Plain links (``?p=N``): ``/wp-json/`` does not answer, and the list is read as ``/?rest_route=``."""
+    with running(tmp_path / "site", _uploads(tmp_path / "photos"), pretty_links=False) as base:
+        document = _scan(base, tmp_path / "out")
+    (source,) = document["scan"]["sources"]
+    assert "?rest_route=/wp/v2/media" in source["url"] and source["reached"] == 3
+    names = {Path(f["asset"]).name for f in document["findings"] if f["check"] == "gps_location"}
+    assert {"sports-day.jpg", "trip.jpg", "unused.jpg"} <= names
+    (unlisted,) = [f for f in document["findings"] if f["check"] == "unlisted_upload"]
+    assert Path(unlisted["asset"]).name == "unused.jpg"

@@ -114,9 +114,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running(folder: Path, uploads: list[dict[str, object]], robots: str | None = None) -> Iterator[str]:
+def running(
+    folder: Path, uploads: list[dict[str, object]], robots: str | None = None, pretty_links: bool = True
+) -> Iterator[str]:
     """WordPress at ``http://127.0.0.1:PORT`` with ``uploads`` (each: ``file``, the photo's path; ``post``, the
-    title of the post that shows it, or ``None`` for an upload attached to nothing and shown nowhere; ``alt``)."""
+    title of the post that shows it, or ``None`` for an upload attached to nothing and shown nowhere; ``alt``).
+    ``pretty_links`` off: plain ``?p=N`` links, where ``/wp-json/`` does not answer and the REST API is reached only
+    as ``/?rest_route=``."""
     site = folder / "wordpress"
     shutil.copytree(DEBIAN_WORDPRESS, site, symlinks=False, ignore=shutil.ignore_patterns("wp-config.php"))
     (site / "wp-content" / "uploads").mkdir(parents=True, exist_ok=True)
@@ -132,7 +136,7 @@ def running(folder: Path, uploads: list[dict[str, object]], robots: str | None =
             ["php", str(HERE / "setup.php"), str(site)],
             capture_output=True,
             text=True,
-            env={**os.environ, "WP_BASE": base},
+            env={**os.environ, "WP_BASE": base, "WP_PERMALINKS": "/%postname%/" if pretty_links else ""},
         )
         if setup.returncode != 0:
             raise RuntimeError(f"WordPress set-up failed: {setup.stdout[-2000:]} {setup.stderr[-2000:]}")
@@ -166,24 +170,32 @@ def _publish(base: str, account: dict[str, str], uploads: list[dict[str, object]
         for upload in uploads:
             title = upload.get("post")
             if title and str(title) not in posts:
-                draft = client.post("/wp-json/wp/v2/posts", json={"title": str(title), "status": "draft"})
+                draft = client.post(
+                    "/", params={"rest_route": "/wp/v2/posts"}, json={"title": str(title), "status": "draft"}
+                )
                 draft.raise_for_status()
                 posts[str(title)] = (int(draft.json()["id"]), [])
             path = Path(str(upload["file"]))
             answer = client.post(
-                "/wp-json/wp/v2/media",
-                params={"post": posts[str(title)][0]} if title else {},
+                "/",
+                params={"rest_route": "/wp/v2/media", **({"post": posts[str(title)][0]} if title else {})},
                 content=path.read_bytes(),
                 headers={"Content-Disposition": f'attachment; filename="{path.name}"', "Content-Type": "image/jpeg"},
             )
             answer.raise_for_status()
             media = answer.json()
-            client.post(f"/wp-json/wp/v2/media/{media['id']}", json={"alt_text": str(upload.get("alt") or "")})
+            client.post(
+                "/",
+                params={"rest_route": f"/wp/v2/media/{media['id']}"},
+                json={"alt_text": str(upload.get("alt") or "")},
+            )
             if title:
                 sizes = media["media_details"].get("sizes", {})
                 shown = sizes.get("medium", sizes.get("full", {})).get("source_url", media["source_url"])
                 posts[str(title)][1].append(f'<img src="{shown}" alt="">')
         for post_id, shown_images in posts.values():
             client.post(
-                f"/wp-json/wp/v2/posts/{post_id}", json={"status": "publish", "content": "\n".join(shown_images)}
+                "/",
+                params={"rest_route": f"/wp/v2/posts/{post_id}"},
+                json={"status": "publish", "content": "\n".join(shown_images)},
             ).raise_for_status()

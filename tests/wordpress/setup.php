@@ -7,7 +7,7 @@ require $site . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 $installed = wp_install('Hillside Primary', 'office', 'office@school.example', true, '', 'not-a-real-password-1');
 wp_update_user(['ID' => $installed['user_id'], 'display_name' => 'Jane Office', 'first_name' => 'Jane', 'last_name' => 'Office']);
-update_option('permalink_structure', '/%postname%/');
+update_option('permalink_structure', getenv('WP_PERMALINKS') === false ? '/%postname%/' : getenv('WP_PERMALINKS'));
 update_option('template', 'plain');
 update_option('stylesheet', 'plain');
 flush_rewrite_rules();
