@@ -5,7 +5,8 @@ the unattached uploads found.
 
     python benchmarks/wordpress_api.py --before /path/to/old/checkout [--after .] [--uploads 1000]
 
-Needs Debian's wordpress, php-cli, php-mysql, php-gd, php-xml (WordPress's sitemap) and mariadb-server (.ci/run installs them).
+Needs Debian's wordpress, php-cli, php-mysql, php-gd, php-xml (WordPress's sitemap) and mariadb-server
+(.ci/run installs them).
 """
 
 from __future__ import annotations
