@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 import unicodedata
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from tests.analyze import images  # noqa: E402
 from tests.server import Route, Site  # noqa: E402
-
-
-def _layered(inside: int, encoding: str) -> bytes:
-    wbits = 31 if encoding == "gzip" else 15
-    first = zlib.compressobj(1, zlib.DEFLATED, wbits)
-    block = bytes(1 << 24)
-    body = b"".join([*(first.compress(block) for _ in range(inside >> 24)), first.flush()])
-    again = zlib.compressobj(9, zlib.DEFLATED, wbits)
-    return again.compress(body) + again.flush()
+from tests.test_decisions import _ONE as ONE  # noqa: E402
+from tests.test_hostile import _layered  # noqa: E402
 
 
 def _run(code: Path, args: list[str], timeout: float = 300, wrap: list[str] | None = None) -> dict[str, Any]:
@@ -168,28 +160,6 @@ def fix_names(code: Path, work: Path) -> str:
     outputs = [f["output"] for f in json.loads(manifest.read_text())["files"]] if manifest.exists() else []
     folded = {unicodedata.normalize("NFC", o).casefold().rstrip(". ") for o in outputs}
     return f"exit {r['exit']}, {len(outputs)} copies listed, {len(folded)} distinct on a case-insensitive disk"
-
-
-ONE = {
-    "finding_id": "0123456789abcdef0123",
-    "check": "gps_location",
-    "target": "file:///photos/a.jpg",
-    "sha256": None,
-    "reason": "consent on file",
-    "by": "dpo",
-    "at": "2026-01-01T00:00:00+00:00",
-}
-
-
-ONE = {
-    "finding_id": "0123456789abcdef0123",
-    "check": "gps_location",
-    "target": "file:///photos/a.jpg",
-    "sha256": None,
-    "reason": "consent on file",
-    "by": "dpo",
-    "at": "2026-01-01T00:00:00+00:00",
-}
 
 
 def decisions(code: Path, work: Path) -> str:

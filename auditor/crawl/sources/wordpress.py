@@ -122,7 +122,8 @@ async def discover(context: SourceContext) -> None:
         if page > last or context.out_of_time():
             break
         next_page = await _page(context, form, page)
-        if next_page is None:
+        if next_page is None:  # said, never taken as the whole library: scan.sources shows reached < announced
+            record["note"] = f"the list stopped answering at page {page} of {last}; the uploads after it were not read"
             break
         items = next_page[0]
     if last < (int(pages) if pages.isdigit() else 1):
