@@ -252,8 +252,9 @@ class PersonPhoto:
 @dataclass(frozen=True, slots=True)
 class Person:
     """The same face recognised in one or more photos of one scan (see auditor/analyze/persons.py). ``number`` is
-    1 for the most exposed person and is valid within this scan only. ``age``: the youngest reliable reading
-    across the photos; ``triage``: the most child-like class any of the person's faces was given."""
+    1 for the most exposed person and is valid within this scan only. ``age``: the median reading of the clearest
+    views across the photos (:func:`auditor.analyze.persons.person_reading`); ``triage``: the most child-like
+    class any of the person's faces was given."""
 
     number: int
     photos: tuple[PersonPhoto, ...]  # largest face first

@@ -44,6 +44,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auditor.analyze import face_models, faces, persons
+from auditor.models import MINOR_CLASSES
 from benchmarks.revisions import REPO, worktree
 
 BANDS = [("0-12", 0, 12), ("13-17", 13, 17), ("18-25", 18, 25), ("26+", 26, 200)]
@@ -100,16 +101,17 @@ def detector(root: Path, sides: tuple[int, int], choice: faces.FaceModelChoice =
 def ages(root: Path) -> None:
     with (root / "labels.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    truth, estimates, detected = [], [], 0
+    truth, estimates, under_18, detected = [], [], [], 0
     for row in rows:
         pixels = np.asarray(Image.open(root / row["file"]).convert("RGB"))
         pad = pixels.shape[0] // 4
         padded = np.pad(pixels, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
         detected += bool(faces.detect(padded))
-        age, _, _ = faces._age(padded, (pad, pad, pixels.shape[1], pixels.shape[0]))
+        age, p18, _ = faces._age(padded, (pad, pad, pixels.shape[1], pixels.shape[0]))
         truth.append(int(row["age"]))
         estimates.append(age)
-    t, e = np.array(truth), np.array(estimates)
+        under_18.append(p18)
+    t, e, p = np.array(truth), np.array(estimates), np.array(under_18)
     print(f"\nage model on {len(rows)} aligned chips (detector found a face on {detected}/{len(rows)} padded chips)")
     print(f"{'band':6} {'n':>4} {'MAE':>6} {'bias':>6}")
     for name, lo, hi in BANDS:
@@ -147,12 +149,21 @@ def ages(root: Path) -> None:
     default = faces.Thresholds()
     for context in ("general", "school"):
         th = default.for_context(context)
-        flagged = e < th.minor
+        pairs = zip(e, p, strict=True)
+        flagged = np.array([faces.triage(a, 100.0, th, "frontal", q) in MINOR_CLASSES for a, q in pairs])
+        by_age = e < th.minor
         print(
-            f"default thresholds, --context {context} (minor < {th.minor}): under-18s {flagged[minors].mean():.0%}"
-            f" (13-17 {flagged[teen].mean():.0%}), adults 18-25 {flagged[young].mean():.0%}, "
-            f"26+ {flagged[t >= 26].mean():.0%}"
+            f"default triage, --context {context} (under {th.young:g}, or under {th.minor:g} unless P(<18) < "
+            f"{th.confident_adult:g}): under-18s {flagged[minors].mean():.0%} (13-17 {flagged[teen].mean():.0%}), "
+            f"adults 18-25 {flagged[young].mean():.0%}, 26+ {flagged[t >= 26].mean():.0%}; by the reading alone "
+            f"(under {th.minor:g}): under-18s {by_age[minors].mean():.0%} (13-17 {by_age[teen].mean():.0%}), "
+            f"18-25 {by_age[young].mean():.0%}, 26+ {by_age[t >= 26].mean():.0%}"
         )
+    print(f"\nreliability of P(under 18) on the chips\n{'predicted':>12} {'n':>4} {'minors':>7} {'share':>6}")
+    for low, high in ((0, 0.01), (0.01, 0.05), (0.05, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1.01)):
+        mask = (p >= low) & (p < high)
+        share = f"{minors[mask].mean():6.0%}" if mask.any() else "     -"
+        print(f"{low:5.2f}-{min(high, 1):4.2f} {mask.sum():>4} {minors[mask].sum():>7} {share}")
 
 
 SITE_CHECK_TIMEOUT = 1800
@@ -183,11 +194,12 @@ def _score(labels: dict[str, dict[str, object]], root: Path, found: dict[str, li
         findings = found.get(str(root / name), [])
         minor = [f for f in findings if f["check"] == "minor_face"]
         any_face = [f for f in findings if f["check"] in ("minor_face", "identifiable_face", "person_exposure")]
-        row = rows[(str(label["label"]), str(label["largest_face"] or "none"))]
-        row[0] += 1
-        row[1] += bool(minor)
-        row[2] += any(f["severity"] != "low" for f in minor)
-        row[3] += bool(any_face)
+        for key in ((str(label["label"]), str(label["largest_face"] or "none")), (str(label["label"]), name)):
+            row = rows[key if key[1] != name else (key[0], "site:" + name.split("/")[0])]
+            row[0] += 1
+            row[1] += bool(minor)
+            row[2] += any(f["severity"] != "low" for f in minor)
+            row[3] += bool(any_face)
     out = []
 
     def share(keys: list[tuple[str, str]], column: int) -> str:
@@ -196,7 +208,7 @@ def _score(labels: dict[str, dict[str, object]], root: Path, found: dict[str, li
         return f"{hit}/{total} = {hit / max(total, 1):.0%}"
 
     big = [("minor", "medium"), ("minor", "large")]
-    adults = [k for k in rows if k[0] == "adults_only"]
+    adults = [k for k in rows if k[0] == "adults_only" and not k[1].startswith("site:")]
     out.append(
         f"  minors, face >= 30 px: minor_face {share(big, 1)} (medium+ {share(big, 2)}), any face finding "
         f"{share(big, 3)}"
@@ -205,7 +217,7 @@ def _score(labels: dict[str, dict[str, object]], root: Path, found: dict[str, li
     for key in sorted(rows):
         label_name, band = key
         out.append(
-            f"    {label_name:13} {band:6} n={rows[key][0]:3}  minor_face {share([key], 1):>12}  medium+ "
+            f"    {label_name:13} {band:27} n={rows[key][0]:3}  minor_face {share([key], 1):>12}  medium+ "
             f"{share([key], 2):>12}  any face {share([key], 3):>12}"
         )
     return out

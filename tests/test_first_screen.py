@@ -127,7 +127,7 @@ def test_document_kinds_and_table_headers_are_not_names(scanned: dict[str, Any])
 
 def test_fix_first_is_in_findings_json_with_the_findings_each_action_clears(scanned: dict[str, Any]) -> None:
     ids = {f["id"] for f in scanned["findings"]}
-    assert scanned["schema_version"] == "1.5" and scanned["fix_first"]
+    assert scanned["schema_version"] == "1.6" and scanned["fix_first"]
     for cause in scanned["fix_first"]:
         assert cause["finding_ids"] and set(cause["finding_ids"]) <= ids
         assert cause["findings"] == len(cause["finding_ids"])

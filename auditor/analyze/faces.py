@@ -294,7 +294,9 @@ def rescaled(faces: list[Face], factor: float, thresholds: Thresholds, keep_tria
                 box=(box[0], box[1], box[2], box[3]),
                 iod=iod,
                 landmarks=tuple((x * factor, y * factor) for x, y in f.landmarks),
-                triage=f.triage if keep_triage and f.person is not None else triage(f.age, iod, thresholds, f.pose),
+                triage=f.triage
+                if keep_triage and f.person is not None
+                else triage(f.age, iod, thresholds, f.pose, f.p_under_18),
             )
         )
     return out
@@ -339,7 +341,7 @@ def analyse_picture(pixels: np.ndarray, thresholds: Thresholds, choice: FaceMode
                 age,
                 p18,
                 p13,
-                triage(age, iod, thresholds, _pose(lms)),
+                triage(age, iod, thresholds, _pose(lms), p18),
             )
         )
     return Picture(sorted(faces, key=lambda f: (-f.iod, f.box)), preview, weak)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import statistics
 from collections.abc import Iterable
 
 import cv2
@@ -105,9 +106,17 @@ def partition_key(model_key: str, pictures: Iterable[str]) -> str:
     return f"persons|{model_key}|{digest}"
 
 
-def person_age(faces: list[Face]) -> float | None:
-    """How old one person looks across their photos: the youngest reliable reading (a frontal or three-quarter
-    view at recognition grade). The most child-like good view counts, not the average of poor ones: a pupil read
-    as 19 in one photo and 14 in three others is a minor in all four."""
-    readings = [f.age for f in faces if f.age is not None and not math.isnan(f.age) and f.pose != "profile"]
-    return min(readings) if readings else None
+def person_reading(faces: list[Face]) -> tuple[float, float | None] | None:
+    """How old one person looks across their photos: (age, P(under 18)), the median reading of their clearest
+    views (frontal or three-quarter, with eyes at least half as far apart as in their largest such view), or
+    ``None`` without any. The clearest views decide, not the youngest: a group of adults gives the age network
+    many chances to read one face young once, and that one reading used to flag every photo of the person. The
+    median still keeps a pupil read as 19 in one photo and 14 in three others a possible minor in all four."""
+    views = [f for f in faces if f.age is not None and not math.isnan(f.age) and f.pose != "profile"]
+    if not views:
+        return None
+    largest = max(f.iod for f in views)
+    clearest = [f for f in views if f.iod >= largest / 2]
+    probabilities = [f.p_under_18 for f in clearest if f.p_under_18 is not None]
+    age = float(statistics.median(f.age for f in clearest if f.age is not None))
+    return age, float(statistics.median(probabilities)) if probabilities else None

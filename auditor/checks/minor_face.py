@@ -7,6 +7,7 @@ photo is a close-up of one person rather than a crowd, and whether the page name
 
 from __future__ import annotations
 
+from auditor.analyze.triage import Thresholds, mostly_adults
 from auditor.checks._check import FACE, Cause, Check, FaceContext, array, boolean, integer, string
 from auditor.checks._faces import face_evidence
 from auditor.models import MINOR_CLASSES, Face, Finding, Severity, Subject
@@ -22,19 +23,26 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
     children = sum(f.triage == "likely_child" for f in minors)
     close_up = False
     severity: Severity = "low"
+    crowd = bool(minors) and mostly_adults(faces)
     if minors:
         best = max(minors, key=lambda f: f.iod)
         close_up = len(faces) <= 2 and best.iod >= 60
         severity = "high"
-        if best.iod >= 60 and best.pose == "frontal" and (context.named or close_up):
+        if crowd:
+            severity = "low"
+        elif best.iod >= 60 and best.pose == "frontal" and (context.named or close_up):
             severity = "critical"
         elif best.iod < 30:
             severity = "medium"
         title = (
-            f"{len(minors)} faces that look like possible minors"
-            if len(minors) > 1
-            else "A face that looks like a possible minor"
-        ) + (" (a close-up)" if close_up else "")
+            (
+                f"{len(minors)} faces that look like possible minors"
+                if len(minors) > 1
+                else "A face that looks like a possible minor"
+            )
+            + (" (a close-up)" if close_up else "")
+            + (", in a group that mostly reads as adults" if crowd else "")
+        )
     else:
         count = len(unjudged)
         title = (
@@ -49,6 +57,7 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
         "unjudged_faces": len(unjudged),
         "named_on_page": context.named,
         "context": context.context,
+        "decided_by": _rules(minors, unjudged, crowd, Thresholds().for_context(context.context)),
         "faces": [face_evidence(f) for f in minors or unjudged],
     }
     advice = (
@@ -59,6 +68,29 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
     return [subject.finding("minor_face", severity, title, evidence, advice)]
 
 
+def _rules(minors: list[Face], unjudged: list[Face], crowd: bool, thresholds: Thresholds) -> list[str]:
+    """Which triage rules made the call, in words: a finding that says "possible minor" beside a reading of 29
+    must say why (the default lines; a changed ``--minor-below`` moves them)."""
+    own = [f for f in minors if f.age is not None]
+    rules = []
+    if any(f.triage == "likely_child" for f in minors):
+        rules.append(f"a face reads under {thresholds.child:.0f}")
+    if any(thresholds.child <= f.age < thresholds.young for f in own if f.age is not None):
+        rules.append(f"a face reads under {thresholds.young:.0f}: a possible minor whatever else the network says")
+    if any(thresholds.young <= f.age < thresholds.minor for f in own if f.age is not None):
+        rules.append(
+            f"a borderline reading ({thresholds.young:.0f}-{thresholds.minor:.0f}, the age network reads many "
+            "15-17-year-olds as in their twenties) that the network is not confident is an adult"
+        )
+    if any(f.person is not None and (f.age is None or f.age >= thresholds.minor) for f in minors):
+        rules.append("the same person's clearest views in other photos read as a possible minor")
+    if unjudged and not minors:
+        rules.append("faces too small or turned to judge an age, on a school page")
+    if crowd:
+        rules.append("lowered to low: most faces in this group read as adults, and each possible minor is borderline")
+    return rules
+
+
 CHECK = Check(
     id="minor_face",
     order=10,
@@ -67,7 +99,8 @@ CHECK = Check(
     severities=("critical", "high", "medium", "low"),
     severity_rule=(
         "critical close-up or named frontal face, high, medium when every such face is small; low: on a school "
-        "page, faces too small or turned to judge an age (possible pupils, not recognisable)"
+        "page, faces too small or turned to judge an age (possible pupils, not recognisable), or a group that "
+        "mostly reads as adults whose possible minors are all borderline readings"
     ),
     means=(
         "A face in the photo looks like it may belong to someone under 18 (an automatic age estimate), or, on a "
@@ -91,6 +124,7 @@ CHECK = Check(
         ),
         "named_on_page": boolean("a name_near_photo finding exists for this picture"),
         "context": string(description="school, staff or general: how generous the triage was"),
+        "decided_by": array(string(), "which triage rules made the call, in words"),
         "faces": array(FACE),
         "smaller_copies": array(string(), "smaller sizes of the same photo published on the site"),
     },

@@ -47,11 +47,11 @@ def class_reason(person: Person) -> str:
         return "one of this person's faces was read as young; none was clear enough for a reliable age reading"
     if person.triage in MINOR_CLASSES and person.age >= 18:
         return (
-            f"the youngest reliable reading, {person.age:.0f}, is under the possible-minor threshold for this "
-            f"{person.context} context: the age network reads many 15-17-year-olds as in their twenties, so "
-            "readings up to about 30 are treated as possible minors"
+            f"the reading of this person's clearest views, {person.age:.0f}, is under the possible-minor line for "
+            f"this {person.context} context: the age network reads many 15-17-year-olds as in their twenties, so "
+            "readings up to about 30 that it is not confident are an adult's are treated as possible minors"
         )
-    return f"the youngest reliable age reading across the photos is {person.age:.0f}"
+    return f"the reading of this person's clearest views across the photos is {person.age:.0f}"
 
 
 def _where(person: Person) -> str:
@@ -178,7 +178,11 @@ CHECK = Check(
             description="photos, plus each video's views of the person up to 5: what the severity counts"
         ),
         "class": string(description="the most child-like triage of any of the person's faces"),
-        "age_estimate": number(nullable=True, description="the youngest reliable age reading across the photos"),
+        "age_estimate": number(
+            nullable=True,
+            description="the person's age reading: the median of their clearest views (the youngest reading before "
+            "schema 1.6)",
+        ),
         "largest_iod_px": number(),
         "named_on_page": boolean("a name_near_photo finding exists for one of the photos"),
         "context": string(),

@@ -12,7 +12,7 @@ from auditor.analyze.face_jobs import PictureFaces
 from auditor.analyze.face_models import FaceModelUnavailable
 from auditor.analyze.face_pool import FacePool
 from auditor.analyze.faces import Face, rescaled
-from auditor.analyze.persons import person_age
+from auditor.analyze.persons import person_reading
 from auditor.analyze.scenes import Shot, scenes
 from auditor.analyze.triage import Thresholds, group_context, reclassify, triage
 from auditor.analyze.video import timecode
@@ -141,7 +141,7 @@ def _people(
 ) -> list[tuple[int, list[tuple[str, int]], float | None]]:
     """The grouping as people: (number, faces as (content hash, index), person age), numbered from the most
     exposed (most photos, then the largest face). Every face of a person in ``triaged`` gets the person's number
-    and is triaged with the person's age (the youngest reliable reading of any of their faces)."""
+    and is triaged with the person's reading (the median of their clearest views: :func:`person_reading`)."""
     members: dict[int, list[tuple[str, int]]] = {}
     for key, group in grouping.items():
         if key[0] in triaged and key[1] < len(triaged[key[0]]):
@@ -156,11 +156,12 @@ def _people(
     )
     out = []
     for number, keys in enumerate(ranked, start=1):
-        age = person_age([triaged[sha][i] for sha, i in keys])
+        reading = person_reading([triaged[sha][i] for sha, i in keys])
+        age = reading[0] if reading is not None else None
         for sha, i in keys:
             face = replace(triaged[sha][i], person=number)
-            if age is not None:  # the person's reliable views decide, also for this photo's profile or mask
-                face = replace(face, triage=triage(age, face.iod, thresholds[sha]))
+            if reading is not None:  # the person's clearest views decide, also for this photo's profile or mask
+                face = replace(face, triage=triage(reading[0], face.iod, thresholds[sha], p_under_18=reading[1]))
             triaged[sha][i] = face
         out.append((number, sorted(keys), age))
     return out

@@ -22,7 +22,7 @@ from auditor.store import Store
 SCHEMA_ID = "exposure-auditor/findings@1"
 # Additive changes (new fields, new check ids, new enum values) raise the minor version; removing or changing the
 # meaning of anything raises the major one, and with it SCHEMA_ID (see the README).
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 
 def schema() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,42 @@ def test_triage_thresholds_and_severity() -> None:
     found = {f.check: f for f in face_findings(SUBJECT, [child], named=True, context="school")}
     assert found["minor_face"].severity == "critical" and found["identifiable_face"].severity == "high"
     assert "possible minor" in found["minor_face"].title and "child" not in found["minor_face"].title  # triage wording
+    assert found["minor_face"].evidence["decided_by"] == ["a face reads under 15"]
+
+
+def test_a_confident_adult_reading_is_not_turned_into_a_minor_by_the_school_margin() -> None:
+    """The borderline band (27 up to 29, or 31 in a school context) calls a face a possible minor unless the
+    network itself is sure it sees an adult; under 27 the reading decides alone."""
+    t, school = Thresholds(), Thresholds().for_context("school")
+    assert triage(28, 40, t, p_under_18=0.05) == "possible_minor" and triage(28, 40, t, p_under_18=0.001) == "adult"
+    assert triage(30, 40, school, p_under_18=0.03) == "possible_minor"
+    assert triage(30, 40, school, p_under_18=0.002) == "adult"  # the margin never flips a confident adult
+    assert triage(20, 40, school, p_under_18=0.001) == "possible_minor"  # a young reading decides alone
+    assert triage(30, 40, school) == "possible_minor"  # no probability (an old cache): the reading alone
+    assert triage(24, 40, Thresholds(minor=22.0), p_under_18=0.5) == "adult"  # --minor-below moves both lines
+
+
+def _read(age: float, p_under_18: float, iod: float = 40.0) -> Face:
+    face = Face((0, 0, 80, 100), 0.9, ((0, 0),) * 5, iod, "frontal", age, p_under_18, None, "uncertain")
+    return replace(face, triage=triage(age, iod, Thresholds(), p_under_18=p_under_18))
+
+
+def test_a_group_that_mostly_reads_adult_keeps_its_finding_at_low_severity() -> None:
+    """Twenty adults give the age network twenty chances to read one face young: in a group whose readings are
+    mostly adult, borderline possible minors are reported low (out of Fix first); a clearly young reading in the
+    same group keeps the finding's severity."""
+    crowd = [_read(a, 0.0) for a in (33, 35, 31, 40)] + [_read(24, 0.05)]
+    (finding,) = [f for f in face_findings(SUBJECT, crowd, named=False, context="general") if f.check == "minor_face"]
+    assert finding.severity == "low" and "mostly reads as adults" in finding.title
+    assert any("most faces in this group read as adults" in rule for rule in finding.evidence["decided_by"])
+    with_child = [*crowd, _read(12, 0.9)]
+    (finding,) = [
+        f for f in face_findings(SUBJECT, with_child, named=False, context="general") if f.check == "minor_face"
+    ]
+    assert finding.severity == "high"
+    pair = [_read(33, 0.0), _read(24, 0.05)]  # too few faces to speak for the photo as a whole
+    (finding,) = [f for f in face_findings(SUBJECT, pair, named=False, context="general") if f.check == "minor_face"]
+    assert finding.severity == "high"
 
 
 def test_check_a_folder_with_a_portrait(tmp_path: Path, make_config) -> None:  # type: ignore[no-untyped-def]

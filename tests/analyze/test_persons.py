@@ -127,13 +127,24 @@ def test_a_person_read_young_in_some_photos_is_a_minor_in_all() -> None:
     triaged = {"a": [_face(35.0)], "b": [_face(16.0)], "c": [_face(14.5)], "d": [_face(40.0, pose="profile")]}
     grouping = {("a", 0): 0, ("b", 0): 0, ("c", 0): 0, ("d", 0): 0}
     ((number, keys, age),) = _people(grouping, triaged, dict.fromkeys(triaged, thresholds))
-    assert number == 1 and len(keys) == 4 and age == 14.5
+    assert number == 1 and len(keys) == 4 and age == 16.0  # the median of the three frontal readings
     assert {faces[0].triage for faces in triaged.values()} == {"possible_minor"}
     assert all(faces[0].person == 1 for faces in triaged.values())
 
 
 def test_the_persons_age_ignores_profiles() -> None:
-    assert persons.person_age([_face(40.0), _face(12.0, pose="profile")]) == 40.0
+    assert persons.person_reading([_face(40.0), _face(12.0, pose="profile")]) == (40.0, None)
+
+
+def test_the_persons_reading_is_their_clearest_views_not_their_youngest() -> None:
+    """One young reading of an adult in a crowd (a small face, read once as 19) no longer flags every photo of
+    them: the views at least half the size of their largest decide, by their median."""
+    views = [_face(34.0, iod=90.0), _face(31.0, iod=70.0), _face(19.0, iod=20.0)]
+    assert persons.person_reading(views) == (32.5, None)
+    thresholds = Thresholds()
+    triaged = {"a": [views[0]], "b": [views[1]], "c": [views[2]]}
+    _people({("a", 0): 0, ("b", 0): 0, ("c", 0): 0}, triaged, dict.fromkeys(triaged, thresholds))
+    assert {faces[0].triage for faces in triaged.values()} == {"adult"}
 
 
 def _small_group() -> bytes:
