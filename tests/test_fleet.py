@@ -1,6 +1,7 @@
-"""``auditor fleet`` on a real local Ray (2 CPUs): three loopback sites, one unreachable and one slow; each site's
-findings equal a plain ``auditor scan`` of it; the dashboard's numbers match; a driver killed mid-run is re-run
-with the same command and finishes without redoing finished sites."""
+"""``auditor fleet`` on this machine (no Ray: nothing listens) and on a real two-node Ray cluster: three loopback
+sites, one unreachable and one slow; each site's findings equal a plain ``auditor scan`` of it; the dashboard's
+numbers match; a driver killed mid-run is re-run with the same command and finishes without redoing finished
+sites."""
 
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ from auditor.fleet.run import RESULTS
 from tests.analyze import images
 from tests.server import Route, Site
 from tests.sites import SECTIONS, assert_one_rate, one_host_two_sections
-
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'exposure-auditor[fleet]')")
 
 
 def _free_port() -> int:
@@ -62,13 +61,56 @@ def _comparable(document: dict[str, Any]) -> list[tuple[str, str, str, str | Non
     return sorted((f["id"], f["check"], f["severity"], f["asset"]) for f in document["findings"])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _ray_can_start() -> None:
-    try:
-        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
-    except Exception as exc:  # pragma: no cover - a machine where Ray cannot start at all
-        pytest.skip(f"Ray could not start here: {exc}")
-    ray.shutdown()
+@pytest.fixture
+def ray_can_start() -> Any:
+    """Ray, for the tests of a fleet on a cluster (a fleet on one machine does not use it)."""
+    return pytest.importorskip("ray", reason="Ray is not installed (pip install 'exposure-auditor[fleet]')")
+
+
+def _listening(session: int) -> list[str]:
+    """The TCP addresses any process of ``session`` (a process group started with start_new_session) listens on,
+    read from /proc: the sockets each process holds, matched against the kernel's table of listening sockets."""
+    inodes: set[str] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) != session:
+                continue
+            for fd in (entry / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                found.append(fields[1])
+    return found
+
+
+def test_a_fleet_on_one_machine_listens_on_no_network_interface(tmp_path: Path) -> None:
+    """A fleet without --address runs its scans without Ray: while they crawl, no process of the fleet listens
+    on any TCP port (Ray's services listened on every interface, and a local user with its token ran code in the
+    fleet). The scans' rate relays are owner-only Unix sockets."""
+    slow = _site(delay=1.5)
+    with slow.serve() as base:
+        sites = _sites_file(tmp_path / "sites.toml", {"a": base, "b": base})
+        command = [sys.executable, "-m", "auditor", "fleet", str(sites), "--out", str(tmp_path / "fleet")]
+        driver = subprocess.Popen([*command, "--cpus-per-site", "1"], start_new_session=True, stderr=subprocess.PIPE)
+        seen: list[str] = []
+        deadline = time.monotonic() + 120
+        while not slow.hits.get("/more.html") and time.monotonic() < deadline and driver.poll() is None:
+            seen += _listening(driver.pid)
+            time.sleep(0.1)
+        crawling = bool(slow.hits.get("/more.html"))
+        seen += _listening(driver.pid)
+        _, err = driver.communicate(timeout=300)
+    assert crawling, "the scans were never seen crawling"
+    assert seen == [] and driver.returncode in (0, 1), err[-2000:]
 
 
 def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,8 +143,6 @@ def test_a_fleet_audits_each_site_as_a_plain_scan_would(tmp_path: Path, monkeypa
         )
     assert result.exit_code == 3, result.output  # one site is unreachable: the fleet is incomplete
     assert "(exit status 3: the audit is incomplete)" in result.output  # the console says what a status means
-    token = Path.home() / ".ray" / "auth_token"  # Ray writes it world-readable; the fleet makes it owner-only
-    assert not token.exists() or stat.S_IMODE(token.stat().st_mode) == 0o600
     fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
     jsonschema.validate(fleet, schema())
     rows = {r["name"]: r for r in fleet["sites"]}
@@ -212,7 +252,7 @@ def _node_ids(address: str, env: dict[str, str]) -> list[str]:
     return done.stdout.split()
 
 
-def test_a_fleet_runs_on_an_existing_cluster_and_brings_the_results_back(tmp_path: Path) -> None:
+def test_a_fleet_runs_on_an_existing_cluster_and_brings_the_results_back(tmp_path: Path, ray_can_start: Any) -> None:
     """``--address HOST:PORT`` and ``--address ray://HOST:PORT`` against a two-node cluster started by ``ray start``
     (token authentication on, as Ray turns it on). Each site's store stays in ``--work-dir`` (a cluster machine's
     own disk); its report and findings come back to ``OUT/sites/NAME`` through Ray. The second fleet run is the

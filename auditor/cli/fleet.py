@@ -1,4 +1,4 @@
-"""``auditor fleet``: many sites, one scan each, on Ray."""
+"""``auditor fleet``: many sites, one scan each, on this machine's cores or on a Ray cluster."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from auditor.report.words import plural
 @click.option(
     "--address",
     help="An existing Ray cluster: HOST:6379, auto (the one started on this machine), or ray://HOST:10001 "
-    "(Ray Client) [default: a local Ray with this machine's cores].",
+    "(Ray Client) [default: this machine's cores, without Ray: nothing listens on the network].",
 )
 @click.option(
     "--cpus-per-site",
@@ -37,10 +37,10 @@ from auditor.report.words import plural
     "local disk on each cluster machine) [default: OUT/sites]. Reports come back to OUT/sites/NAME here either way.",
 )
 def fleet(sites_file: Path, out: Path, address: str | None, cpus_per_site: int, work_dir: Path | None) -> None:
-    """Audit every [[site]] of SITES.toml on Ray, each with the same auditor scan into OUT/sites/NAME (its own
-    history), and write OUT/index.html, fleet.json and fleet.csv. Re-running the same command finishes the sites
-    that did not finish and does not redo the others. Exit status: 1 when a site's gate failed, else 3 when a site
-    failed or is incomplete, else 0."""
+    """Audit every [[site]] of SITES.toml (on this machine, or a Ray cluster with --address), each with the same
+    auditor scan into OUT/sites/NAME (its own history), and write OUT/index.html, fleet.json and fleet.csv.
+    Re-running the same command finishes the sites that did not finish and does not redo the others. Exit status:
+    1 when a site's gate failed, else 3 when a site failed or is incomplete, else 0."""
     from auditor.fleet import dashboard
     from auditor.fleet.run import read_sites, run_fleet
 

@@ -1,11 +1,12 @@
 """One host's request rate held across every site of a fleet, on one machine or across a cluster.
 
-Why an actor and a relay: two sites of a trust are often served by one CDN host, and their scans run side by side
+Why a keeper and a relay: two sites of a trust are often served by one CDN host, and their scans run side by side
 on different cores or machines; each keeping its own ``--rate`` would send the host twice the rate. The driver
-creates one :class:`HostRates` Ray actor per run: it hands out each host's request starts, ``interval`` apart, as
-*delays* (its own monotonic clock; no shared file system, no clocks to keep in step). A site's scan is a plain
-``auditor scan`` subprocess that knows nothing of Ray, so its Ray task serves a :class:`RateRelay`: a Unix socket,
-private to the task, that passes each "may I start a request to HOST?" to the actor (``--shared-rate-socket``).
+keeps one :class:`HostRates` per run (a Ray actor on a cluster, a plain object behind a lock on one machine): it
+hands out each host's request starts, ``interval`` apart, as *delays* (its own monotonic clock; no shared file
+system, no clocks to keep in step). A site's scan is a plain ``auditor scan`` subprocess that knows nothing of
+either, so whatever runs it serves a :class:`RateRelay`: a Unix socket, private to that one scan, that passes each
+"may I start a request to HOST?" to the keeper (``--shared-rate-socket``).
 """
 
 from __future__ import annotations
@@ -17,23 +18,27 @@ import socketserver
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 
 class HostRates:
-    """The fleet's one keeper of per-host request starts (run as a Ray actor with no CPU of its own)."""
+    """The fleet's one keeper of per-host request starts (a Ray actor with no CPU of its own on a cluster; called
+    from the relays' threads on one machine, hence the lock)."""
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def reserve(self, host: str, interval: float) -> float:
         """Reserve the next start to ``host``: the seconds the caller waits before it starts its request."""
-        now = time.monotonic()
-        start = max(now, self._next.get(host, 0.0))
-        self._next[host] = start + interval
-        return start - now
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next.get(host, 0.0))
+            self._next[host] = start + interval
+            return start - now
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -61,14 +66,13 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 class RateRelay:
     """The Unix socket one site's scan asks for its request starts (``--shared-rate-socket``), relayed to the
-    fleet's :class:`HostRates` actor. A context manager: the socket and its private folder go when it ends."""
+    fleet's keeper through ``reserve`` (:meth:`HostRates.reserve`, or a call to its Ray actor). A context manager:
+    the socket and its private folder go when it ends."""
 
-    def __init__(self, keeper: Any) -> None:
-        import ray
-
+    def __init__(self, reserve: Callable[[str, float], float]) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="auditor-rate-"))  # owner-only; short enough for a socket path
         self.path = self._folder / "rate.sock"
-        self._server = _Server(str(self.path), lambda host, interval: ray.get(keeper.reserve.remote(host, interval)))
+        self._server = _Server(str(self.path), reserve)
         self._thread = threading.Thread(target=self._server.serve_forever, name="auditor-rate-relay", daemon=True)
 
     def __enter__(self) -> RateRelay:

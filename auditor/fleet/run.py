@@ -6,19 +6,19 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import ConfigError
 from auditor.files import write_atomic
-from auditor.fleet.rates import HostRates
+from auditor.fleet.rates import HostRates, RateRelay
 
 STATE_FILE = "fleet-state.json"
 MAX_ATTEMPTS = 3
@@ -26,6 +26,7 @@ GATE_EXITS = (0, 1, 3)  # what a finished scan exits with: clean, a gate failed,
 # What a finished scan's task sends back to the driver, to be written under OUT/sites/NAME on the driver's machine:
 # the report and its exports. The store, the history and the fetched files stay where the scan ran (its work dir).
 RESULTS = ("findings.json", "report.html", "findings.csv", "faces-per-page.csv")
+LOCAL = "local"  # the node of a site scanned by a fleet on this machine alone (no Ray)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -149,18 +150,14 @@ class SiteRun:
     results: dict[str, bytes]  # file name -> contents, from :data:`RESULTS`; empty unless the scan finished
 
 
-def scan_site(command: list[str], workers: int, folder: str, keeper: Any) -> SiteRun:
-    """One site's scan, run where Ray placed it: its face workers limited to the cores Ray gave the task, its
-    request starts to each host given out by the fleet's rate ``keeper``; a finished scan's report and exports are
-    returned, so the driver has them even when ``folder`` is on another machine's disk."""
-    import ray
-
-    from auditor.fleet.rates import RateRelay
-
+def run_scan(command: list[str], workers: int, folder: str, reserve: Callable[[str, float], float]) -> SiteRun:
+    """One site's scan as a subprocess: its face workers limited to ``workers`` cores, its request starts to each
+    host given out by the fleet's keeper through ``reserve``; a finished scan's report and exports are returned,
+    so the driver has them even when ``folder`` is on another machine's disk. ``node`` is filled in by the caller."""
     started = time.monotonic()
-    # The scan ends itself if this Ray worker dies (a killed fleet leaves no orphan scan holding the site's store).
+    # The scan ends itself if whatever runs it dies (a killed fleet leaves no orphan scan holding the site's store).
     env = {**os.environ, "AUDITOR_WORKERS": str(workers), "AUDITOR_EXIT_WITH_PARENT": str(os.getpid())}
-    with RateRelay(keeper) as relay:
+    with RateRelay(reserve) as relay:
         command = [*command, "--shared-rate-socket", str(relay.path)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     tail = " / ".join((done.stderr or "").strip().splitlines()[-3:])[-500:]
@@ -170,8 +167,15 @@ def scan_site(command: list[str], workers: int, folder: str, keeper: Any) -> Sit
             path = Path(folder) / name
             if path.is_file():
                 results[name] = path.read_bytes()
-    node = ray.get_runtime_context().get_node_id()
-    return SiteRun(done.returncode, tail, node, round(time.monotonic() - started, 2), results)
+    return SiteRun(done.returncode, tail, LOCAL, round(time.monotonic() - started, 2), results)
+
+
+def scan_site(command: list[str], workers: int, folder: str, keeper: Any) -> SiteRun:
+    """:func:`run_scan` as a Ray task, on the node Ray placed it, asking the fleet's rate keeper actor."""
+    import ray
+
+    run = run_scan(command, workers, folder, lambda host, interval: ray.get(keeper.reserve.remote(host, interval)))
+    return replace(run, node=ray.get_runtime_context().get_node_id())
 
 
 def keep_results(folder: Path, results: dict[str, bytes]) -> None:
@@ -214,6 +218,91 @@ def _owner_only_token() -> None:
                 path.chmod(mode)
 
 
+class _Runner:
+    """Where the sites' scans run: ``submit`` one, ``next_done`` waits for any to end, ``result`` is its
+    :class:`SiteRun` (or raises: the thing that ran it died), ``close`` ends what was started."""
+
+    def submit(self, command: list[str], folder: str, node: str | None) -> Any:
+        raise NotImplementedError
+
+    def next_done(self, handles: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def result(self, handle: Any) -> SiteRun:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _Local(_Runner):
+    """A fleet on this machine alone: no Ray, so nothing listens on any network interface (Ray's own services
+    listen on every interface whatever they are told: a local user or a neighbour on the network could join). As
+    many scans side by side as the cores allow (``cpus_per_site`` each), one thread each waiting on its scan's
+    subprocess; one :class:`HostRates` behind a lock keeps each host's rate across them."""
+
+    def __init__(self, cpus_per_site: int) -> None:
+        self.cpus = cpus_per_site
+        self.pool = ThreadPoolExecutor(max(1, (os.cpu_count() or 1) // cpus_per_site), "auditor-fleet")
+        self.rates = HostRates()
+
+    def submit(self, command: list[str], folder: str, node: str | None) -> Future[SiteRun]:
+        return self.pool.submit(run_scan, command, self.cpus, folder, self.rates.reserve)
+
+    def next_done(self, handles: list[Future[SiteRun]]) -> Future[SiteRun]:
+        return next(iter(wait(handles, return_when=FIRST_COMPLETED).done))
+
+    def result(self, handle: Future[SiteRun]) -> SiteRun:
+        return handle.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Ray(_Runner):
+    """A fleet on an existing Ray cluster (``--address``): each scan a Ray task of ``cpus_per_site`` CPUs, sent
+    back to the node that ran it last (its history is there) when that node is up; one rate keeper actor."""
+
+    def __init__(self, address: str, cpus_per_site: int) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigError("auditor fleet --address needs Ray: pip install 'exposure-auditor[fleet]'") from exc
+        self.ray, self.cpus = ray, cpus_per_site
+        self.started_here = not ray.is_initialized()
+        if self.started_here:
+            try:
+                _join(ray, address, {"include_dashboard": False, "log_to_driver": False})
+            except (ConnectionError, RuntimeError) as exc:
+                raise ConfigError(
+                    f"--address {address}: could not join that Ray cluster ({str(exc).splitlines()[0]}). Is it "
+                    "running, and is this Ray the cluster's version? If it uses token authentication, set "
+                    "RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token) here too."
+                ) from exc
+            _owner_only_token()
+        self.task = ray.remote(num_cpus=cpus_per_site, max_retries=0)(scan_site)
+        self.keeper = ray.remote(num_cpus=0)(HostRates).remote()  # one host's rate across every site
+
+    def submit(self, command: list[str], folder: str, node: str | None) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        options: dict[str, Any] = {}
+        if node and node != LOCAL:  # soft: any node will do when that one is gone (the scan starts a new history)
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
+        return self.task.options(**options).remote(command, self.cpus, folder, self.keeper)
+
+    def next_done(self, handles: list[Any]) -> Any:
+        return self.ray.wait(handles, num_returns=1)[0][0]
+
+    def result(self, handle: Any) -> SiteRun:
+        run: SiteRun = self.ray.get(handle)
+        return run
+
+    def close(self) -> None:
+        if self.started_here:
+            self.ray.shutdown()
+
+
 def run_fleet(
     sites: list[SiteSpec],
     out: Path,
@@ -222,17 +311,12 @@ def run_fleet(
     progress: Any = None,
     work: Path | None = None,
 ) -> FleetState:
-    """Run every site not finished yet (up to :data:`MAX_ATTEMPTS` tries each) on Ray; returns the run's state.
+    """Run every site not finished yet (up to :data:`MAX_ATTEMPTS` tries each); returns the run's state.
 
-    ``address``: an existing cluster (``auto``, ``HOST:6379`` or ``ray://HOST:10001``); without it a local Ray with
-    the machine's cores is started and stopped. ``work``: where each site's scan keeps its folder (store, history,
-    fetched files) on the machine that runs it, ``OUT/sites`` by default; its results come back to ``OUT/sites``
-    here either way. A site goes back to the node that ran it last (its history is there) when that node is up."""
-    try:
-        import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-    except ImportError as exc:
-        raise ConfigError("auditor fleet needs Ray: pip install 'exposure-auditor[fleet]'") from exc
+    ``address``: an existing Ray cluster (``auto``, ``HOST:6379`` or ``ray://HOST:10001``); without it the sites
+    run on this machine's cores, without Ray (:class:`_Local`). ``work``: where each site's scan keeps its folder
+    (store, history, fetched files) on the machine that runs it, ``OUT/sites`` by default; its results come back
+    to ``OUT/sites`` here either way. On a cluster a site goes back to the node that ran it last when it is up."""
     out = out.resolve()  # the workers' working folder is not the driver's on a cluster
     work = (work or out / "sites").resolve()
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -245,54 +329,27 @@ def run_fleet(
     if not todo:  # killed after its last site finished: nothing is left of that run
         save_state(out, fleet)
         return fleet
-    started_here = not ray.is_initialized()
-    if started_here:
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if address:
-            try:
-                _join(ray, address, kwargs)
-            except (ConnectionError, RuntimeError) as exc:
-                raise ConfigError(
-                    f"--address {address}: could not join that Ray cluster ({str(exc).splitlines()[0]}). Is it "
-                    "running, and is this Ray the cluster's version? If it uses token authentication, set "
-                    "RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token) here too."
-                ) from exc
-        else:
-            # "local": a Ray of its own, even when another one runs on this machine (it would join it otherwise).
-            # Its session folder (sockets, logs, the objects that carry each site's findings) is owner-only, not
-            # Ray's world-writable /tmp/ray: Ray's own services listen on every interface whatever address they
-            # are given (Ray 2.60, checked with ss), so what guards the fleet is its token and these folders.
-            private = tempfile.mkdtemp(prefix="auditor-ray-")  # 0700
-            kwargs["_temp_dir"] = private
-            ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
-        _owner_only_token()
+    runner: _Runner = _Ray(address, cpus_per_site) if address else _Local(cpus_per_site)
     save_state(out, fleet)  # only now: a cluster that could not be joined leaves the state as it was
-    task = ray.remote(num_cpus=cpus_per_site, max_retries=0)(scan_site)
-    keeper = ray.remote(num_cpus=0)(HostRates).remote()  # one host's rate across every site (auditor.fleet.rates)
     try:
         running: dict[Any, SiteSpec] = {}
 
         def submit(site: SiteSpec) -> None:
             state = states[site.name]
             state.attempts += 1
-            options: dict[str, Any] = {}
-            if state.node:  # soft: any node will do when that one is gone (the scan then starts a new history)
-                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(state.node, soft=True)
-            command = site.command(work)
-            folder = str(work / site.name)
-            running[task.options(**options).remote(command, cpus_per_site, folder, keeper)] = site
+            running[runner.submit(site.command(work), str(work / site.name), state.node)] = site
 
         for site in todo:
             submit(site)
         save_state(out, fleet)
         while running:
-            ready, _ = ray.wait(list(running), num_returns=1)
-            site = running.pop(ready[0])
+            ready = runner.next_done(list(running))
+            site = running.pop(ready)
             state = states[site.name]
             try:
-                run: SiteRun | None = ray.get(ready[0])
+                run: SiteRun | None = runner.result(ready)
             except Exception as exc:  # the worker died (killed, out of memory): that site's try, not the fleet's
-                run, code, tail = None, -1, str(exc).splitlines()[0][:500]
+                run, code, tail = None, -1, (str(exc).splitlines() or [type(exc).__name__])[0][:500]
             finished = False
             if run is not None:
                 code, tail = run.exit_code, run.tail
@@ -315,8 +372,5 @@ def run_fleet(
             if progress is not None:
                 progress(site.name, state)
     finally:
-        if started_here:
-            ray.shutdown()
-            if kwargs.get("_temp_dir"):
-                shutil.rmtree(kwargs["_temp_dir"], ignore_errors=True)
+        runner.close()
     return fleet
