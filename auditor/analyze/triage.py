@@ -66,6 +66,13 @@ class Thresholds:
     confident_adult: float = 0.01  # P(under 18) below this: the network is sure it sees an adult
     min_iod_for_age: float = 12.0  # below this the age network sees a few pixels: "uncertain"
 
+    @classmethod
+    def below(cls, minor_below: float) -> Thresholds:
+        """The thresholds for ``--minor-below AGE``: the default (29) keeps the borderline band; any other age is
+        the user's own line, and every reading under it is a possible minor, whatever the network's confidence."""
+        default = cls()
+        return default if minor_below == default.minor else cls(minor=minor_below, young=minor_below)
+
     def for_context(self, context: str) -> Thresholds:
         """``school`` (pupils' galleries, class pages) adds a safety margin; ``staff`` and ``general`` do not."""
         return replace(self, child=self.child + 1, minor=self.minor + 2) if context == "school" else self
@@ -83,7 +90,7 @@ def triage(
         return "uncertain"
     if age < thresholds.child:
         return "likely_child"
-    if age < min(thresholds.young, thresholds.minor):  # a --minor-below under ``young`` moves both lines
+    if age < min(thresholds.young, thresholds.minor):
         return "possible_minor"
     if age < thresholds.minor and not (p_under_18 is not None and p_under_18 < thresholds.confident_adult):
         return "possible_minor"

@@ -154,7 +154,8 @@ def analysis_options(func: F) -> F:
             default=29.0,
             show_default=True,
             help="Flag faces whose estimated age is below this many years (the school context adds 2): "
-            "the age model reads teenagers about five years too old.",
+            "the age model reads teenagers about five years too old. At the default, readings of 27-29 that the "
+            "age model is confident are adults are spared; any other value flags every reading below it.",
         ),
         click.option(
             "--state",

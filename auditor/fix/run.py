@@ -259,7 +259,7 @@ def verify(data: bytes, policy: Policy) -> list[str]:
         remaining.append(f"larger than --max-side {policy.max_side}")
     if policy.max_face_iod:
         pixels = load_image(data, 10**9)
-        faces = analyse(pixels, Thresholds(minor=policy.minor_below)) if pixels is not None else []
+        faces = analyse(pixels, Thresholds.below(policy.minor_below)) if pixels is not None else []
         if any(f.iod >= policy.max_face_iod for f in faces):
             remaining.append(f"a face at or above --max-face-iod {policy.max_face_iod}")
     return remaining

@@ -37,7 +37,7 @@ class Policy:
 
     def thresholds(self, label: str) -> Thresholds:
         """The triage thresholds for one file; ``auto`` is the school context when its path speaks of pupils."""
-        base = Thresholds(minor=self.minor_below)
+        base = Thresholds.below(self.minor_below)
         school = self.context == "school" or (self.context == "auto" and SCHOOL_WORDS.search(label) is not None)
         return base.for_context("school") if school else base
 

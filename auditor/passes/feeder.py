@@ -14,7 +14,7 @@ from auditor.store import Store
 def face_pool_for(config: ScanConfig, face_cache: FaceCache | None) -> FacePool:
     """The scan's face pool; raises :class:`FaceModelUnavailable` when the chosen models cannot run."""
     choice = resolve(config.face_model, config.models_dir)
-    return FacePool(config.max_pixels, Thresholds(minor=config.minor_below), choice, face_cache)
+    return FacePool(config.max_pixels, Thresholds.below(config.minor_below), choice, face_cache)
 
 
 class FaceFeeder:

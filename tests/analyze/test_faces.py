@@ -121,7 +121,8 @@ def test_a_confident_adult_reading_is_not_turned_into_a_minor_by_the_school_marg
     assert triage(30, 40, school, p_under_18=0.002) == "adult"  # the margin never flips a confident adult
     assert triage(20, 40, school, p_under_18=0.001) == "possible_minor"  # a young reading decides alone
     assert triage(30, 40, school) == "possible_minor"  # no probability (an old cache): the reading alone
-    assert triage(24, 40, Thresholds(minor=22.0), p_under_18=0.5) == "adult"  # --minor-below moves both lines
+    assert triage(24, 40, Thresholds.below(22.0), p_under_18=0.5) == "adult"  # --minor-below moves both lines
+    assert triage(33, 40, Thresholds.below(35.0), p_under_18=0.001) == "possible_minor"  # the user's own line
 
 
 def _read(age: float, p_under_18: float, iod: float = 40.0) -> Face:
