@@ -14,6 +14,7 @@ from auditor.cli.gate import EXIT_MEANINGS
 for command in (
     scan.scan,
     scan.check,
+    scan.pre_commit,
     scan.demo,
     report.report,
     fix.fix,

@@ -76,6 +76,33 @@ def _analysis(options: dict[str, Any]) -> tuple[dict[str, Any], Gate]:
     return {**options, "state_dir": state, "decisions_file": decided}, gate
 
 
+MAX_FAILING_LINES = 20
+
+
+def _failing(findings: list[dict[str, Any]]) -> None:
+    """The findings that fail the gate, one line each in plain words (severity, file, what): a commit hook or a
+    CI log must say what to fix without opening the report. A local file is named by its path as given; names
+    found in the files are masked in titles as in the report."""
+    for finding in findings[:MAX_FAILING_LINES]:
+        where = finding.get("asset") or finding.get("page") or ""
+        if where.startswith("file://"):
+            where = _local_path(where)
+        _echo(f"  {finding['severity']:8} {where}: {finding['title']}", err=True)
+    if len(findings) > MAX_FAILING_LINES:
+        _echo(f"  ... and {len(findings) - MAX_FAILING_LINES} more (see the report)", err=True)
+
+
+def _local_path(uri: str) -> str:
+    """A checked file's path relative to the working folder when it is inside it (a repository's own path)."""
+    from urllib.parse import unquote
+
+    path = Path(unquote(urlsplit(uri).path))
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _worse_or_equal(severity: str, gate: str) -> bool:
     return SEVERITIES.index(severity) <= SEVERITIES.index(gate)
 
@@ -91,11 +118,13 @@ def _exit_status(document: dict[str, Any], gate: Gate) -> int:
         f for f in decisions.counted(document["findings"]) if f["check"] not in gate.ungated
     ]
     if gate.fail_on and any(_worse_or_equal(f["severity"], gate.fail_on) for f in findings):
+        _failing([f for f in findings if _worse_or_equal(f["severity"], gate.fail_on)])
         _echo(f"failing: a finding is at or above --fail-on {gate.fail_on}", err=True)
         return 1
     # Without history (--no-state, the demo) nothing was seen before: every finding is new, so the gate still holds.
     new = [f for f in findings if f.get("status", "new") == "new"]
     if gate.fail_on_new and any(_worse_or_equal(f["severity"], gate.fail_on_new) for f in new):
+        _failing([f for f in new if _worse_or_equal(f["severity"], gate.fail_on_new)])
         _echo(f"failing: a new finding is at or above --fail-on-new {gate.fail_on_new}", err=True)
         return 1
     if not scan["complete"]:

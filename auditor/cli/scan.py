@@ -3,6 +3,7 @@ bundled demo site."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,37 @@ def check(paths: tuple[Path, ...], out: Path, max_bytes: int, **options: Any) ->
     """
     fields, gate = _analysis(options)
     _run(ScanConfig(seeds=(), out=out, max_bytes=max_bytes, **fields), gate, check_paths=list(paths))
+
+
+@click.command(name="pre-commit")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--fail-on",
+    default="high",
+    show_default=True,
+    type=click.Choice(["critical", "high", "medium", "low", "info"]),
+    help="Refuse the commit when a finding at or above this severity exists.",
+)
+@click.pass_context
+def pre_commit(ctx: click.Context, paths: tuple[Path, ...], fail_on: str) -> None:
+    """Check the files about to be committed (the pre-commit framework's hook, .pre-commit-hooks.yaml).
+
+    The same analysis as check, with no history and the report in a temporary folder (nothing is written into
+    the repository); exit status 1, with each finding at or above --fail-on in plain words, refuses the commit.
+    """
+    if not paths:
+        return
+    out = Path(tempfile.mkdtemp(prefix="auditor-pre-commit-"))  # owner-only; its path is printed
+    try:
+        ctx.invoke(check, paths=paths, out=out, no_state=True, fail_on=fail_on, quiet=True)
+    except SystemExit as exc:
+        if exc.code == 1:
+            _echo(
+                "to commit safe copies instead: auditor fix FILES --out safe-copies/ (location, serials and names "
+                "stripped, oversized photos reduced; --blur minors covers faces), then commit those",
+                err=True,
+            )
+        raise
 
 
 @click.command()

@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import skimage.data
 from click.testing import CliRunner
 from PIL import Image
@@ -26,7 +27,9 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-def test_sarif_on_stdout_has_a_rule_per_check_and_a_result_per_finding(tmp_path: Path) -> None:
+def test_sarif_on_stdout_has_a_rule_per_check_and_a_result_per_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = _folder(tmp_path)
     args = ["check", str(folder), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s")]
     result = CliRunner().invoke(main, [*args, "--format", "sarif", "--quiet"])
@@ -41,6 +44,13 @@ def test_sarif_on_stdout_has_a_rule_per_check_and_a_result_per_finding(tmp_path:
     )
     assert run["invocations"][0]["executionSuccessful"] is True
     assert "report:" in result.stderr and "pages" not in result.stderr  # --quiet: no progress or summary
+
+    # Run from the folder above (a repository's root in CI): the photo is located by its repository path.
+    monkeypatch.chdir(tmp_path)
+    local = json.loads(CliRunner().invoke(main, [*args, "--format", "sarif", "-q"]).stdout)["runs"][0]
+    place = next(r for r in local["results"] if r["ruleId"] == "gps_location")["locations"][0]["physicalLocation"]
+    assert place["artifactLocation"] == {"uri": "photos/trip.jpg", "uriBaseId": "%SRCROOT%"}
+    assert local["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
 
     gps_id = gps["partialFingerprints"]["exposureAuditorId"]
     CliRunner().invoke(main, ["accept", gps_id, "--reason", "consent on file", "--scan", str(tmp_path / "o")])

@@ -1,13 +1,17 @@
 """``--format sarif``: SARIF 2.1.0, what code-scanning dashboards (GitHub, GitLab, Azure DevOps) read.
 
-One rule per check, one result per finding, its level from the severity, its location the file's or page's URL,
-and an accepted finding as a result with an external suppression carrying the school's reason.
+One rule per check, one result per finding, its level from the severity, its location the page's or file's URL,
+and an accepted finding as a result with an external suppression carrying the school's reason. A local file
+(``auditor check``) inside the folder the command ran from is located by its path relative to that folder, from
+``%SRCROOT%``: code scanning places results by repository-relative paths, and may drop ``file://`` ones.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from auditor import __version__
 from auditor.checks import REGISTRY
@@ -16,7 +20,25 @@ from auditor.report.formats import Format
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 
 
-def sarif(document: dict[str, Any]) -> dict[str, Any]:
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def _location(where: str, root: Path) -> dict[str, Any]:
+    """The artifact location of a finding's page or file: a local file under ``root`` as a relative path."""
+    if where.startswith("file:"):
+        path = Path(unquote(urlsplit(where).path))
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            return {"uri": where.split("#", 1)[0]}
+        return {"uri": quote(relative.as_posix()), "uriBaseId": SOURCE_ROOT}
+    return {"uri": where}
+
+
+def sarif(document: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
+    """``root``: the folder local paths are relative to (the working folder, where a CI job checks out the
+    repository)."""
+    root = (root or Path.cwd()).resolve()
     rules = [
         {
             "id": check.id,
@@ -36,7 +58,7 @@ def sarif(document: dict[str, Any]) -> dict[str, Any]:
             "ruleIndex": index.get(finding["check"], 0),
             "level": SARIF_LEVEL.get(finding["severity"], "warning"),
             "message": {"text": f"{finding['title']}. {finding['advice']}"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": where}}}] if where else [],
+            "locations": [{"physicalLocation": {"artifactLocation": _location(where, root)}}] if where else [],
             "partialFingerprints": {"exposureAuditorId": finding["id"]},
             "properties": {"severity": finding["severity"], "status": finding.get("status"), "page": finding["page"]},
         }
@@ -60,6 +82,7 @@ def sarif(document: dict[str, Any]) -> dict[str, Any]:
                     }
                 },
                 "results": results,
+                "originalUriBaseIds": {SOURCE_ROOT: {"uri": root.as_uri() + "/"}},
                 "invocations": [
                     {
                         "executionSuccessful": bool(scan["complete"]),
