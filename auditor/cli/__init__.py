@@ -7,7 +7,7 @@ terminal a live progress line shows pages, assets, errors and request rate; othe
 
 from __future__ import annotations
 
-from auditor.cli import decide, fix, fleet, history, report, scan
+from auditor.cli import decide, fix, fleet, history, report, scan, watch
 from auditor.cli.app import main
 from auditor.cli.gate import EXIT_MEANINGS
 
@@ -15,6 +15,7 @@ for command in (
     scan.scan,
     scan.check,
     scan.pre_commit,
+    watch.watch,
     scan.demo,
     report.report,
     fix.fix,
