@@ -1,12 +1,12 @@
-"""The fleet layer's cost: N generated sites audited by ``auditor fleet`` (a local Ray) beside the same sites
-audited by plain ``auditor scan`` commands one after the other, in one run, on this machine; first scans and then
-the nightly re-scan (the fleet's next run; the plain scans again into their own ``--state``).
+"""The fleet layer's cost: N generated sites audited by ``auditor fleet`` (on this machine, without Ray) beside
+the same sites audited by plain ``auditor scan`` commands one after the other, in one run, on this machine; first
+scans and then the nightly re-scan (the fleet's next run; the plain scans again into their own ``--state``).
 
     python benchmarks/fleet.py [--images 100] [--counts 1,2,4] [--cpus-per-site 2]
 
 Prints, for each N: wall times, sites per hour, the fleet against the sequential scans, and where the difference
-goes: each site's scan as timed by the fleet's own task on the worker (``fleet-state.json``'s ``seconds``) against
-the same scan run plainly, and the rest (starting and stopping Ray, the dashboard). A warm-up scan runs first so
+goes: each site's scan as timed by the fleet itself (``fleet-state.json``'s ``seconds``) against the same scan run
+plainly, and the rest (the fleet's own work: starting the scans, the dashboard). A warm-up scan runs first so
 neither side pays for cold caches. Each site is the same generated site served on its own port (a host of its own).
 """
 
@@ -28,10 +28,6 @@ from auditor.demo import serve_directory
 from benchmarks.run import make
 
 SCAN = ["--render", "never", "--rate", "200", "--no-link-check", "-q"]
-RAY_UP_DOWN = (
-    "import os, ray; ray.init(address='local', num_cpus=os.cpu_count(), include_dashboard=False, "
-    "log_to_driver=False); ray.shutdown()"
-)
 
 
 def plain(base: str, out: Path) -> float:
@@ -71,17 +67,13 @@ def main() -> None:
     args = parser.parse_args()
     site = make(args.images, args.cache)
     counts = [int(c) for c in args.counts.split(",")]
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", RAY_UP_DOWN], capture_output=True, check=False)
-    ray_alone = time.perf_counter() - started
     print(f"cores: {os.cpu_count()}, --cpus-per-site {args.cpus_per_site}, {args.images} images a site")
-    print(f"a local Ray started and stopped, nothing run: {ray_alone:.1f} s (python -c, import included)")
     print(
         f"{'scan':>8} {'sites':>5} {'sequential s':>12} {'fleet s':>8} {'sites/hour':>10} {'fleet vs':>10} "
         f"{'per site s':>14} {'rest s':>13}"
     )
     blank = ""
-    print(f"{blank:>37} {'(fleet)':>10} {'sequential':>10} {'(in fleet-alone)':>14} {'(Ray, etc.)':>13}")
+    print(f"{blank:>37} {'(fleet)':>10} {'sequential':>10} {'(in fleet-alone)':>14} {'(the fleet)':>13}")
     with serve_directory(site) as warm, tempfile.TemporaryDirectory() as tmp:
         plain(warm, Path(tmp) / "warm-up")
     for count in counts:
