@@ -83,7 +83,7 @@ class Watcher:
         from auditor.pipeline import run_check
 
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        report = self.reports / rel.replace("/", "__")
+        report = self.reports / "files" / rel.replace("/", "__")  # apart from the state file, whatever the name
         original = run_check([path], replace(self.config, out=report)).document
         line = SEVERITIES.index(self.fail_on)
         with tempfile.TemporaryDirectory(prefix="auditor-watch-") as work:

@@ -74,7 +74,7 @@ def test_a_watched_folder_approves_safe_copies_holds_faces_and_survives_a_restar
     assert read_metadata(safe).gps is None and read_metadata(trip).gps is not None
     assert state["visitor.jpg"]["verdict"] == "held" and "face" in str(state["visitor.jpg"]["why"]).lower()
     assert not (tmp_path / "approved" / "visitor.jpg").exists()
-    assert (tmp_path / "reports" / "trip.jpg" / "findings.json").exists()
+    assert (tmp_path / "reports" / "files" / "trip.jpg" / "findings.json").exists()
     assert err.count("trip.jpg:") == 1  # checked once, complete: never half-written
 
     # Started again after kill -9: nothing unchanged is checked again; a new file is.

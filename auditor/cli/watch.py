@@ -24,7 +24,8 @@ from auditor.errors import ConfigError, StoreError
     "reports",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Reports folder: each file's findings.json and report.html, and watch-state.json (what was checked).",
+    help="Reports folder: each file's findings.json and report.html (files/NAME/), and watch-state.json (what "
+    "was checked).",
 )
 @click.option(
     "--fail-on",
