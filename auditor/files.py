@@ -22,3 +22,11 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_url_path(url: str) -> Path:
+    """The local path a ``file:`` URL names (``auditor check``'s assets), without its fragment (a picture inside
+    a document): the one place that turns those URLs back into paths."""
+    from urllib.parse import unquote, urlsplit
+
+    return Path(unquote(urlsplit(url).path))

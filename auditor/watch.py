@@ -54,11 +54,10 @@ class Watcher:
         except (OSError, ValueError, KeyError, TypeError):
             self.state = {}
 
-    def poll(self) -> int:
-        """One look at the inbox: check every file that is complete and not checked as it is now. Returns how many
-        files were checked."""
-        now = time.monotonic()
-        checked = 0
+    def _pending(self) -> list[tuple[Path, str, tuple[int, int]]]:
+        """The inbox's files not checked as they are now: (path, relative name, (size, mtime_ns)). Hidden files
+        (a copy tool's partial ``.name.part``) are left alone."""
+        out = []
         for path in sorted(p for p in self.inbox.rglob("*") if p.is_file() and not p.name.startswith(".")):
             rel = path.relative_to(self.inbox).as_posix()
             try:
@@ -67,13 +66,21 @@ class Watcher:
                 continue
             shape = (status.st_size, status.st_mtime_ns)
             known = self.state.get(rel)
-            if known is not None and (known["size"], known["mtime_ns"]) == shape:
-                continue  # checked as it is now (also before a restart)
+            if known is None or (known["size"], known["mtime_ns"]) != shape:  # also checked before a restart
+                out.append((path, rel, shape))
+        return out
+
+    def poll(self) -> int:
+        """One look at the inbox: check every file that is complete and not checked as it is now. Returns how many
+        files were checked."""
+        now = time.monotonic()
+        checked = 0
+        for path, rel, shape in self._pending():
             first = self.seen.get(rel)
             if first is None or first[:2] != shape:
                 self.seen[rel] = (*shape, now)  # new or still changing: look again later
                 continue
-            if now - first[2] < self.settle or time.time() - status.st_mtime < self.settle:
+            if now - first[2] < self.settle or time.time() - shape[1] / 1e9 < self.settle:
                 continue
             self._check(path, rel, shape)
             checked += 1
@@ -90,18 +97,19 @@ class Watcher:
             copies = Path(work) / "copy"
             manifest = make_copies(local_sources([path]), copies, Policy(), Path(work) / "manifest.json")
             made = [copies / f["output"] for f in manifest["files"] if f.get("output") and not f["remaining"]]
-            after: list[dict[str, Any]] = []
+            after: dict[str, Any] = {"findings": [], "scan": {"complete": False}}
             if made:
-                after = run_check(made, replace(self.config, out=Path(work) / "check")).document["findings"]
-            blocking = [f for f in after if SEVERITIES.index(f["severity"]) <= line]
-            if made and not blocking and original["scan"]["complete"]:
+                after = run_check(made, replace(self.config, out=Path(work) / "check")).document
+            blocking = [f for f in after["findings"] if SEVERITIES.index(f["severity"]) <= line]
+            complete = original["scan"]["complete"] and after["scan"]["complete"]  # never approved unlooked
+            if made and not blocking and complete:
                 target = self.approved / Path(rel).parent / made[0].name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(made[0], target)
                 verdict, why = "approved", f"a safe copy is in {target}"
             elif not made:
                 verdict, why = "held", "no safe copy could be made (see the report)"
-            elif not original["scan"]["complete"]:
+            elif not complete:
                 verdict, why = "held", "the check could not look at everything (see the report)"
             else:
                 verdict = "held"
@@ -128,14 +136,4 @@ class Watcher:
 
     def waiting(self) -> bool:
         """Whether a file in the inbox is still to be checked (seen but not yet complete, or not seen yet)."""
-        for path in self.inbox.rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                rel = path.relative_to(self.inbox).as_posix()
-                known = self.state.get(rel)
-                try:
-                    status = path.stat()
-                except OSError:
-                    continue
-                if known is None or (known["size"], known["mtime_ns"]) != (status.st_size, status.st_mtime_ns):
-                    return True
-        return False
+        return bool(self._pending())

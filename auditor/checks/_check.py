@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from auditor.analyze.triage import Thresholds
 from auditor.models import Finding, Severity, Unread
 
 if TYPE_CHECKING:
@@ -91,10 +92,12 @@ class ImageContext:
 
 @dataclass(frozen=True, slots=True)
 class FaceContext:
-    """What the ``faces`` hooks know besides the faces: a name is beside the photo; the triage context used."""
+    """What the ``faces`` hooks know besides the faces: a name is beside the photo; the triage context used, and
+    the thresholds the faces were triaged with in it (``--minor-below`` and the context's margin)."""
 
     named: bool = False
     context: str = "general"
+    thresholds: Thresholds = field(default_factory=Thresholds)
     training: str | None = None  # the photo's own AI-training reservation (strictest value), if it has one
     training_sources: dict[str, str] = field(default_factory=dict)  # where it was read -> its value
     metadata: ImageMetadata | None = None  # the picture's own metadata (a video's container), when it was read

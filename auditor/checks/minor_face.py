@@ -57,7 +57,7 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
         "unjudged_faces": len(unjudged),
         "named_on_page": context.named,
         "context": context.context,
-        "decided_by": _rules(minors, unjudged, crowd, Thresholds().for_context(context.context)),
+        "decided_by": _rules(minors, unjudged, crowd, context.thresholds),
         "faces": [face_evidence(f) for f in minors or unjudged],
     }
     advice = (
@@ -70,7 +70,7 @@ def find(subject: Subject, faces: list[Face], context: FaceContext) -> list[Find
 
 def _rules(minors: list[Face], unjudged: list[Face], crowd: bool, thresholds: Thresholds) -> list[str]:
     """Which triage rules made the call, in words: a finding that says "possible minor" beside a reading of 29
-    must say why (the default lines; a changed ``--minor-below`` moves them)."""
+    must say why, with the lines the faces were triaged by (a changed ``--minor-below`` moves them)."""
     own = [f for f in minors if f.age is not None]
     rules = []
     if any(f.triage == "likely_child" for f in minors):

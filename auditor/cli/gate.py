@@ -16,6 +16,7 @@ from auditor.cli.options import _site_location
 from auditor.cli.output import UserError, _echo
 from auditor.config import ScanConfig
 from auditor.errors import ConfigError, ContractError, StoreError
+from auditor.files import file_url_path
 from auditor.history import default_state_dir
 from auditor.models import SEVERITIES
 from auditor.progress import RichProgress, for_terminal
@@ -94,9 +95,7 @@ def _failing(findings: list[dict[str, Any]]) -> None:
 
 def _local_path(uri: str) -> str:
     """A checked file's path relative to the working folder when it is inside it (a repository's own path)."""
-    from urllib.parse import unquote
-
-    path = Path(unquote(urlsplit(uri).path))
+    path = file_url_path(uri)
     try:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -120,6 +120,29 @@ def _site_location(value: str | None) -> tuple[float, float] | None:
     return lat, lon
 
 
+def fail_on_option(default: str | None, help: str) -> Callable[[F], F]:
+    """``--fail-on``: the severity at or above which the exit status is 1 (scan, check, pre-commit, watch)."""
+    return click.option(
+        "--fail-on",
+        type=click.Choice(list(SEVERITIES), case_sensitive=False),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def context_option(help: str) -> Callable[[F], F]:
+    """``--context``: the triage context (auto, school, general), as the checks use it."""
+    return click.option(
+        "--context",
+        "face_context",
+        type=click.Choice(["auto", "school", "general"]),
+        default="auto",
+        show_default=True,
+        help=help,
+    )
+
+
 def analysis_options(func: F) -> F:
     """Options shared by ``scan``, ``check`` and ``demo``."""
     options = [
@@ -128,12 +151,7 @@ def analysis_options(func: F) -> F:
             metavar="LAT,LON",
             help="Where the school is; a photo's GPS far from it may reveal a home.",
         ),
-        click.option(
-            "--fail-on",
-            type=click.Choice(list(SEVERITIES), case_sensitive=False),
-            default=None,
-            help="Exit with status 1 when a finding at or above this severity exists (for cron/CI).",
-        ),
+        fail_on_option(None, "Exit with status 1 when a finding at or above this severity exists (for cron/CI)."),
         click.option(
             "--face-model",
             type=click.Choice(["default", "insightface"]),
@@ -201,14 +219,9 @@ def analysis_options(func: F) -> F:
             default=None,
             help="Exit with status 1 when a finding new since the last scan is at or above this severity.",
         ),
-        click.option(
-            "--context",
-            "face_context",
-            type=click.Choice(["auto", "school", "general"]),
-            default="auto",
-            show_default=True,
-            help="How generous the minor triage is: school flags more (a safety margin); auto uses school "
-            "for images whose pages or captions speak of pupils, classes or year groups.",
+        context_option(
+            "How generous the minor triage is: school flags more (a safety margin); auto uses school "
+            "for images whose pages or captions speak of pupils, classes or year groups."
         ),
     ]
     for option in reversed(options):

@@ -10,7 +10,14 @@ from typing import Any
 import click
 
 from auditor.cli.gate import _analysis, _run
-from auditor.cli.options import _identity, _seed, analysis_options, crawl_options, max_bytes_option
+from auditor.cli.options import (
+    _identity,
+    _seed,
+    analysis_options,
+    crawl_options,
+    fail_on_option,
+    max_bytes_option,
+)
 from auditor.cli.output import UserError, _echo
 from auditor.config import ScanConfig
 
@@ -146,13 +153,7 @@ def check(paths: tuple[Path, ...], out: Path, max_bytes: int, **options: Any) ->
 
 @click.command(name="pre-commit")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--fail-on",
-    default="high",
-    show_default=True,
-    type=click.Choice(["critical", "high", "medium", "low", "info"]),
-    help="Refuse the commit when a finding at or above this severity exists.",
-)
+@fail_on_option("high", "Refuse the commit when a finding at or above this severity exists.")
 @click.pass_context
 def pre_commit(ctx: click.Context, paths: tuple[Path, ...], fail_on: str) -> None:
     """Check the files about to be committed (the pre-commit framework's hook, .pre-commit-hooks.yaml).

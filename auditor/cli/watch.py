@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from auditor.cli.options import context_option, fail_on_option
 from auditor.cli.output import UserError, _echo
 from auditor.config import ScanConfig
 from auditor.errors import ConfigError, StoreError
@@ -27,13 +28,7 @@ from auditor.errors import ConfigError, StoreError
     help="Reports folder: each file's findings.json and report.html (files/NAME/), and watch-state.json (what "
     "was checked).",
 )
-@click.option(
-    "--fail-on",
-    default="high",
-    show_default=True,
-    type=click.Choice(["critical", "high", "medium", "low", "info"]),
-    help="A file whose safe copy still has a finding at or above this is held, not approved.",
-)
+@fail_on_option("high", "A file whose safe copy still has a finding at or above this is held, not approved.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1), help="Seconds between looks.")
 @click.option(
     "--settle",
@@ -43,14 +38,7 @@ from auditor.errors import ConfigError, StoreError
     help="A file is checked once unchanged for this many seconds (a copy in progress is never read).",
 )
 @click.option("--once", is_flag=True, help="Stop when every file there has been checked (for a timer or a test).")
-@click.option(
-    "--context",
-    "face_context",
-    type=click.Choice(["auto", "school", "general"]),
-    default="auto",
-    show_default=True,
-    help="The triage context, as for check (auto: school unless the path names staff).",
-)
+@context_option("The triage context, as for check (auto: school unless the path names staff).")
 def watch(
     inbox: Path,
     approved: Path,

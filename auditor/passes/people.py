@@ -123,6 +123,7 @@ def run(
         seen = FaceContext(
             named=photo_named[sha256],
             context=context_of[sha256],
+            thresholds=thresholds.for_context(context_of[sha256]),
             training=reservation.training if reservation else None,
             training_sources=reservation.training_sources if reservation else {},
             metadata=results.metadata.get(sha256),

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, replace
 
 from auditor.analyze.face_pool import FacePool
-from auditor.analyze.triage import group_context
+from auditor.analyze.triage import Thresholds, group_context
 from auditor.analyze.video import UnreadableVideo, VideoMetadata, as_image_metadata, timecode
 from auditor.analyze.video import read_metadata as read_video_metadata
 from auditor.analyze.video_faces import VIDEO_MAX_SIDE, VideoFaces, VideoJob
@@ -61,6 +61,7 @@ class Watched:
     context: dict[str, str]
     found: dict[str, VideoFaces | str]
     jobs: dict[str, VideoJob]
+    thresholds: Thresholds  # the scan's, before a context's margin
 
 
 def watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[str, str, VideoMetadata]]) -> Watched:
@@ -86,7 +87,7 @@ def watch(store: Store, config: ScanConfig, pool: FacePool, videos: list[tuple[s
         )
         for sha, group in sorted(urls.items())
     }
-    return Watched(urls, meta, context, pool.videos(list(jobs.values())), jobs)
+    return Watched(urls, meta, context, pool.videos(list(jobs.values())), jobs, pool.thresholds)
 
 
 def _span(seconds: float) -> str:
@@ -151,6 +152,7 @@ def video_findings(
             seen = FaceContext(
                 named=url in named,
                 context=watched.context[sha256],
+                thresholds=watched.thresholds.for_context(watched.context[sha256]),
                 metadata=as_image_metadata(watched.meta[sha256]),
             )
             for check in REGISTRY.values():

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from auditor.errors import DamagedStore, StoreError, plain
+from auditor.files import file_url_path
 from auditor.store.schema import SCHEMA, upgrade_columns
 
 FULL_HINT = "the disk is full: free some space and run the same command to resume"
@@ -186,7 +186,7 @@ class StoreBase:
     def asset_path(self, url: str, sha256: str) -> Path:
         """Where an asset's bytes are: the local file for ``auditor check`` (file: URLs), else the blob store."""
         if url.startswith("file:") and "#" not in url:
-            return Path(unquote(urlsplit(url).path))
+            return file_url_path(url)
         return self.blob_path(sha256)
 
     def count(self, table: str, where: str = "1") -> int:

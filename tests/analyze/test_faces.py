@@ -27,7 +27,7 @@ SUBJECT = Subject("https://school.example/p.jpg", "https://school.example/", "0"
 
 def face_findings(subject: Subject, faces: list[Face], named: bool, context: str) -> list[Finding]:
     """Every registered face check, called as the analysis stage calls them."""
-    seen = FaceContext(named=named, context=context)
+    seen = FaceContext(named=named, context=context, thresholds=Thresholds().for_context(context))
     return [f for c in REGISTRY.values() if c.faces is not None for f in c.faces(subject, faces, seen)]
 
 
@@ -123,6 +123,12 @@ def test_a_confident_adult_reading_is_not_turned_into_a_minor_by_the_school_marg
     assert triage(30, 40, school) == "possible_minor"  # no probability (an old cache): the reading alone
     assert triage(24, 40, Thresholds.below(22.0), p_under_18=0.5) == "adult"  # --minor-below moves both lines
     assert triage(33, 40, Thresholds.below(35.0), p_under_18=0.001) == "possible_minor"  # the user's own line
+    own = Thresholds.below(35.0)
+    face = Face((0, 0, 80, 100), 0.9, ((0, 0),) * 5, 40.0, "frontal", 33.0, 0.001, None, triage(33, 40, own, "frontal"))
+    (finding,) = REGISTRY["minor_face"].faces(SUBJECT, [face], FaceContext(thresholds=own))  # type: ignore[misc]
+    assert finding.evidence["decided_by"] == [  # the lines the face was triaged by, not the defaults
+        "a face reads under 35: a possible minor whatever else the network says"
+    ]
 
 
 def _read(age: float, p_under_18: float, iod: float = 40.0) -> Face:

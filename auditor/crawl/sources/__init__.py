@@ -10,6 +10,7 @@ the clock of the time budget. Adding a source is adding one module (and its test
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,17 @@ class SourceContext:
         body = response.read(self.config.max_page_bytes) if response.status == 200 else b""
         response.discard()
         return response.status, body, dict(response.headers)
+
+    async def fetch_json(self, url: str, what: str) -> tuple[Any, dict[str, str]] | None:
+        """``fetch``, then the body as JSON: (document, headers), or ``None`` when it did not answer 200 with JSON
+        (the error, if any, recorded by ``fetch``). Every API source reads the site's JSON this way."""
+        answer = await self.fetch(url, what)
+        if answer is None or answer[0] != 200:
+            return None
+        try:
+            return json.loads(answer[1]), answer[2]
+        except ValueError:
+            return None
 
     def report(self, record: dict[str, Any]) -> None:
         """What this source read at this origin, for ``findings.json``'s ``scan.sources`` (``source`` and

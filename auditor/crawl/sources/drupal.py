@@ -12,7 +12,6 @@ the list says nothing of where a file is used).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from auditor.crawl.sources import Source, SourceContext
@@ -72,13 +71,8 @@ async def discover(context: SourceContext) -> None:
     seen: set[str] = set()
     while url is not None and url not in seen and pages < MAX_LIST_PAGES and not context.out_of_time():
         seen.add(url)
-        answer = await context.fetch(url, NAME)
-        document: Any = None
-        if answer is not None and answer[0] == 200:
-            try:
-                document = json.loads(answer[1])
-            except ValueError:
-                document = None
+        answer = await context.fetch_json(url, NAME)
+        document = answer[0] if answer is not None else None
         data = document.get("data") if isinstance(document, dict) else None
         if not isinstance(document, dict) or not isinstance(data, list):
             if pages == 0:

@@ -12,7 +12,6 @@ pages against ``--max-pages``. What the list announced (``X-WP-Total``) and what
 
 from __future__ import annotations
 
-import json
 import posixpath
 from typing import Any
 
@@ -56,17 +55,10 @@ def _kind(item: dict[str, Any], url: str) -> UrlKind:
 
 async def _page(context: SourceContext, form: str, page: int) -> tuple[list[dict[str, Any]], dict[str, str]] | None:
     """One page of the list, or ``None`` when this is no WordPress media list (404, not JSON, closed)."""
-    url = context.origin + form.format(page=page)
-    answer = await context.fetch(url, "WordPress media list")
-    if answer is None or answer[0] != 200:
+    answer = await context.fetch_json(context.origin + form.format(page=page), "WordPress media list")
+    if answer is None or not isinstance(answer[0], list):
         return None
-    try:
-        items = json.loads(answer[1])
-    except ValueError:
-        return None
-    if not isinstance(items, list):
-        return None
-    return [i for i in items if isinstance(i, dict)], answer[2]
+    return [i for i in answer[0] if isinstance(i, dict)], answer[1]
 
 
 async def discover(context: SourceContext) -> None:
@@ -140,13 +132,10 @@ async def _uploaders(context: SourceContext, form: str, authors: dict[int, int])
     url = context.origin + form.replace("/media", "/users").format(page=1)
     if not await context.allowed(url):
         return
-    answer = await context.fetch(url, "WordPress users list")
+    answer = await context.fetch_json(url, "WordPress users list")
     people: list[tuple[str, int]] = []
-    if answer is not None and answer[0] == 200:
-        try:
-            users = json.loads(answer[1])
-        except ValueError:
-            users = []
+    if answer is not None:
+        users = answer[0]
         for user in users if isinstance(users, list) else []:
             name = _field(_field(user, dict).get("name"), str).strip()
             uploads = authors.get(_field(user, dict).get("id"), 0)

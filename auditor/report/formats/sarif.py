@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 from auditor import __version__
 from auditor.checks import REGISTRY
+from auditor.files import file_url_path
 from auditor.report.formats import Format
 
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -26,7 +27,7 @@ SOURCE_ROOT = "%SRCROOT%"
 def _location(where: str, root: Path) -> dict[str, Any]:
     """The artifact location of a finding's page or file: a local file under ``root`` as a relative path."""
     if where.startswith("file:"):
-        path = Path(unquote(urlsplit(where).path))
+        path = file_url_path(where)
         try:
             relative = path.relative_to(root)
         except ValueError:
